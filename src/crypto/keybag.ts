@@ -1,0 +1,205 @@
+/**
+ * The keybag: one random class key per data-protection class, and the lock
+ * state that decides which of them are in memory.
+ *
+ * Always (dk, dku) keys are wrapped by a key derived from the device key
+ * alone. The others are wrapped by a key derived from the device key and,
+ * when a passcode is set, the passcode through scrypt (memory-hard), so they
+ * need both the device and the passcode. Without a passcode the device is
+ * always unlocked and WhenPasscodeSet (akpu) has no key at all.
+ * @module
+ */
+import { hkdfSync, randomBytes, scryptSync } from 'node:crypto';
+import { KEY_BYTES, open, seal } from './aead.js';
+
+export const protectionClasses = ['ak', 'ck', 'dk', 'aku', 'cku', 'dku', 'akpu'] as const;
+export type ProtectionClassName = (typeof protectionClasses)[number];
+export type KeybagLockState = 'beforeFirstUnlock' | 'locked' | 'unlocked';
+
+/** Classes whose key is wrapped under the passcode when there is one. */
+const passcodeBound: ReadonlySet<ProtectionClassName> = new Set(['ak', 'ck', 'aku', 'cku', 'akpu']);
+/** Classes whose key leaves memory when the device locks. */
+const droppedOnLock: ReadonlySet<ProtectionClassName> = new Set(['ak', 'aku', 'akpu']);
+
+/** scrypt parameters, stored with the keybag so they can be raised later. */
+export interface KdfParams {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+  readonly salt: string; // base64
+}
+
+/** ~32 MiB and ~0.1 s per guess on a 2020s server core (see README). */
+export const defaultKdf = { N: 2 ** 15, r: 8, p: 1 } as const;
+
+/** The persisted keybag: wrapped class keys, and the KDF when a passcode is set. */
+export interface KeybagRecord {
+  readonly version: 1;
+  readonly kdf: KdfParams | null;
+  readonly wrapped: Readonly<Partial<Record<ProtectionClassName, string>>>; // base64 sealed boxes
+}
+
+const wrapAad = (pc: ProtectionClassName): Buffer => Buffer.from(`secitem keybag class key ${pc}`);
+
+function hkdf(ikm: Uint8Array, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), info, KEY_BYTES));
+}
+
+function deviceKek(deviceKey: Uint8Array): Buffer {
+  return hkdf(deviceKey, 'secitem keybag device kek v1');
+}
+
+function passcodeKek(deviceKey: Uint8Array, passcode: string, kdf: KdfParams): Buffer {
+  const stretched = scryptSync(passcode.normalize('NFC'), Buffer.from(kdf.salt, 'base64'), KEY_BYTES, {
+    N: kdf.N,
+    r: kdf.r,
+    p: kdf.p,
+    maxmem: 256 * kdf.N * kdf.r + 1024 * 1024,
+  });
+  const kek = hkdf(Buffer.concat([deviceKey, stretched]), 'secitem keybag passcode kek v1');
+  stretched.fill(0);
+  return kek;
+}
+
+function newKdf(): KdfParams {
+  return { ...defaultKdf, salt: randomBytes(16).toString('base64') };
+}
+
+/** A keybag for a new keychain: fresh class keys, optionally under a passcode. */
+export function createKeybagRecord(deviceKey: Uint8Array, passcode: string | null): KeybagRecord {
+  const keys = new Map<ProtectionClassName, Buffer>();
+  for (const pc of protectionClasses) {
+    if (pc === 'akpu' && passcode === null) continue;
+    keys.set(pc, randomBytes(KEY_BYTES));
+  }
+  return wrapAll(deviceKey, keys, passcode);
+}
+
+function wrapAll(deviceKey: Uint8Array, keys: ReadonlyMap<ProtectionClassName, Buffer>, passcode: string | null): KeybagRecord {
+  const kdf = passcode === null ? null : newKdf();
+  const dkek = deviceKek(deviceKey);
+  const pkek = kdf === null || passcode === null ? dkek : passcodeKek(deviceKey, passcode, kdf);
+  const wrapped: Partial<Record<ProtectionClassName, string>> = {};
+  for (const [pc, key] of keys) {
+    const kek = passcodeBound.has(pc) ? pkek : dkek;
+    wrapped[pc] = seal(kek, key, wrapAad(pc)).toString('base64');
+  }
+  return { version: 1, kdf, wrapped };
+}
+
+/** Unwraps the keys of `classes` under `kek`; undefined if any fails to open. */
+function unwrapWith(record: KeybagRecord, kek: Buffer, classes: Iterable<ProtectionClassName>): Map<ProtectionClassName, Buffer> | undefined {
+  const out = new Map<ProtectionClassName, Buffer>();
+  for (const pc of classes) {
+    const box = record.wrapped[pc];
+    if (box === undefined) continue;
+    const key = open(kek, Buffer.from(box, 'base64'), wrapAad(pc));
+    if (key === undefined) return undefined;
+    out.set(pc, key);
+  }
+  return out;
+}
+
+export class KeybagError extends Error {
+  constructor(readonly reason: 'damaged' | 'wrongPasscode' | 'noPasscode') {
+    super(`keybag: ${reason}`);
+  }
+}
+
+/** The in-memory keybag of one open keychain: which class keys are available now. */
+export class Keybag {
+  #deviceKey: Buffer;
+  #record: KeybagRecord;
+  #keys = new Map<ProtectionClassName, Buffer>();
+  #state: KeybagLockState;
+
+  constructor(deviceKey: Buffer, record: KeybagRecord) {
+    this.#deviceKey = deviceKey;
+    this.#record = record;
+    const dkek = deviceKek(deviceKey);
+    const always = unwrapWith(record, dkek, ['dk', 'dku']);
+    if (always === undefined || always.size !== 2) throw new KeybagError('damaged');
+    this.#keys = always;
+    if (record.kdf === null) {
+      const rest = unwrapWith(record, dkek, passcodeBound);
+      if (rest === undefined) throw new KeybagError('damaged');
+      for (const [pc, k] of rest) this.#keys.set(pc, k);
+      this.#state = 'unlocked';
+    } else {
+      this.#state = 'beforeFirstUnlock';
+    }
+  }
+
+  get state(): KeybagLockState {
+    return this.#state;
+  }
+
+  get hasPasscode(): boolean {
+    return this.#record.kdf !== null;
+  }
+
+  get record(): KeybagRecord {
+    return this.#record;
+  }
+
+  /** The class key, or undefined when the lock state withholds it (or akpu has none). */
+  classKey(pc: ProtectionClassName): Buffer | undefined {
+    return this.#keys.get(pc);
+  }
+
+  /** Whether the passcode opens this keybag, with the class keys it opens. */
+  #open(passcode: string): Map<ProtectionClassName, Buffer> {
+    const kdf = this.#record.kdf;
+    if (kdf === null) throw new KeybagError('noPasscode');
+    const keys = unwrapWith(this.#record, passcodeKek(this.#deviceKey, passcode, kdf), passcodeBound);
+    if (keys === undefined) throw new KeybagError('wrongPasscode');
+    return keys;
+  }
+
+  /** Unlocks with the passcode; throws KeybagError('wrongPasscode'). */
+  unlock(passcode: string): void {
+    if (this.#record.kdf === null) return;
+    for (const [pc, k] of this.#open(passcode)) this.#keys.set(pc, k);
+    this.#state = 'unlocked';
+  }
+
+  /** Drops the WhenUnlocked keys. Without a passcode the device never locks. */
+  lock(): void {
+    if (this.#record.kdf === null || this.#state !== 'unlocked') return;
+    for (const pc of droppedOnLock) this.#keys.get(pc)?.fill(0);
+    for (const pc of droppedOnLock) this.#keys.delete(pc);
+    this.#state = 'locked';
+  }
+
+  /**
+   * The new keybag for a passcode change, checked against `current`; apply it
+   * with `adopt` once its record is stored. Removing the passcode drops the
+   * akpu key; setting one where there was none creates it.
+   */
+  changePasscode(current: string | null, next: string | null): PendingKeybag {
+    let keys: Map<ProtectionClassName, Buffer>;
+    if (this.#record.kdf === null) {
+      if (current !== null) throw new KeybagError('noPasscode');
+      keys = new Map(this.#keys);
+    } else {
+      if (current === null) throw new KeybagError('wrongPasscode');
+      keys = new Map([...this.#keys, ...this.#open(current)]);
+    }
+    if (next === null) keys.delete('akpu');
+    else if (!keys.has('akpu')) keys.set('akpu', randomBytes(KEY_BYTES));
+    return { record: wrapAll(this.#deviceKey, keys, next), keys };
+  }
+
+  /** Takes a stored keybag from changePasscode: afterwards the device is unlocked. */
+  adopt(pending: PendingKeybag): void {
+    this.#record = pending.record;
+    this.#keys = new Map(pending.keys);
+    this.#state = 'unlocked';
+  }
+}
+
+/** A keybag computed by a passcode change, not yet stored. */
+export interface PendingKeybag {
+  readonly record: KeybagRecord;
+  readonly keys: ReadonlyMap<ProtectionClassName, Buffer>;
+}

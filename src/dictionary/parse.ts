@@ -1,0 +1,285 @@
+/**
+ * Classifies every key of a caller's dictionary into its property group
+ * (class, attribute, search, return type, value type, use) and checks it
+ * against what this dictionary kind accepts, producing a typed plan or a
+ * SecError with the OSStatus Apple answers (reference §4.1–4.4).
+ *
+ * Dictionary kinds (seed "SecItem: Fundamentals", Inputs):
+ *   add     SecItemAdd: every group except search
+ *   copy    SecItemCopyMatching: every group
+ *   update  SecItemUpdate's query: every group except return type
+ *   delete  SecItemDelete: every group except return type (ignored, as Apple does)
+ * The update dictionary (attributes to change) is parseUpdateAttributes.
+ * @module
+ */
+import {
+  SecError,
+  errSecNoSuchAttr,
+  errSecNoSuchClass,
+  errSecParam,
+  errSecUnimplemented,
+} from '../status.js';
+import { identityClassName, ignoredAttributeKeys, itemClasses, rejectedAttributeKeys } from '../schema/classes.js';
+import type { AttrDef, ClassDef } from '../schema/model.js';
+import { convertValue, copyBytes, type AttrValue } from '../schema/values.js';
+import type { ProtectionClass, SecDictionary } from '../secitem/types.js';
+import { parsePersistentRef, type PersistentRef } from './persistent-ref.js';
+
+export type DictionaryKind = 'add' | 'copy' | 'update' | 'delete';
+
+export interface ReturnFlags {
+  data: boolean;
+  attributes: boolean;
+  ref: boolean;
+  persistentRef: boolean;
+}
+
+/** A dictionary after classification: what the call is asked to do. */
+export interface ParsedDictionary {
+  readonly kind: DictionaryKind;
+  readonly cls: ClassDef;
+  /** Attribute values given (converted), by code; kSecAttrSynchronizableAny is not among them. */
+  readonly attrs: Map<string, AttrValue>;
+  /** kSecAttrSynchronizable was given (any value, including Any). */
+  readonly syncGiven: boolean;
+  /** How many items at most: a count, or 'all'. */
+  readonly limit: number | 'all';
+  readonly returns: ReturnFlags;
+  /** kSecValueData of an add dictionary. */
+  readonly data: Uint8Array | undefined;
+  readonly persistentRef: PersistentRef | undefined;
+  /** kSecMatchHostOrSubdomainOfHost (internet passwords). */
+  readonly hostOrSubdomain: string | undefined;
+}
+
+/** Apple's QUERY_KEY_LIMIT: more pairs than this is an illegal query. */
+const KEY_LIMIT = 128;
+
+const returnKeys: Readonly<Record<string, keyof ReturnFlags>> = {
+  r_Data: 'data',
+  r_Attributes: 'attributes',
+  r_Ref: 'ref',
+  r_PersistentRef: 'persistentRef',
+};
+
+/** Use keys a client may pass; the client library strips or ignores these. */
+const acceptedUseKeys: ReadonlySet<string> = new Set(['u_OpPrompt', 'u_CallerName', 'u_NoAuthUI', 'u_AuthCtx']);
+const authUIValues: ReadonlySet<string> = new Set(['u_AuthUIA', 'u_AuthUIF', 'u_AuthUIS']);
+
+function fail(status: number, detail: string): never {
+  throw new SecError(status, detail);
+}
+
+function checkBoolean(key: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') fail(errSecParam, `${key} must be a boolean`);
+  return value;
+}
+
+/** The item class a dictionary names, from kSecClass or its persistent reference. */
+function resolveClass(dict: SecDictionary, pref: PersistentRef | undefined): ClassDef {
+  const named = dict['class'];
+  if (named !== undefined && typeof named !== 'string') fail(errSecParam, 'kSecClass must be a string');
+  if (named !== undefined && pref !== undefined && named !== pref.className) {
+    fail(errSecNoSuchClass, 'kSecClass and kSecValuePersistentRef name different classes');
+  }
+  const name = named ?? pref?.className;
+  if (name === undefined) fail(errSecParam, 'kSecClass is missing');
+  if (name === identityClassName) fail(errSecUnimplemented, 'kSecClassIdentity is not available yet');
+  const cls = itemClasses.get(name);
+  if (cls === undefined) fail(errSecNoSuchClass, `unknown kSecClass "${name}"`);
+  return cls;
+}
+
+/** The limit a kSecMatchLimit value asks for. */
+function parseLimit(value: unknown): number | 'all' {
+  if (value === 'm_LimitOne') return 1;
+  if (value === 'm_LimitAll') return 'all';
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    if (value === -1) return 'all';
+    if (value >= 0) return value;
+  }
+  return fail(errSecParam, 'kSecMatchLimit must be kSecMatchLimitOne, kSecMatchLimitAll or a count');
+}
+
+/** Parses one attribute key/value for `cls`, or returns undefined for keys to ignore. */
+function parseAttribute(cls: ClassDef, key: string, value: unknown): { attr: AttrDef; value: AttrValue | 'any' } | undefined {
+  if (ignoredAttributeKeys.has(key)) return undefined;
+  if (rejectedAttributeKeys.has(key)) fail(errSecParam, `${key} is an internal attribute`);
+  const attr = cls.byCode.get(key);
+  if (attr === undefined) fail(errSecNoSuchAttr, `class ${cls.name} has no attribute ${key}`);
+  if (attr.kind === 'sync' && value === 'syna') return { attr, value: 'any' };
+  return { attr, value: convertValue(attr, value) };
+}
+
+/** Classifies and validates a SecItemAdd / CopyMatching / Update-query / Delete dictionary. */
+export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): ParsedDictionary {
+  if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) fail(errSecParam, 'the dictionary must be an object');
+  const keys = Object.keys(dict);
+  if (keys.length > KEY_LIMIT) fail(errSecParam, `more than ${KEY_LIMIT} keys`);
+  for (const key of keys) if (dict[key] === undefined) fail(errSecParam, `the value of ${key} is undefined`);
+
+  const prefValue = dict['v_PersistentRef'];
+  let pref: PersistentRef | undefined;
+  if (prefValue !== undefined) {
+    if (kind === 'add') fail(errSecParam, 'kSecValuePersistentRef is not supported in an add dictionary');
+    pref = parsePersistentRef(prefValue);
+  }
+  const cls = resolveClass(dict, pref);
+
+  const attrs = new Map<string, AttrValue>();
+  const returns: ReturnFlags = { data: false, attributes: false, ref: false, persistentRef: false };
+  let syncGiven = false;
+  let limit: number | 'all' = kind === 'copy' ? 1 : 'all';
+  let data: Uint8Array | undefined;
+  let hostOrSubdomain: string | undefined;
+
+  for (const key of keys) {
+    const value = dict[key];
+    if (key === 'class' || key === 'v_PersistentRef') continue;
+    if (key.length <= 1) fail(errSecParam, `invalid key "${key}"`);
+    if (key.length === 4) {
+      const parsed = parseAttribute(cls, key, value);
+      if (parsed === undefined) continue;
+      if (parsed.attr.kind === 'sync') syncGiven = true;
+      if (parsed.value === 'any') continue;
+      // The keychain maintains creation and modification dates on add.
+      if (kind === 'add' && parsed.attr.maintained) continue;
+      attrs.set(key, parsed.value);
+      continue;
+    }
+    switch (key[0]) {
+      case 'm':
+        if (kind !== 'copy') {
+          // Apple's add would report success without storing; update and delete refuse.
+          fail(errSecParam, `${key}: search keys are not supported in ${kind === 'add' ? 'an add' : 'a pure query'} dictionary`);
+        }
+        ({ limit, hostOrSubdomain } = parseMatchKey(cls, key, value, { limit, hostOrSubdomain }));
+        break;
+      case 'r': {
+        const flag = returnKeys[key];
+        if (flag === undefined) fail(errSecParam, `unknown return key ${key}`);
+        const on = checkBoolean(key, value);
+        if (kind === 'update' && on) fail(errSecParam, `${key}: return keys are not supported in SecItemUpdate`);
+        if (kind === 'add' || kind === 'copy') returns[flag] = on;
+        break;
+      }
+      case 'v':
+        if (key === 'v_Data') {
+          if (!(value instanceof Uint8Array)) fail(errSecParam, 'kSecValueData must be data');
+          // In a query kSecValueData does not restrict the match (Apple ignores it).
+          if (kind === 'add') data = copyBytes(value);
+        } else if (key === 'v_Ref') {
+          fail(errSecParam, 'kSecValueRef needs a certificate, key or identity object');
+        } else {
+          fail(errSecParam, `unknown value key ${key}`);
+        }
+        break;
+      case 'u':
+        parseUseKey(kind, key, value);
+        break;
+      case 'f':
+        break; // callback keys: ignored, as by Apple's server
+      default:
+        fail(errSecParam, `unknown key "${key}"`);
+    }
+  }
+
+  if (pref !== undefined && kind === 'copy' && (attrs.size > 0 || syncGiven)) {
+    fail(errSecParam, 'kSecValuePersistentRef cannot be combined with attributes in SecItemCopyMatching');
+  }
+  return { kind, cls, attrs, syncGiven, limit, returns, data, persistentRef: pref, hostOrSubdomain };
+}
+
+function parseMatchKey(
+  cls: ClassDef,
+  key: string,
+  value: unknown,
+  current: { limit: number | 'all'; hostOrSubdomain: string | undefined },
+): { limit: number | 'all'; hostOrSubdomain: string | undefined } {
+  switch (key) {
+    case 'm_Limit':
+      return { ...current, limit: parseLimit(value) };
+    case 'm_CaseInsensitive':
+      // Accepted as Apple's server accepts it; matching stays exact (reference §4.15).
+      checkBoolean(key, value);
+      return current;
+    case 'm_HostOrSubdomainOfHost':
+      if (typeof value !== 'string') fail(errSecParam, `${key} must be a string`);
+      if (cls.name !== 'inet') fail(errSecUnimplemented, `${key} applies to internet passwords only`);
+      return { ...current, hostOrSubdomain: value };
+    case 'm_SubjectContains':
+    case 'm_EmailAddressIfPresent':
+      if (typeof value !== 'string') fail(errSecParam, `${key} must be a string`);
+      return current; // applied to certificates only
+    case 'm_TrustedOnly':
+      checkBoolean(key, value);
+      return current;
+    case 'm_ValidOnDate':
+      if (!(value instanceof Date) && value !== null) fail(errSecParam, `${key} must be a Date or null`);
+      return current;
+    case 'm_SearchList':
+      return current; // ignored by the data-protection keychain
+    case 'm_Issuers':
+    case 'm_Policy':
+      return fail(errSecUnimplemented, `${key} applies to certificates and identities`);
+    case 'm_ItemList':
+      return fail(errSecParam, `${key} is not supported`);
+    default:
+      return fail(errSecParam, `unknown search key ${key}`);
+  }
+}
+
+function parseUseKey(kind: DictionaryKind, key: string, value: unknown): void {
+  if (acceptedUseKeys.has(key)) return;
+  if (key === 'u_AuthUI') {
+    if (typeof value !== 'string' || !authUIValues.has(value)) fail(errSecParam, `${key} has an invalid value`);
+    if (value === 'u_AuthUIS' && kind !== 'copy') fail(errSecParam, 'kSecUseAuthenticationUISkip is for SecItemCopyMatching only');
+    return;
+  }
+  if (key === 'u_ItemList') fail(errSecParam, 'kSecUseItemList is not supported');
+  fail(errSecParam, `unknown use key ${key}`);
+}
+
+/** What SecItemUpdate's second dictionary asks to change. */
+export interface ParsedUpdate {
+  readonly attrs: Map<string, AttrValue>;
+  readonly data: Uint8Array | undefined;
+}
+
+/**
+ * Parses SecItemUpdate's attributes-to-update dictionary: every key but
+ * kSecValueData is taken as an attribute of the class, so kSecClass, return,
+ * search, use and persistent-reference keys answer errSecNoSuchAttr.
+ */
+export function parseUpdateAttributes(cls: ClassDef, dict: SecDictionary): ParsedUpdate {
+  if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) fail(errSecParam, 'the dictionary must be an object');
+  const attrs = new Map<string, AttrValue>();
+  let data: Uint8Array | undefined;
+  for (const key of Object.keys(dict)) {
+    const value = dict[key];
+    if (value === undefined) fail(errSecParam, `the value of ${key} is undefined`);
+    if (key === 'v_Data') {
+      if (!(value instanceof Uint8Array)) fail(errSecParam, 'kSecValueData must be data');
+      data = copyBytes(value);
+      continue;
+    }
+    const parsed = parseAttribute(cls, key, value);
+    if (parsed === undefined) continue;
+    if (parsed.value === 'any') fail(errSecParam, 'kSecAttrSynchronizableAny is not a value to store');
+    if (parsed.attr.code === 'mdat') continue; // set to now by the update itself
+    attrs.set(key, parsed.value);
+  }
+  return { attrs, data };
+}
+
+/** The protection class named by kSecAttrAccessible and/or kSecAttrAccessControl. */
+export function protectionOf(attrs: ReadonlyMap<string, AttrValue>): ProtectionClass | undefined {
+  const pdmn = attrs.get('pdmn') as ProtectionClass | undefined;
+  const accc = attrs.get('accc');
+  const fromAccc = accc !== undefined && typeof accc === 'object' && 'protection' in accc ? accc.protection : undefined;
+  if (pdmn !== undefined && fromAccc !== undefined && pdmn !== fromAccc) {
+    fail(errSecParam, 'conflicting kSecAttrAccessible and kSecAttrAccessControl');
+  }
+  return pdmn ?? fromAccc;
+}
+

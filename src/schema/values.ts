@@ -1,0 +1,166 @@
+/**
+ * Attribute values by kind: accepting a caller's value (Apple's copyString /
+ * copyData / copyBlob / copyNumber / copyDate rules), the canonical bytes
+ * that matching and uniqueness compare, and the typed encoding kept inside
+ * an item's sealed payload.
+ * @module
+ */
+import { SecError, errSecParam } from '../status.js';
+import type { AttrDef } from './model.js';
+import type { ProtectionClass, SecAccessControl } from '../secitem/types.js';
+
+/** An attribute value after conversion. */
+export type AttrValue = string | number | Uint8Array | Date | SecAccessControl;
+
+export const protectionValues: ReadonlySet<string> = new Set(['ak', 'ck', 'dk', 'aku', 'cku', 'dku', 'akpu']);
+
+export function isProtectionClass(v: unknown): v is ProtectionClass {
+  return typeof v === 'string' && protectionValues.has(v);
+}
+
+export function isAccessControl(v: unknown): v is SecAccessControl {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { kind?: unknown }).kind === 'SecAccessControl' &&
+    isProtectionClass((v as { protection?: unknown }).protection) &&
+    typeof (v as { flags?: unknown }).flags === 'number'
+  );
+}
+
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A fresh Uint8Array (never a view on shared or pooled memory). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
+}
+
+function int32LE(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setInt32(0, n, true);
+  return out;
+}
+
+function reject(attr: AttrDef, expected: string): never {
+  throw new SecError(errSecParam, `attribute ${attr.code}: expected ${expected}`);
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Converts a caller's value for `attr`; SecError(errSecParam) when its type is wrong. */
+export function convertValue(attr: AttrDef, raw: unknown): AttrValue {
+  switch (attr.kind) {
+    case 'blob':
+      if (typeof raw === 'string') return raw;
+      if (raw instanceof Uint8Array) return copyBytes(raw);
+      if (isFiniteNumber(raw) && Number.isInteger(raw)) return raw;
+      return reject(attr, 'a string or data');
+    case 'data':
+      if (raw instanceof Uint8Array) return copyBytes(raw);
+      if (typeof raw === 'string') return utf8.encode(raw);
+      if (isFiniteNumber(raw) && Number.isInteger(raw)) return int32LE(raw);
+      return reject(attr, 'data');
+    case 'string':
+      if (typeof raw === 'string') return raw;
+      if (raw instanceof Uint8Array) {
+        try {
+          return strictUtf8.decode(raw);
+        } catch {
+          return reject(attr, 'a string (data must be valid UTF-8)');
+        }
+      }
+      return reject(attr, 'a string');
+    case 'number':
+    case 'sync':
+      if (typeof raw === 'boolean') return raw ? 1 : 0;
+      if (isFiniteNumber(raw)) return attr.kind === 'sync' ? (raw !== 0 ? 1 : 0) : raw;
+      if (typeof raw === 'string' && attr.kind === 'number') {
+        // Apple keeps a string that does not read back as the same integer ("http" stays "http").
+        const n = Number.parseInt(raw, 10);
+        return String(n) === raw ? n : raw;
+      }
+      return reject(attr, attr.kind === 'sync' ? 'a boolean' : 'a number');
+    case 'date':
+      if (raw instanceof Date && !Number.isNaN(raw.getTime())) return new Date(raw.getTime());
+      return reject(attr, 'a valid Date');
+    case 'access':
+      if (isProtectionClass(raw)) return raw;
+      return reject(attr, 'one of the kSecAttrAccessible values');
+    case 'accessControl':
+      if (isAccessControl(raw)) return raw;
+      return reject(attr, 'a SecAccessControl from SecAccessControlCreateWithFlags');
+  }
+}
+
+/** The value an absent attribute takes on add, or undefined when it stays absent. */
+export function defaultValue(attr: AttrDef): AttrValue | undefined {
+  if (attr.defaultEmpty) return attr.kind === 'data' ? new Uint8Array(0) : '';
+  if (attr.defaultZero) return attr.kind === 'date' ? new Date(Date.UTC(2001, 0, 1)) : 0;
+  return undefined;
+}
+
+/**
+ * The bytes two values of one attribute are compared by. Strings and data
+ * with the same UTF-8 bytes are the same value, as in Apple's hashed columns.
+ */
+export function canonicalBytes(value: AttrValue): Uint8Array {
+  if (typeof value === 'string') return concatTag(0x62, utf8.encode(value)); // 'b'
+  if (value instanceof Uint8Array) return concatTag(0x62, value);
+  if (typeof value === 'number') return concatTag(0x6e, utf8.encode(String(value))); // 'n'
+  if (value instanceof Date) return concatTag(0x64, utf8.encode(String(value.getTime()))); // 'd'
+  return concatTag(0x63, utf8.encode(`${value.protection}:${value.flags}`)); // 'c'
+}
+
+/** Canonical bytes for a number-kind attribute whose value stayed a string. */
+export function canonicalFor(attr: AttrDef, value: AttrValue): Uint8Array {
+  if (attr.kind === 'number' && typeof value === 'string') return concatTag(0x73, utf8.encode(value)); // 's'
+  if (attr.kind === 'blob' && typeof value === 'number') return concatTag(0x62, int32LE(value));
+  return canonicalBytes(value);
+}
+
+function concatTag(tag: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 1);
+  out[0] = tag;
+  out.set(body, 1);
+  return out;
+}
+
+/** A value in the sealed payload's JSON: a type tag and a JSON-safe value. */
+export type EncodedValue =
+  | readonly ['s', string]
+  | readonly ['b', string]
+  | readonly ['n', number]
+  | readonly ['d', number]
+  | readonly ['c', ProtectionClass, number];
+
+export function encodeValue(value: AttrValue): EncodedValue {
+  if (typeof value === 'string') return ['s', value];
+  if (value instanceof Uint8Array) return ['b', Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64')];
+  if (typeof value === 'number') return ['n', value];
+  if (value instanceof Date) return ['d', value.getTime()];
+  return ['c', value.protection, value.flags];
+}
+
+export function decodeValue(encoded: EncodedValue): AttrValue {
+  switch (encoded[0]) {
+    case 's':
+    case 'n':
+      return encoded[1];
+    case 'b':
+      return copyBytes(Buffer.from(encoded[1], 'base64'));
+    case 'd':
+      return new Date(encoded[1]);
+    case 'c':
+      return Object.freeze({ kind: 'SecAccessControl', protection: encoded[1], flags: encoded[2] });
+  }
+}
+
+/** A value as handed back to a caller: a fresh copy it may keep or change. */
+export function copyValue(value: AttrValue): AttrValue {
+  if (value instanceof Uint8Array) return copyBytes(value);
+  if (value instanceof Date) return new Date(value.getTime());
+  return value;
+}

@@ -1,0 +1,73 @@
+/**
+ * Items ⇄ rows: the blind indexes and uniqueness key of an item's
+ * attributes, the associated data that binds a sealed blob to its row, and
+ * the payload encoding inside the seal.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { BlindIndex } from '../crypto/blind-index.js';
+import type { ClassDef, AttrDef } from '../schema/model.js';
+import { canonicalFor, decodeValue, defaultValue, encodeValue, type AttrValue, type EncodedValue } from '../schema/values.js';
+import type { ItemRow } from '../store/item-table.js';
+
+/** An item in the clear: its attributes (secret extra fields included) and its data. */
+export interface Item {
+  attrs: Map<string, AttrValue>;
+  data: Uint8Array | undefined;
+}
+
+/** The blind index of one attribute value. */
+export function indexOf(blind: BlindIndex, attr: AttrDef, value: AttrValue): Buffer {
+  return blind.of(attr.code, canonicalFor(attr, value));
+}
+
+/** The blind-index columns and uniqueness key of a set of attributes. */
+export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<string, AttrValue>): { pk: Buffer; index: (Buffer | null)[] } {
+  const index = cls.searchable.map((a) => {
+    const v = attrs.get(a.code);
+    return v === undefined ? null : indexOf(blind, a, v);
+  });
+  const parts: Buffer[] = [];
+  for (const a of cls.primaryKey) {
+    // Absent key attributes compare as their empty value, as SQLite's NULL-free key columns do in Apple's server.
+    const v = attrs.get(a.code) ?? defaultValue(a) ?? '';
+    const bytes = canonicalFor(a, v);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    parts.push(Buffer.from(a.code), len, Buffer.from(bytes));
+  }
+  return { pk: blind.of(`pk:${cls.name}`, Buffer.concat(parts)), index };
+}
+
+/** Associated data binding a blob to everything else in its row. */
+export function rowAad(cls: ClassDef, row: Omit<ItemRow, 'rowid' | 'blob'>): Buffer {
+  const h = createHash('sha256').update(`secitem row v1\0${cls.name}\0`).update(row.persistref).update(`\0${row.pdmn}\0`).update(row.pk);
+  for (const v of row.index) h.update(v === null ? Buffer.of(0) : Buffer.concat([Buffer.of(1), v]));
+  return h.digest();
+}
+
+interface Payload {
+  a: Record<string, EncodedValue>;
+  d?: string;
+}
+
+export function encodePayload(item: Item): Buffer {
+  const a: Record<string, EncodedValue> = {};
+  for (const [code, v] of item.attrs) a[code] = encodeValue(v);
+  const payload: Payload = { a };
+  if (item.data !== undefined) payload.d = Buffer.from(item.data.buffer, item.data.byteOffset, item.data.length).toString('base64');
+  return Buffer.from(JSON.stringify(payload));
+}
+
+/** The item in a payload; undefined when the payload is not well formed. */
+export function decodePayload(bytes: Buffer): Item | undefined {
+  try {
+    const payload = JSON.parse(bytes.toString('utf8')) as Payload;
+    const attrs = new Map<string, AttrValue>();
+    for (const [code, v] of Object.entries(payload.a)) attrs.set(code, decodeValue(v));
+    const data = payload.d === undefined ? undefined : new Uint8Array(Buffer.from(payload.d, 'base64'));
+    return { attrs, data };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * openKeychain: one keychain file, its device key and keybag (lock state and
+ * passcode), and the clients that call SecItem functions on it.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
+import {
+  SecError,
+  errSecAuthFailed,
+  errSecInternalComponent,
+  errSecInvalidKeychain,
+  errSecNotAvailable,
+  errSecParam,
+  errSecSuccess,
+  type OSStatus,
+} from '../status.js';
+import { AccessPolicy, accessGroupList } from '../access/groups.js';
+import { BlindIndex } from '../crypto/blind-index.js';
+import { checkSuppliedDeviceKey, createOrReadDeviceKey, deviceKeyPath, readDeviceKey } from '../crypto/device-key.js';
+import { Keybag, KeybagError, createKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
+import { itemClasses } from '../schema/classes.js';
+import { KeychainDatabase, type MetaKey } from '../store/database.js';
+import { indexOf } from './codec.js';
+import { add, copyMatching, remove, update, type Caller, type Engine } from './operations.js';
+import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary, SecItemResult } from './types.js';
+
+const classes = [...itemClasses.values()];
+
+function checkPasscode(name: string, value: unknown, nullable: boolean): string | null {
+  if (value === null && nullable) return null;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new SecError(errSecParam, `${name} must be a non-empty string${nullable ? ' or null' : ''}`);
+  }
+  return value;
+}
+
+function readKeybagRecord(db: KeychainDatabase): KeybagRecord {
+  const raw = db.getMeta('keybag');
+  try {
+    const record = JSON.parse(String(raw)) as KeybagRecord;
+    if (record.version !== 1 || typeof record.wrapped !== 'object') throw new Error('bad keybag');
+    return record;
+  } catch {
+    throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
+  }
+}
+
+/** Runs an engine step and answers its OSStatus; only SecErrors are expected. */
+function statusOf(step: () => void): OSStatus {
+  try {
+    step();
+    return errSecSuccess;
+  } catch (e) {
+    return statusOfError(e);
+  }
+}
+
+function statusOfError(e: unknown): OSStatus {
+  if (e instanceof SecError) return e.status;
+  if (process.env['SECITEM_DEBUG']) console.error(e);
+  return errSecInternalComponent;
+}
+
+export class Keychain {
+  readonly path: string;
+  readonly #db: KeychainDatabase;
+  readonly #keybag: Keybag;
+  readonly #engine: Engine;
+  #closed = false;
+
+  private constructor(path: string, db: KeychainDatabase, deviceKey: Buffer, keybag: Keybag) {
+    this.path = path;
+    this.#db = db;
+    this.#keybag = keybag;
+    this.#engine = { db, keybag, blind: new BlindIndex(deviceKey) };
+  }
+
+  /** See openKeychain. */
+  static open(options: OpenKeychainOptions): Keychain {
+    if (typeof options !== 'object' || options === null || typeof options.path !== 'string' || options.path.length === 0) {
+      throw new SecError(errSecParam, 'openKeychain needs a path');
+    }
+    const { path } = options;
+    const passcode = options.passcode === undefined ? null : checkPasscode('passcode', options.passcode, false);
+    const supplied = options.deviceKey === undefined ? undefined : checkSuppliedDeviceKey(options.deviceKey);
+
+    if (!existsSync(path)) {
+      const deviceKey = supplied ?? createOrReadDeviceKey(deviceKeyPath(path));
+      const record = createKeybagRecord(deviceKey, passcode);
+      const meta = new Map<MetaKey, Buffer | string>([
+        ['deviceCheck', BlindIndex.check(deviceKey)],
+        ['keybag', JSON.stringify(record)],
+      ]);
+      const db = KeychainDatabase.create(path, classes, meta);
+      const keybag = new Keybag(deviceKey, record);
+      if (passcode !== null) keybag.unlock(passcode);
+      return new Keychain(path, db, deviceKey, keybag);
+    }
+
+    const db = KeychainDatabase.open(path, classes);
+    try {
+      const deviceKey = supplied ?? readDeviceKey(deviceKeyPath(path));
+      const check = db.getMeta('deviceCheck');
+      const expected = BlindIndex.check(deviceKey);
+      if (!Buffer.isBuffer(check) || check.length !== expected.length || !timingSafeEqual(check, expected)) {
+        throw new SecError(errSecInvalidKeychain, 'the device key does not belong to this keychain');
+      }
+      let keybag: Keybag;
+      try {
+        keybag = new Keybag(deviceKey, readKeybagRecord(db));
+      } catch (e) {
+        if (e instanceof KeybagError) throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
+        throw e;
+      }
+      if (passcode !== null && keybag.hasPasscode) {
+        try {
+          keybag.unlock(passcode);
+        } catch (e) {
+          if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
+          throw e;
+        }
+      }
+      return new Keychain(path, db, deviceKey, keybag);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  get lockState(): LockState {
+    return this.#keybag.state;
+  }
+
+  get hasPasscode(): boolean {
+    return this.#keybag.hasPasscode;
+  }
+
+  #guard(step: () => void): OSStatus {
+    if (this.#closed) return errSecNotAvailable;
+    return statusOf(step);
+  }
+
+  /**
+   * Sets (current null, next a string), changes, or removes (next null) the
+   * passcode. Removing it destroys every WhenPasscodeSetThisDeviceOnly item.
+   * A wrong `current` answers errSecAuthFailed and changes nothing.
+   */
+  setPasscode(current: string | null, next: string | null): OSStatus {
+    return this.#guard(() => {
+      const cur = checkPasscode('current', current, true);
+      const nxt = checkPasscode('next', next, true);
+      const pending = this.#db.write(() => {
+        let change;
+        try {
+          change = this.#keybag.changePasscode(cur, nxt);
+        } catch (e) {
+          if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
+          throw e;
+        }
+        this.#db.setMeta('keybag', JSON.stringify(change.record));
+        if (nxt === null) for (const t of this.#db.tables) t.delete({ equal: [], pdmn: 'akpu' });
+        return change;
+      });
+      this.#keybag.adopt(pending);
+    });
+  }
+
+  /** Unlocks with the passcode (errSecAuthFailed when wrong). */
+  unlock(passcode: string): OSStatus {
+    return this.#guard(() => {
+      const p = checkPasscode('passcode', passcode, false)!;
+      try {
+        this.#keybag.unlock(p);
+      } catch (e) {
+        if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
+        throw e;
+      }
+    });
+  }
+
+  /** Locks: WhenUnlocked keys leave memory; AfterFirstUnlock keys stay. */
+  lock(): OSStatus {
+    return this.#guard(() => this.#keybag.lock());
+  }
+
+  /** Closes the file. Opening it again is a restart: before first unlock. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** A client application, described by its entitlements. */
+  client(entitlements: Entitlements): KeychainClient {
+    const policy = new AccessPolicy(accessGroupList(entitlements));
+    const groupIndexes = new Map<string, Buffer>();
+    const agrp = itemClasses.get('genp')!.byCode.get('agrp')!;
+    const blind = this.#engine.blind;
+    const caller: Caller = {
+      policy,
+      groupIndex(group) {
+        let h = groupIndexes.get(group);
+        if (h === undefined) {
+          h = indexOf(blind, agrp, group);
+          groupIndexes.set(group, h);
+        }
+        return h;
+      },
+    };
+    const engine = this.#engine;
+    const isClosed = (): boolean => this.#closed;
+    const withResult = (step: () => unknown): SecItemResult => {
+      if (isClosed()) return { status: errSecNotAvailable };
+      try {
+        const result = step();
+        return result === undefined ? { status: errSecSuccess } : { status: errSecSuccess, result };
+      } catch (e) {
+        return { status: statusOfError(e) };
+      }
+    };
+    return Object.freeze({
+      accessGroups: Object.freeze([...policy.groups]),
+      SecItemAdd: (attributes: SecDictionary) => withResult(() => add(engine, caller, attributes)),
+      SecItemCopyMatching: (query: SecDictionary) => withResult(() => copyMatching(engine, caller, query)),
+      SecItemUpdate: (query: SecDictionary, attributesToUpdate: SecDictionary) =>
+        isClosed() ? errSecNotAvailable : statusOf(() => update(engine, caller, query, attributesToUpdate)),
+      SecItemDelete: (query: SecDictionary) => (isClosed() ? errSecNotAvailable : statusOf(() => remove(engine, caller, query))),
+    });
+  }
+}
+
+/**
+ * Opens the keychain at `options.path`, creating it (and its device key
+ * file) when nothing is there. Throws SecError: errSecAuthFailed for a wrong
+ * passcode, errSecInvalidKeychain for a file that is not a keychain (which
+ * is left untouched) or a missing or foreign device key.
+ */
+export function openKeychain(options: OpenKeychainOptions): Keychain {
+  return Keychain.open(options);
+}

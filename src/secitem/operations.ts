@@ -1,0 +1,192 @@
+/**
+ * SecItemAdd / SecItemCopyMatching / SecItemUpdate / SecItemDelete over one
+ * keychain, for one client. Each call is one SQLite transaction; failures
+ * are SecErrors, turned into OSStatus answers by the client (client.ts).
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  SecError,
+  errSecDecode,
+  errSecDuplicateItem,
+  errSecInteractionNotAllowed,
+  errSecItemNotFound,
+  errSecNotAvailable,
+  errSecParam,
+} from '../status.js';
+import type { AccessPolicy } from '../access/groups.js';
+import type { BlindIndex } from '../crypto/blind-index.js';
+import { openItem, sealItem } from '../crypto/item-seal.js';
+import type { Keybag, ProtectionClassName } from '../crypto/keybag.js';
+import { parseDictionary, parseUpdateAttributes, protectionOf, type ParsedDictionary } from '../dictionary/parse.js';
+import { makePersistentRef, UUID_BYTES } from '../dictionary/persistent-ref.js';
+import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
+import type { ClassDef } from '../schema/model.js';
+import { defaultValue, isProtectionClass, type AttrValue } from '../schema/values.js';
+import type { KeychainDatabase } from '../store/database.js';
+import type { ItemRow, Selection } from '../store/item-table.js';
+import { decodePayload, encodePayload, indexItem, indexOf, rowAad, type Item } from './codec.js';
+import type { SecDictionary } from './types.js';
+
+/** What every call needs of the open keychain. */
+export interface Engine {
+  readonly db: KeychainDatabase;
+  readonly keybag: Keybag;
+  readonly blind: BlindIndex;
+}
+
+/** What every call needs of the calling client. */
+export interface Caller {
+  readonly policy: AccessPolicy;
+  /** Blind index of an access-group name (cached per client). */
+  groupIndex(group: string): Buffer;
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_CONSTRAINT');
+}
+
+/** The class key for a protection class, or the status that withholds it. */
+function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
+  const key = engine.keybag.classKey(pc);
+  if (key !== undefined) return key;
+  if (pc === 'akpu' && !engine.keybag.hasPasscode) {
+    throw new SecError(errSecNotAvailable, 'kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly needs a passcode');
+  }
+  throw new SecError(errSecInteractionNotAllowed, `the ${pc} class key is not available in this lock state`);
+}
+
+/** Opens a row's blob; a row that does not authenticate answers errSecDecode. */
+function openRow(engine: Engine, cls: ClassDef, row: ItemRow): Item {
+  if (!isProtectionClass(row.pdmn)) throw new SecError(errSecDecode, 'an item failed authentication');
+  const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row));
+  const item = payload === undefined ? undefined : decodePayload(payload);
+  payload?.fill(0);
+  if (item === undefined) throw new SecError(errSecDecode, 'an item failed authentication');
+  return item;
+}
+
+/** Seals an item into the row with this persistent-reference UUID. */
+function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item: Item): Omit<ItemRow, 'rowid'> {
+  const pdmn = item.attrs.get('pdmn') as ProtectionClassName;
+  const key = classKeyFor(engine, pdmn);
+  const { pk, index } = indexItem(engine.blind, cls, item.attrs);
+  const row = { persistref, pdmn, pk, index };
+  const payload = encodePayload(item);
+  const blob = sealItem(key, payload, rowAad(cls, row));
+  payload.fill(0);
+  return { ...row, blob };
+}
+
+/** The rows a parsed query selects, narrowed to the caller's access groups. */
+function selectionFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: boolean): Selection {
+  const equal: [string, Buffer][] = [];
+  let pdmn: string | undefined;
+  let group: string | undefined;
+  for (const [code, value] of q.attrs) {
+    const attr = q.cls.byCode.get(code)!;
+    if (code === 'agrp') group = value as string;
+    else if (attr.kind === 'access') pdmn = value as string;
+    else if (attr.kind === 'accessControl') continue; // not a search condition (reference §4.1)
+    else if (attr.secretData) throw new SecError(errSecParam, `${code} is secret data and cannot be matched`);
+    else equal.push([code, indexOf(engine.blind, attr, value)]);
+  }
+  // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
+  if (!q.syncGiven && q.persistentRef === undefined) equal.push(['sync', indexOf(engine.blind, q.cls.byCode.get('sync')!, 0)]);
+  const groups = caller.policy.groupsToSearch(group, write)?.map((g) => caller.groupIndex(g));
+  return { equal, pdmn, groups, persistref: q.persistentRef?.uuid };
+}
+
+function hostMatches(item: Item, host: string): boolean {
+  const server = item.attrs.get('srvr');
+  return typeof server === 'string' && (server === host || server.endsWith(`.${host}`));
+}
+
+export function copyMatching(engine: Engine, caller: Caller, query: SecDictionary): unknown {
+  const q = parseDictionary(query, 'copy');
+  const sel = selectionFor(engine, caller, q, false);
+  const limit = q.limit;
+  const sqlLimit = limit === 'all' || q.hostOrSubdomain !== undefined ? undefined : limit;
+  const table = engine.db.table(q.cls.name);
+  const rows = engine.db.read(() => table.select({ ...sel, limit: sqlLimit }));
+  const values: unknown[] = [];
+  for (const row of rows) {
+    const item = openRow(engine, q.cls, row);
+    if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) continue;
+    values.push(shapeItem(q.cls, item, makePersistentRef(q.cls.name, row.persistref), q.returns));
+    if (limit !== 'all' && values.length >= limit) break;
+  }
+  if (values.length === 0) throw new SecError(errSecItemNotFound);
+  return wantsResult(q.returns) ? shapeResult(values, limit) : undefined;
+}
+
+export function add(engine: Engine, caller: Caller, attributes: SecDictionary): unknown {
+  const q = parseDictionary(attributes, 'add');
+  const attrs = new Map<string, AttrValue>(q.attrs);
+  attrs.set('agrp', caller.policy.groupForAdd(attrs.get('agrp') as string | undefined));
+  attrs.set('pdmn', protectionOf(attrs) ?? q.cls.defaultProtection);
+  for (const attr of q.cls.attrs) {
+    if (attrs.has(attr.code)) continue;
+    const v = defaultValue(attr);
+    if (v !== undefined) attrs.set(attr.code, v);
+  }
+  const now = new Date();
+  attrs.set('cdat', now);
+  attrs.set('mdat', new Date(now.getTime()));
+  const item: Item = { attrs, data: q.data };
+  const persistref = randomBytes(UUID_BYTES);
+  // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
+  const row = sealRow(engine, q.cls, persistref, item);
+  const table = engine.db.table(q.cls.name);
+  try {
+    engine.db.write(() => table.insert(row));
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
+    throw e;
+  }
+  if (!wantsResult(q.returns)) return undefined;
+  return shapeItem(q.cls, item, makePersistentRef(q.cls.name, persistref), q.returns);
+}
+
+export function update(engine: Engine, caller: Caller, query: SecDictionary, attributesToUpdate: SecDictionary): void {
+  const q = parseDictionary(query, 'update');
+  const changes = parseUpdateAttributes(q.cls, attributesToUpdate);
+  const newGroup = changes.attrs.get('agrp');
+  if (newGroup !== undefined) caller.policy.checkWritable(newGroup as string);
+  const newProtection = protectionOf(changes.attrs);
+  const sel = selectionFor(engine, caller, q, true);
+  const table = engine.db.table(q.cls.name);
+  engine.db.write(() => {
+    const rows = table.select(sel);
+    if (rows.length === 0) throw new SecError(errSecItemNotFound);
+    const now = Date.now();
+    for (const row of rows) {
+      const old = openRow(engine, q.cls, row);
+      const attrs = new Map([...old.attrs, ...changes.attrs]);
+      if (newProtection !== undefined) {
+        attrs.set('pdmn', newProtection);
+        // An access control that names another protection class no longer describes the item.
+        const accc = attrs.get('accc');
+        if (accc !== undefined && typeof accc === 'object' && 'protection' in accc && accc.protection !== newProtection) attrs.delete('accc');
+      }
+      const oldModified = (old.attrs.get('mdat') as Date | undefined)?.getTime() ?? 0;
+      attrs.set('mdat', new Date(Math.max(now, oldModified + 1)));
+      const sealed = sealRow(engine, q.cls, row.persistref, { attrs, data: changes.data ?? old.data });
+      try {
+        table.update({ ...sealed, rowid: row.rowid });
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
+        throw e;
+      }
+    }
+  });
+}
+
+export function remove(engine: Engine, caller: Caller, query: SecDictionary): void {
+  const q = parseDictionary(query, 'delete');
+  const sel = selectionFor(engine, caller, q, true);
+  const table = engine.db.table(q.cls.name);
+  // Deleting needs no class key: it works in every lock state (seed: Data Protection pitfall).
+  const deleted = engine.db.write(() => table.delete(sel));
+  if (deleted === 0) throw new SecError(errSecItemNotFound);
+}

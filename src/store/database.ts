@@ -1,0 +1,155 @@
+/**
+ * The keychain database file: opening it safely (an existing file that is
+ * not a keychain is refused and never written), durable settings (WAL,
+ * synchronous=FULL, bounded busy wait), the meta table, the item tables, and
+ * one transaction per call.
+ * @module
+ */
+import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
+import {
+  SecError,
+  errSecDiskFull,
+  errSecIO,
+  errSecInteractionNotAllowed,
+  errSecInvalidKeychain,
+  errSecReadOnly,
+  errSecDecode,
+} from '../status.js';
+import type { ClassDef } from '../schema/model.js';
+import { ItemTable } from './item-table.js';
+
+const FORMAT = 'secitem keychain 1';
+/** How long a call waits for another process's write transaction before giving up. */
+const BUSY_TIMEOUT_MS = 5000;
+
+export type MetaKey = 'format' | 'deviceCheck' | 'keybag';
+
+export class KeychainDatabase {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #tables = new Map<string, ItemTable>();
+  readonly #getMeta: Database.Statement;
+  readonly #setMeta: Database.Statement;
+
+  private constructor(path: string, db: Database.Database, classes: readonly ClassDef[]) {
+    this.path = path;
+    this.#db = db;
+    for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls));
+    this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
+    this.#setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  }
+
+  /**
+   * Creates a keychain database at a path where no file exists (mode 0600),
+   * writing its tables and the initial meta values in one transaction.
+   */
+  static create(path: string, classes: readonly ClassDef[], initialMeta: ReadonlyMap<MetaKey, Buffer | string>): KeychainDatabase {
+    closeSync(openSync(path, 'wx', 0o600)); // exclusive: never replaces an existing file
+    const db = new Database(path, { fileMustExist: true });
+    try {
+      configure(db);
+      db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)');
+      const kdb = new KeychainDatabase(path, db, classes);
+      kdb.write(() => {
+        for (const t of kdb.#tables.values()) for (const ddl of t.createStatements()) db.exec(ddl);
+        kdb.#setMeta.run('format', FORMAT);
+        for (const [k, v] of initialMeta) kdb.#setMeta.run(k, v);
+      });
+      return kdb;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /** Opens an existing keychain; SecError(errSecInvalidKeychain) if the file is not one. */
+  static open(path: string, classes: readonly ClassDef[]): KeychainDatabase {
+    let db: Database.Database;
+    try {
+      db = new Database(path, { fileMustExist: true });
+    } catch (e) {
+      throw new SecError(errSecInvalidKeychain, `cannot open ${path}: ${(e as Error).message}`);
+    }
+    try {
+      // Check before any pragma: a file that is not ours must stay byte-identical.
+      let format: unknown;
+      try {
+        format = db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck(true).get();
+      } catch {
+        format = undefined;
+      }
+      if (format !== FORMAT) throw new SecError(errSecInvalidKeychain, `${path} is not a secitem keychain`);
+      configure(db);
+      const kdb = new KeychainDatabase(path, db, classes);
+      kdb.write(() => {
+        for (const t of kdb.#tables.values()) for (const ddl of t.createStatements()) db.exec(ddl);
+      });
+      return kdb;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  table(className: string): ItemTable {
+    const t = this.#tables.get(className);
+    if (t === undefined) throw new Error(`no table for class ${className}`);
+    return t;
+  }
+
+  get tables(): Iterable<ItemTable> {
+    return this.#tables.values();
+  }
+
+  getMeta(key: MetaKey): Buffer | string | undefined {
+    return this.#getMeta.get(key) as Buffer | string | undefined;
+  }
+
+  setMeta(key: MetaKey, value: Buffer | string): void {
+    this.#setMeta.run(key, value);
+  }
+
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it happens or none. */
+  write<T>(fn: () => T): T {
+    return translateSqliteErrors(() => this.#db.transaction(fn).immediate());
+  }
+
+  /** Runs `fn` in one read transaction: a consistent snapshot. */
+  read<T>(fn: () => T): T {
+    return translateSqliteErrors(() => this.#db.transaction(fn).deferred());
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+function configure(db: Database.Database): void {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma('journal_mode = WAL');
+  // Durability on return: the WAL is synced at every commit.
+  db.pragma('synchronous = FULL');
+  // Deleted secrets' pages are overwritten, not left in free pages.
+  db.pragma('secure_delete = ON');
+}
+
+/** SQLite failures become OSStatus errors; programming errors pass through. */
+function translateSqliteErrors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_')) throw e;
+    if (code.startsWith('SQLITE_CONSTRAINT')) throw e; // the caller maps uniqueness to errSecDuplicateItem
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new SecError(errSecInteractionNotAllowed, 'the keychain is busy in another process');
+    }
+    if (code === 'SQLITE_FULL') throw new SecError(errSecDiskFull, 'the disk is full');
+    if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM')) {
+      throw new SecError(errSecReadOnly, 'the keychain file cannot be written');
+    }
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') throw new SecError(errSecDecode, 'the keychain database is damaged');
+    throw new SecError(errSecIO, `storage error ${code}`);
+  }
+}

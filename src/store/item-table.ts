@@ -1,0 +1,139 @@
+/**
+ * One SQLite table per item class, its columns and indexes generated from the
+ * schema: a row holds only the persistent-reference UUID, the protection
+ * class, the blind index of the uniqueness constraint (UNIQUE), one blind
+ * index column per searchable attribute, and the sealed blob.
+ * Statements are prepared once per query shape and cached.
+ * @module
+ */
+import type Database from 'better-sqlite3';
+import type { ClassDef } from '../schema/model.js';
+
+/** A stored row, as read and written. */
+export interface ItemRow {
+  rowid: number;
+  persistref: Buffer;
+  pdmn: string;
+  pk: Buffer;
+  /** Blind index values, in the order of the class's `searchable` attributes (null when absent). */
+  index: (Buffer | null)[];
+  blob: Buffer;
+}
+
+/** Which rows a statement touches. Every field narrows the selection. */
+export interface Selection {
+  /** Blind index column (attribute code) → value it must equal. */
+  readonly equal: ReadonlyArray<readonly [code: string, value: Buffer]>;
+  /** Protection class the row must have. */
+  readonly pdmn?: string;
+  /** Blind-indexed access groups the row must be in; undefined means any group. */
+  readonly groups?: readonly Buffer[];
+  readonly persistref?: Buffer;
+  readonly limit?: number;
+}
+
+const column = (code: string): string => `"h_${code}"`;
+
+export class ItemTable {
+  readonly cls: ClassDef;
+  readonly #db: Database.Database;
+  readonly #indexColumns: readonly string[];
+  readonly #statements = new Map<string, Database.Statement>();
+
+  constructor(db: Database.Database, cls: ClassDef) {
+    this.cls = cls;
+    this.#db = db;
+    this.#indexColumns = cls.searchable.map((a) => column(a.code));
+  }
+
+  /** DDL for this class: the table, and an index per identity-bearing key column. */
+  createStatements(): string[] {
+    const t = this.cls.name;
+    const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL UNIQUE', 'pdmn TEXT NOT NULL', 'pk BLOB NOT NULL UNIQUE'];
+    for (const c of this.#indexColumns) cols.push(`${c} BLOB`);
+    cols.push('blob BLOB NOT NULL');
+    const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
+    for (const a of this.cls.primaryKey) {
+      if (a.defaultEmpty) ddl.push(`CREATE INDEX IF NOT EXISTS ${t}_${a.code} ON ${t}(${column(a.code)})`);
+    }
+    return ddl;
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #where(sel: Selection): { sql: string; binds: unknown[] } {
+    const parts: string[] = [];
+    const binds: unknown[] = [];
+    for (const [code, value] of sel.equal) {
+      parts.push(`${column(code)} = ?`);
+      binds.push(value);
+    }
+    if (sel.pdmn !== undefined) {
+      parts.push('pdmn = ?');
+      binds.push(sel.pdmn);
+    }
+    if (sel.groups !== undefined) {
+      parts.push(`${column('agrp')} IN (${sel.groups.map(() => '?').join(', ')})`);
+      binds.push(...sel.groups);
+    }
+    if (sel.persistref !== undefined) {
+      parts.push('persistref = ?');
+      binds.push(sel.persistref);
+    }
+    return { sql: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', binds };
+  }
+
+  #toRow(raw: unknown[]): ItemRow {
+    const n = this.#indexColumns.length;
+    return {
+      rowid: raw[0] as number,
+      persistref: raw[1] as Buffer,
+      pdmn: raw[2] as string,
+      pk: raw[3] as Buffer,
+      index: raw.slice(4, 4 + n) as (Buffer | null)[],
+      blob: raw[4 + n] as Buffer,
+    };
+  }
+
+  /** Rows matching the selection, in rowid order. */
+  select(sel: Selection): ItemRow[] {
+    const where = this.#where(sel);
+    const limit = sel.limit === undefined ? '' : ' LIMIT ?';
+    const cols = ['rowid', 'persistref', 'pdmn', 'pk', ...this.#indexColumns, 'blob'].join(', ');
+    const stmt = this.#prepare(`SELECT ${cols} FROM ${this.cls.name}${where.sql} ORDER BY rowid${limit}`).raw(true);
+    const binds = sel.limit === undefined ? where.binds : [...where.binds, sel.limit];
+    return (stmt.all(...binds) as unknown[][]).map((r) => this.#toRow(r));
+  }
+
+  /** Inserts a row; throws SQLITE_CONSTRAINT_UNIQUE when its key is taken. */
+  insert(row: Omit<ItemRow, 'rowid'>): number {
+    const cols = ['persistref', 'pdmn', 'pk', ...this.#indexColumns, 'blob'];
+    const stmt = this.#prepare(`INSERT INTO ${this.cls.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+    return Number(stmt.run(row.persistref, row.pdmn, row.pk, ...row.index, row.blob).lastInsertRowid);
+  }
+
+  /** Rewrites a row in place (same rowid, same persistent reference). */
+  update(row: ItemRow): void {
+    const sets = ['pdmn', 'pk', ...this.#indexColumns, 'blob'].map((c) => `${c} = ?`).join(', ');
+    this.#prepare(`UPDATE ${this.cls.name} SET ${sets} WHERE rowid = ?`).run(row.pdmn, row.pk, ...row.index, row.blob, row.rowid);
+  }
+
+  /** Deletes the matching rows; returns how many. */
+  delete(sel: Selection): number {
+    const where = this.#where(sel);
+    return this.#prepare(`DELETE FROM ${this.cls.name}${where.sql}`).run(...where.binds).changes;
+  }
+
+  /** Deletes the rows with these rowids. */
+  deleteRows(rowids: readonly number[]): void {
+    const stmt = this.#prepare(`DELETE FROM ${this.cls.name} WHERE rowid = ?`);
+    for (const id of rowids) stmt.run(id);
+  }
+}
