@@ -142,6 +142,24 @@ export class Keybag {
     return this.#record;
   }
 
+  /**
+   * Takes the record as another process may have rewritten it (a passcode
+   * set, changed or removed there). Class keys never change with the
+   * passcode, so the keys in memory stay valid.
+   */
+  refresh(record: KeybagRecord): void {
+    if (JSON.stringify(record) === JSON.stringify(this.#record)) return;
+    this.#record = record;
+    if (record.kdf === null) {
+      const keys = unwrapWith(record, deviceKek(this.#deviceKey), protectionClasses);
+      if (keys === undefined) throw new KeybagError('damaged');
+      this.#keys = keys;
+      this.#state = 'unlocked';
+    } else if (record.wrapped.akpu === undefined) {
+      this.#keys.delete('akpu');
+    }
+  }
+
   /** The class key, or undefined when the lock state withholds it (or akpu has none). */
   classKey(pc: ProtectionClassName): Buffer | undefined {
     return this.#keys.get(pc);

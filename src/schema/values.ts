@@ -33,7 +33,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A fresh Uint8Array (never a view on shared or pooled memory). */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(bytes);
+  return new Uint8Array(bytes);
 }
 
 function int32LE(n: number): Uint8Array {

@@ -153,6 +153,7 @@ export class Keychain {
       const pending = this.#db.write(() => {
         let change;
         try {
+          this.#keybag.refresh(readKeybagRecord(this.#db));
           change = this.#keybag.changePasscode(cur, nxt);
         } catch (e) {
           if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
@@ -171,6 +172,7 @@ export class Keychain {
     return this.#guard(() => {
       const p = checkPasscode('passcode', passcode, false)!;
       try {
+        this.#keybag.refresh(readKeybagRecord(this.#db));
         this.#keybag.unlock(p);
       } catch (e) {
         if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);

@@ -115,9 +115,9 @@ export class KeychainDatabase {
     return translateSqliteErrors(() => this.#db.transaction(fn).immediate());
   }
 
-  /** Runs `fn` in one read transaction: a consistent snapshot. */
+  /** Runs a read of one statement (atomic by itself, so no explicit transaction). */
   read<T>(fn: () => T): T {
-    return translateSqliteErrors(() => this.#db.transaction(fn).deferred());
+    return translateSqliteErrors(fn);
   }
 
   close(): void {

@@ -1,0 +1,59 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDictionary, parseUpdateAttributes } from '../../src/dictionary/parse.js';
+import { genp } from '../../src/schema/classes.js';
+import { SecError, errSecNoSuchAttr, errSecNoSuchClass, errSecParam } from '../../src/status.js';
+
+const status = (fn: () => unknown): number => {
+  try {
+    fn();
+    return 0;
+  } catch (e) {
+    if (e instanceof SecError) return e.status;
+    throw e;
+  }
+};
+const pref = new Uint8Array([...Buffer.from('genp'), ...new Uint8Array(16)]);
+
+describe('dictionary classification', () => {
+  it('kSecMatchLimit defaults to one for copy and to all for update and delete', () => {
+    assert.equal(parseDictionary({ class: 'genp' }, 'copy').limit, 1);
+    assert.equal(parseDictionary({ class: 'genp' }, 'update').limit, 'all');
+    assert.equal(parseDictionary({ class: 'genp' }, 'delete').limit, 'all');
+    assert.equal(parseDictionary({ class: 'genp', m_Limit: 5 }, 'copy').limit, 5);
+    assert.equal(parseDictionary({ class: 'genp', m_Limit: 'm_LimitAll' }, 'copy').limit, 'all');
+  });
+
+  it('answers the status Apple gives for each misplaced key', () => {
+    assert.equal(status(() => parseDictionary({}, 'copy')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'apls' }, 'copy')), errSecNoSuchClass);
+    assert.equal(status(() => parseDictionary({ class: 'genp', atag: 'x' }, 'copy')), errSecNoSuchAttr);
+    assert.equal(status(() => parseDictionary({ class: 'genp', clip: 1 }, 'copy')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'genp', m_Limit: 1 }, 'add')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'genp', u_ItemList: [] }, 'add')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'genp', m_Limit: 'm_LimitAll' }, 'delete')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'genp', r_Data: true }, 'update')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'genp', r_Data: true }, 'delete')), 0);
+    assert.equal(status(() => parseDictionary({ class: 'genp', r_Data: 1 }, 'copy')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'genp', persistref: pref }, 'copy')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'genp', v_PersistentRef: pref }, 'add')), errSecParam);
+    assert.equal(status(() => parseDictionary({ class: 'inet', v_PersistentRef: pref }, 'copy')), errSecNoSuchClass);
+    assert.equal(status(() => parseDictionary({ v_PersistentRef: pref, acct: 'a' }, 'copy')), errSecParam);
+    assert.equal(status(() => parseDictionary({ v_PersistentRef: pref, acct: 'a' }, 'delete')), 0);
+    assert.equal(status(() => parseDictionary({ class: 'genp', acct: undefined }, 'copy')), errSecParam);
+  });
+
+  it('takes every update key but kSecValueData as an attribute', () => {
+    for (const key of ['class', 'r_Data', 'm_Limit', 'v_PersistentRef', 'u_CredRef']) {
+      assert.equal(status(() => parseUpdateAttributes(genp, { [key]: true })), errSecNoSuchAttr, key);
+    }
+    assert.equal(status(() => parseUpdateAttributes(genp, { v_Data: 'text' })), errSecParam);
+    assert.deepEqual(parseUpdateAttributes(genp, { v_Data: new Uint8Array([1]) }).data, new Uint8Array([1]));
+  });
+
+  it('kSecValueData in a query does not restrict the match', () => {
+    const q = parseDictionary({ class: 'genp', v_Data: new Uint8Array([1]) }, 'copy');
+    assert.equal(q.data, undefined);
+    assert.equal(q.attrs.size, 0);
+  });
+});
