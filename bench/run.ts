@@ -1,0 +1,233 @@
+/**
+ * npm run bench [-- --quick] [-- --sizes 1000,10000]
+ *
+ * Measures the in-process engine against "the floor": the least work any
+ * encrypted, indexed, durable store must do — better-sqlite3 on the same file
+ * system with the same journal mode and synchronous setting, one transaction
+ * per operation, storing a random-key AES-256-GCM sealed blob and a
+ * keyed-hash index column. Prints a table of ops/s, p50 and p99 with each
+ * secitem figure as a ratio to its floor, and writes bench/results/*.json.
+ */
+import Database from 'better-sqlite3';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execSync } from 'node:child_process';
+import { openKeychain, type KeychainClient } from '../src/index.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const sizesArg = args[args.indexOf('--sizes') + 1];
+const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+const SAMPLES = quick ? 500 : 1_000;
+const GROUPS = ['BENCH1234.group.a', 'BENCH1234.group.b', 'BENCH1234.group.c'];
+const SERVICES = 100;
+
+interface Figure {
+  opsPerSec: number;
+  p50us: number;
+  p99us: number;
+}
+
+function measure(count: number, op: (i: number) => void): Figure {
+  const lat = new Float64Array(count);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    const t0 = process.hrtime.bigint();
+    op(i);
+    lat[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  const total = Number(process.hrtime.bigint() - start) / 1e9;
+  lat.sort();
+  return { opsPerSec: count / total, p50us: lat[Math.floor(count * 0.5)]!, p99us: lat[Math.min(count - 1, Math.floor(count * 0.99))]! };
+}
+
+const service = (i: number): string => `com.example.service-${i % SERVICES}`;
+const account = (i: number): string => `user-${i}@example.com`;
+const secretFor = (i: number): Buffer => {
+  const b = Buffer.alloc(32);
+  b.writeUInt32BE(i);
+  return b;
+};
+
+/** The floor store: one keyed-hash index column and one sealed blob per row. */
+class Floor {
+  readonly db: Database.Database;
+  readonly #hmacKey = randomBytes(32);
+  readonly #ins: Database.Statement;
+  readonly #get: Database.Statement;
+  readonly #upd: Database.Statement;
+  readonly #del: Database.Statement;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, h BLOB NOT NULL UNIQUE, blob BLOB NOT NULL)');
+    this.#ins = this.db.prepare('INSERT INTO items (h, blob) VALUES (?, ?)');
+    this.#get = this.db.prepare('SELECT blob FROM items WHERE h = ?').pluck();
+    this.#upd = this.db.prepare('UPDATE items SET blob = ? WHERE h = ?');
+    this.#del = this.db.prepare('DELETE FROM items WHERE h = ?');
+  }
+
+  #h(i: number): Buffer {
+    return createHmac('sha256', this.#hmacKey).update(service(i)).update('\0').update(account(i)).digest().subarray(0, 16);
+  }
+
+  static seal(secret: Buffer): Buffer {
+    const key = randomBytes(32);
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    const body = Buffer.concat([c.update(secret), c.final()]);
+    return Buffer.concat([key, iv, body, c.getAuthTag()]); // the key rides along: the floor pays for the cipher, not for key management
+  }
+
+  static open(blob: Buffer): Buffer {
+    const d = createDecipheriv('aes-256-gcm', blob.subarray(0, 32), blob.subarray(32, 44));
+    d.setAuthTag(blob.subarray(blob.length - 16));
+    return Buffer.concat([d.update(blob.subarray(44, blob.length - 16)), d.final()]);
+  }
+
+  add(i: number): void {
+    this.db.transaction(() => this.#ins.run(this.#h(i), Floor.seal(secretFor(i))))();
+  }
+  copy(i: number): Buffer {
+    return Floor.open(this.#get.get(this.#h(i)) as Buffer);
+  }
+  update(i: number): void {
+    this.db.transaction(() => this.#upd.run(Floor.seal(secretFor(i + 1)), this.#h(i)))();
+  }
+  remove(i: number): void {
+    this.db.transaction(() => this.#del.run(this.#h(i)))();
+  }
+}
+
+const genp = (i: number) => ({ class: 'genp', svce: service(i), acct: account(i), agrp: GROUPS[i % GROUPS.length]! });
+
+interface Row {
+  n: number;
+  workload: string;
+  secitem: Figure;
+  floor?: Figure;
+}
+
+function fill(n: number, from: number, add: (i: number) => void, batch?: (from: number, to: number) => void): number {
+  const t0 = performance.now();
+  if (batch) batch(from, n);
+  else for (let i = from; i < n; i++) add(i);
+  return (performance.now() - t0) / Math.max(1, n - from);
+}
+
+function runSize(n: number, dir: string): Row[] {
+  const rows: Row[] = [];
+  const floor = new Floor(join(dir, `floor-${n}.db`));
+  const path = join(dir, `bench-${n}.keychain-db`);
+  const kc = openKeychain({ path, passcode: 'bench-passcode' });
+  const app: KeychainClient = kc.client({ applicationIdentifier: 'BENCH1234.com.example.bench', keychainAccessGroups: GROUPS });
+  const addItem = (i: number): void => {
+    const s = app.SecItemAdd({ ...genp(i), v_Data: secretFor(i) }).status;
+    if (s !== 0) throw new Error(`add ${i}: ${s}`);
+  };
+  // Pre-populate n - SAMPLES items, then time the last SAMPLES adds.
+  const pre = Math.max(0, n - SAMPLES);
+  const floorFill = fill(pre, 0, (i) => floor.add(i), (a, b) => floor.db.transaction(() => { for (let i = a; i < b; i++) floor.add(i); })());
+  const secFill = fill(pre, 0, addItem);
+  process.stderr.write(`  n=${n}: filled ${pre} items (secitem ${secFill.toFixed(0)} ms/1000… per item ${(secFill * 1000).toFixed(0)} µs; floor ${(floorFill * 1000).toFixed(0)} µs)\n`);
+
+  rows.push({ n, workload: 'add', floor: measure(n - pre, (k) => floor.add(pre + k)), secitem: measure(n - pre, (k) => addItem(pre + k)) });
+  const pick = (k: number): number => (k * 7919) % n;
+  rows.push({
+    n,
+    workload: 'copy by primary key (data)',
+    floor: measure(SAMPLES, (k) => floor.copy(pick(k))),
+    secitem: measure(SAMPLES, (k) => {
+      const r = app.SecItemCopyMatching({ ...genp(pick(k)), r_Data: true });
+      if (r.status !== 0) throw new Error(`copy: ${r.status}`);
+    }),
+  });
+  rows.push({
+    n,
+    workload: `copy attributes, one service (${Math.floor(n / SERVICES)} matches)`,
+    secitem: measure(Math.min(SAMPLES, 100), (k) => {
+      const r = app.SecItemCopyMatching({ class: 'genp', svce: service(k), r_Attributes: true, m_Limit: 'm_LimitAll' });
+      if (r.status !== 0) throw new Error(`copy all: ${r.status}`);
+    }),
+  });
+  rows.push({
+    n,
+    workload: 'update secret',
+    floor: measure(SAMPLES, (k) => floor.update(pick(k))),
+    secitem: measure(SAMPLES, (k) => {
+      const s = app.SecItemUpdate(genp(pick(k)), { v_Data: secretFor(k + 1) });
+      if (s !== 0) throw new Error(`update: ${s}`);
+    }),
+  });
+  rows.push({
+    n,
+    workload: 'delete',
+    floor: measure(SAMPLES, (k) => floor.remove(n - 1 - k)),
+    secitem: measure(SAMPLES, (k) => {
+      const s = app.SecItemDelete(genp(n - 1 - k));
+      if (s !== 0) throw new Error(`delete: ${s}`);
+    }),
+  });
+  kc.close();
+  floor.db.close();
+  rows.push({
+    n,
+    workload: 'open + unlock (passcode KDF)',
+    secitem: measure(5, () => openKeychain({ path, passcode: 'bench-passcode' }).close()),
+  });
+  return rows;
+}
+
+function fileSystemOf(dir: string): string {
+  try {
+    return execSync(`df -T ${JSON.stringify(dir)} | tail -1 | awk '{print $2}'`, { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function main(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'secitem-bench-'));
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    fileSystem: fileSystemOf(dir),
+    journal: 'WAL, synchronous=FULL',
+  };
+  console.log(`secitem bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.fileSystem} (${machine.journal})`);
+  const rows: Row[] = [];
+  try {
+    for (const n of sizes) {
+      process.stderr.write(`n=${n}…\n`);
+      rows.push(...runSize(n, dir));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const pad = (s: string, w: number): string => s.padEnd(w);
+  const num = (x: number): string => x.toFixed(x >= 100 ? 0 : 1);
+  console.log(`\n${pad('n', 9)}${pad('workload', 44)}${pad('ops/s', 10)}${pad('p50 µs', 10)}${pad('p99 µs', 10)}${pad('floor ops/s', 13)}ratio (time/op vs floor)`);
+  for (const r of rows) {
+    const ratio = r.floor ? (r.floor.opsPerSec / r.secitem.opsPerSec).toFixed(2) + '×' : '—';
+    console.log(
+      `${pad(String(r.n), 9)}${pad(r.workload, 44)}${pad(num(r.secitem.opsPerSec), 10)}${pad(num(r.secitem.p50us), 10)}${pad(num(r.secitem.p99us), 10)}${pad(r.floor ? num(r.floor.opsPerSec) : '—', 13)}${ratio}`,
+    );
+  }
+  console.log(`\nPeak RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const resultsDir = join(here, '..', '..', 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, rows, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }, null, 2));
+  console.log(`Results: ${file}`);
+}
+
+main();
