@@ -52,7 +52,7 @@ export const genp: ClassDef = defineClass('genp', 'ak', [
   ...password,
   attr('svce', 'blob', pkEmpty),
   attr('gena', 'blob', shown),
-]);
+], [['svce', 'acct'], ['acct']]);
 
 export const inet: ClassDef = defineClass('inet', 'ak', [
   ...common,
@@ -65,7 +65,7 @@ export const inet: ClassDef = defineClass('inet', 'ak', [
   attr('path', 'blob', pkEmpty),
   // Extra secret fields: returned only with kSecReturnData, never as attributes.
   ...['binn', 'bini', 'bin0', 'bin1', 'bin2', 'bin3'].map((c) => attr(c, 'data', { secretData: true })),
-]);
+], [['srvr', 'acct'], ['acct']]);
 
 export const cert: ClassDef = defineClass('cert', 'dk', [
   ...common,
@@ -76,7 +76,7 @@ export const cert: ClassDef = defineClass('cert', 'dk', [
   attr('slnr', 'data', pkEmpty),
   attr('skid', 'data', shown),
   attr('pkhh', 'data', shown),
-]);
+], [['issr', 'slnr'], ['subj'], ['pkhh'], ['labl']]);
 
 export const keys: ClassDef = defineClass('keys', 'ak', [
   ...common,
@@ -95,7 +95,7 @@ export const keys: ClassDef = defineClass('keys', 'ak', [
   ...['sens', 'asen', 'extr', 'next', 'encr', 'decr', 'drve', 'sign', 'vrfy', 'snrc', 'vyrc', 'wrap', 'unwp'].map(
     (c) => attr(c, 'number', shown),
   ),
-]);
+], [['klbl'], ['atag'], ['labl']]);
 
 /** The stored classes, by kSecClass value. */
 export const itemClasses: ReadonlyMap<string, ClassDef> = new Map([genp, inet, cert, keys].map((c) => [c.name, c]));

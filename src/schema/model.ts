@@ -54,6 +54,11 @@ export interface ClassDef {
   readonly attrs: readonly AttrDef[];
   /** Lookup by code (derived). */
   readonly byCode: ReadonlyMap<string, AttrDef>;
+  /**
+   * SQL indexes over blind-index columns, each a list of attribute codes.
+   * A composite index serves queries on its leading columns too.
+   */
+  readonly indexes: readonly (readonly string[])[];
   /** The uniqueness constraint, in schema order (derived). */
   readonly primaryKey: readonly AttrDef[];
   /**
@@ -69,13 +74,18 @@ export function defineClass(
   name: string,
   defaultProtection: 'ak' | 'dk',
   attrs: readonly AttrDef[],
+  indexes: readonly (readonly string[])[],
 ): ClassDef {
   const byCode = new Map(attrs.map((a) => [a.code, a] as const));
   if (byCode.size !== attrs.length) throw new Error(`schema ${name}: duplicate attribute code`);
+  for (const index of indexes) {
+    for (const code of index) if (!byCode.has(code)) throw new Error(`schema ${name}: index on unknown attribute ${code}`);
+  }
   return {
     name,
     defaultProtection,
     attrs,
+    indexes,
     byCode,
     primaryKey: attrs.filter((a) => a.primaryKey),
     searchable: attrs.filter((a) => !a.secretData && a.kind !== 'access' && a.kind !== 'accessControl'),

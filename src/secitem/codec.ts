@@ -4,11 +4,9 @@
  * the payload encoding inside the seal.
  * @module
  */
-import { createHash } from 'node:crypto';
 import type { BlindIndex } from '../crypto/blind-index.js';
 import type { ClassDef, AttrDef } from '../schema/model.js';
 import { canonicalFor, decodeValue, defaultValue, encodeValue, type AttrValue, type EncodedValue } from '../schema/values.js';
-import type { ItemRow } from '../store/item-table.js';
 
 /** An item in the clear: its attributes (secret extra fields included) and its data. */
 export interface Item {
@@ -39,11 +37,13 @@ export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<s
   return { pk: blind.of(`pk:${cls.name}`, Buffer.concat(parts)), index };
 }
 
-/** Associated data binding a blob to everything else in its row. */
-export function rowAad(cls: ClassDef, row: Omit<ItemRow, 'rowid' | 'blob'>): Buffer {
-  const h = createHash('sha256').update(`secitem row v1\0${cls.name}\0`).update(row.persistref).update(`\0${row.pdmn}\0`).update(row.pk);
-  for (const v of row.index) h.update(v === null ? Buffer.of(0) : Buffer.concat([Buffer.of(1), v]));
-  return h.digest();
+/**
+ * Associated data binding a blob to its row: class, persistent-reference UUID
+ * and protection class. (Index columns are not bound: a query checks the
+ * opened attributes against its own conditions instead; see operations.ts.)
+ */
+export function rowAad(cls: ClassDef, persistref: Buffer, pdmn: string): Buffer {
+  return Buffer.concat([Buffer.from(`secitem row v1\0${cls.name}\0`), persistref, Buffer.from(`\0${pdmn}`)]);
 }
 
 interface Payload {

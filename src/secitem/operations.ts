@@ -21,10 +21,10 @@ import type { Keybag, ProtectionClassName } from '../crypto/keybag.js';
 import { parseDictionary, parseUpdateAttributes, protectionOf, type ParsedDictionary } from '../dictionary/parse.js';
 import { makePersistentRef, UUID_BYTES } from '../dictionary/persistent-ref.js';
 import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
-import type { ClassDef } from '../schema/model.js';
-import { defaultValue, isProtectionClass, type AttrValue } from '../schema/values.js';
+import type { AttrDef, ClassDef } from '../schema/model.js';
+import { canonicalFor, defaultValue, isProtectionClass, type AttrValue } from '../schema/values.js';
 import type { KeychainDatabase } from '../store/database.js';
-import type { ItemRow, Selection } from '../store/item-table.js';
+import type { RowToWrite, Selection, StoredRow } from '../store/item-table.js';
 import { decodePayload, encodePayload, indexItem, indexOf, rowAad, type Item } from './codec.js';
 import type { SecDictionary } from './types.js';
 
@@ -57,30 +57,41 @@ function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
 }
 
 /** Opens a row's blob; a row that does not authenticate answers errSecDecode. */
-function openRow(engine: Engine, cls: ClassDef, row: ItemRow): Item {
+function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
   if (!isProtectionClass(row.pdmn)) throw new SecError(errSecDecode, 'an item failed authentication');
-  const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row));
+  const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row.persistref, row.pdmn));
   const item = payload === undefined ? undefined : decodePayload(payload);
   payload?.fill(0);
-  if (item === undefined) throw new SecError(errSecDecode, 'an item failed authentication');
+  if (item === undefined || item.attrs.get('pdmn') !== row.pdmn) throw new SecError(errSecDecode, 'an item failed authentication');
   return item;
 }
 
 /** Seals an item into the row with this persistent-reference UUID. */
-function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item: Item): Omit<ItemRow, 'rowid'> {
+function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item: Item): RowToWrite {
   const pdmn = item.attrs.get('pdmn') as ProtectionClassName;
   const key = classKeyFor(engine, pdmn);
   const { pk, index } = indexItem(engine.blind, cls, item.attrs);
-  const row = { persistref, pdmn, pk, index };
   const payload = encodePayload(item);
-  const blob = sealItem(key, payload, rowAad(cls, row));
+  const blob = sealItem(key, payload, rowAad(cls, persistref, pdmn));
   payload.fill(0);
-  return { ...row, blob };
+  return { persistref, pdmn, pk, index, blob };
 }
 
-/** The rows a parsed query selects, narrowed to the caller's access groups. */
-function selectionFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: boolean): Selection {
+/**
+ * A query against the store: the SQL selection (blind indexes, narrowed to
+ * the caller's groups), and the same conditions checked on each opened item,
+ * so a row whose index columns were altered never answers for another item.
+ */
+interface Search {
+  readonly selection: Selection;
+  readonly cls: ClassDef;
+  /** Opens a selected row and confirms it satisfies the query; errSecDecode if the row lied. */
+  open(row: StoredRow): Item;
+}
+
+function searchFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: boolean): Search {
   const equal: [string, Buffer][] = [];
+  const expected: [AttrDef, Uint8Array][] = [];
   let pdmn: string | undefined;
   let group: string | undefined;
   for (const [code, value] of q.attrs) {
@@ -89,12 +100,34 @@ function selectionFor(engine: Engine, caller: Caller, q: ParsedDictionary, write
     else if (attr.kind === 'access') pdmn = value as string;
     else if (attr.kind === 'accessControl') continue; // not a search condition (reference §4.1)
     else if (attr.secretData) throw new SecError(errSecParam, `${code} is secret data and cannot be matched`);
-    else equal.push([code, indexOf(engine.blind, attr, value)]);
+    else {
+      equal.push([code, indexOf(engine.blind, attr, value)]);
+      expected.push([attr, canonicalFor(attr, value)]);
+    }
   }
   // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
-  if (!q.syncGiven && q.persistentRef === undefined) equal.push(['sync', indexOf(engine.blind, q.cls.byCode.get('sync')!, 0)]);
-  const groups = caller.policy.groupsToSearch(group, write)?.map((g) => caller.groupIndex(g));
-  return { equal, pdmn, groups, persistref: q.persistentRef?.uuid };
+  if (!q.syncGiven && q.persistentRef === undefined) {
+    const sync = q.cls.byCode.get('sync')!;
+    equal.push(['sync', indexOf(engine.blind, sync, 0)]);
+    expected.push([sync, canonicalFor(sync, 0)]);
+  }
+  const groups = caller.policy.groupsToSearch(group, write);
+  const allowed = groups === undefined ? undefined : new Set(groups);
+  const satisfies = (item: Item): boolean =>
+    (allowed === undefined || allowed.has(item.attrs.get('agrp') as string)) &&
+    expected.every(([attr, bytes]) => {
+      const v = item.attrs.get(attr.code);
+      return v !== undefined && Buffer.from(canonicalFor(attr, v)).equals(bytes);
+    });
+  return {
+    cls: q.cls,
+    selection: { equal, pdmn, groups: groups?.map((g) => caller.groupIndex(g)), persistref: q.persistentRef?.uuid },
+    open(row) {
+      const item = openRow(engine, q.cls, row);
+      if (!satisfies(item)) throw new SecError(errSecDecode, 'an item does not match its index');
+      return item;
+    },
+  };
 }
 
 function hostMatches(item: Item, host: string): boolean {
@@ -104,14 +137,14 @@ function hostMatches(item: Item, host: string): boolean {
 
 export function copyMatching(engine: Engine, caller: Caller, query: SecDictionary): unknown {
   const q = parseDictionary(query, 'copy');
-  const sel = selectionFor(engine, caller, q, false);
+  const search = searchFor(engine, caller, q, false);
   const limit = q.limit;
   const sqlLimit = limit === 'all' || q.hostOrSubdomain !== undefined ? undefined : limit;
   const table = engine.db.table(q.cls.name);
-  const rows = engine.db.read(() => table.select({ ...sel, limit: sqlLimit }));
+  const rows = engine.db.read(() => table.select({ ...search.selection, limit: sqlLimit }));
   const values: unknown[] = [];
   for (const row of rows) {
-    const item = openRow(engine, q.cls, row);
+    const item = search.open(row);
     if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) continue;
     values.push(shapeItem(q.cls, item, makePersistentRef(q.cls.name, row.persistref), q.returns));
     if (limit !== 'all' && values.length >= limit) break;
@@ -154,14 +187,14 @@ export function update(engine: Engine, caller: Caller, query: SecDictionary, att
   const newGroup = changes.attrs.get('agrp');
   if (newGroup !== undefined) caller.policy.checkWritable(newGroup as string);
   const newProtection = protectionOf(changes.attrs);
-  const sel = selectionFor(engine, caller, q, true);
+  const search = searchFor(engine, caller, q, true);
   const table = engine.db.table(q.cls.name);
   engine.db.write(() => {
-    const rows = table.select(sel);
+    const rows = table.select(search.selection);
     if (rows.length === 0) throw new SecError(errSecItemNotFound);
     const now = Date.now();
     for (const row of rows) {
-      const old = openRow(engine, q.cls, row);
+      const old = search.open(row);
       const attrs = new Map([...old.attrs, ...changes.attrs]);
       if (newProtection !== undefined) {
         attrs.set('pdmn', newProtection);
@@ -173,7 +206,7 @@ export function update(engine: Engine, caller: Caller, query: SecDictionary, att
       attrs.set('mdat', new Date(Math.max(now, oldModified + 1)));
       const sealed = sealRow(engine, q.cls, row.persistref, { attrs, data: changes.data ?? old.data });
       try {
-        table.update({ ...sealed, rowid: row.rowid });
+        table.update(row.rowid, sealed);
       } catch (e) {
         if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
         throw e;
@@ -184,9 +217,9 @@ export function update(engine: Engine, caller: Caller, query: SecDictionary, att
 
 export function remove(engine: Engine, caller: Caller, query: SecDictionary): void {
   const q = parseDictionary(query, 'delete');
-  const sel = selectionFor(engine, caller, q, true);
+  const { selection } = searchFor(engine, caller, q, true);
   const table = engine.db.table(q.cls.name);
   // Deleting needs no class key: it works in every lock state (seed: Data Protection pitfall).
-  const deleted = engine.db.write(() => table.delete(sel));
+  const deleted = engine.db.write(() => table.delete(selection));
   if (deleted === 0) throw new SecError(errSecItemNotFound);
 }

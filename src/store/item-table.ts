@@ -2,16 +2,24 @@
  * One SQLite table per item class, its columns and indexes generated from the
  * schema: a row holds only the persistent-reference UUID, the protection
  * class, the blind index of the uniqueness constraint (UNIQUE), one blind
- * index column per searchable attribute, and the sealed blob.
+ * index column per searchable attribute, and the sealed blob. Queries read
+ * back only what opening the blob needs.
  * Statements are prepared once per query shape and cached.
  * @module
  */
 import type Database from 'better-sqlite3';
 import type { ClassDef } from '../schema/model.js';
 
-/** A stored row, as read and written. */
-export interface ItemRow {
+/** A row as a query reads it: what opening the sealed blob needs. */
+export interface StoredRow {
   rowid: number;
+  persistref: Buffer;
+  pdmn: string;
+  blob: Buffer;
+}
+
+/** A row as written: the stored row plus its uniqueness key and blind indexes. */
+export interface RowToWrite {
   persistref: Buffer;
   pdmn: string;
   pk: Buffer;
@@ -46,15 +54,15 @@ export class ItemTable {
     this.#indexColumns = cls.searchable.map((a) => column(a.code));
   }
 
-  /** DDL for this class: the table, and an index per identity-bearing key column. */
+  /** DDL for this class: the table and the indexes its schema declares. */
   createStatements(): string[] {
     const t = this.cls.name;
     const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL UNIQUE', 'pdmn TEXT NOT NULL', 'pk BLOB NOT NULL UNIQUE'];
     for (const c of this.#indexColumns) cols.push(`${c} BLOB`);
     cols.push('blob BLOB NOT NULL');
     const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
-    for (const a of this.cls.primaryKey) {
-      if (a.defaultEmpty) ddl.push(`CREATE INDEX IF NOT EXISTS ${t}_${a.code} ON ${t}(${column(a.code)})`);
+    for (const codes of this.cls.indexes) {
+      ddl.push(`CREATE INDEX IF NOT EXISTS ${t}_${codes.join('_')} ON ${t}(${codes.map(column).join(', ')})`);
     }
     return ddl;
   }
@@ -90,39 +98,26 @@ export class ItemTable {
     return { sql: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', binds };
   }
 
-  #toRow(raw: unknown[]): ItemRow {
-    const n = this.#indexColumns.length;
-    return {
-      rowid: raw[0] as number,
-      persistref: raw[1] as Buffer,
-      pdmn: raw[2] as string,
-      pk: raw[3] as Buffer,
-      index: raw.slice(4, 4 + n) as (Buffer | null)[],
-      blob: raw[4 + n] as Buffer,
-    };
-  }
-
   /** Rows matching the selection, in rowid order. */
-  select(sel: Selection): ItemRow[] {
+  select(sel: Selection): StoredRow[] {
     const where = this.#where(sel);
     const limit = sel.limit === undefined ? '' : ' LIMIT ?';
-    const cols = ['rowid', 'persistref', 'pdmn', 'pk', ...this.#indexColumns, 'blob'].join(', ');
-    const stmt = this.#prepare(`SELECT ${cols} FROM ${this.cls.name}${where.sql} ORDER BY rowid${limit}`).raw(true);
+    const stmt = this.#prepare(`SELECT rowid, persistref, pdmn, blob FROM ${this.cls.name}${where.sql} ORDER BY rowid${limit}`);
     const binds = sel.limit === undefined ? where.binds : [...where.binds, sel.limit];
-    return (stmt.all(...binds) as unknown[][]).map((r) => this.#toRow(r));
+    return stmt.all(...binds) as StoredRow[];
   }
 
   /** Inserts a row; throws SQLITE_CONSTRAINT_UNIQUE when its key is taken. */
-  insert(row: Omit<ItemRow, 'rowid'>): number {
+  insert(row: RowToWrite): number {
     const cols = ['persistref', 'pdmn', 'pk', ...this.#indexColumns, 'blob'];
     const stmt = this.#prepare(`INSERT INTO ${this.cls.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
     return Number(stmt.run(row.persistref, row.pdmn, row.pk, ...row.index, row.blob).lastInsertRowid);
   }
 
   /** Rewrites a row in place (same rowid, same persistent reference). */
-  update(row: ItemRow): void {
+  update(rowid: number, row: RowToWrite): void {
     const sets = ['pdmn', 'pk', ...this.#indexColumns, 'blob'].map((c) => `${c} = ?`).join(', ');
-    this.#prepare(`UPDATE ${this.cls.name} SET ${sets} WHERE rowid = ?`).run(row.pdmn, row.pk, ...row.index, row.blob, row.rowid);
+    this.#prepare(`UPDATE ${this.cls.name} SET ${sets} WHERE rowid = ?`).run(row.pdmn, row.pk, ...row.index, row.blob, rowid);
   }
 
   /** Deletes the matching rows; returns how many. */
