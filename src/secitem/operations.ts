@@ -89,6 +89,17 @@ interface Search {
   open(row: StoredRow): Item;
 }
 
+const syncZero = new WeakMap<BlindIndex, Buffer>();
+/** The blind index of sync = 0, which nearly every query carries: computed once per keychain. */
+function notSynchronizableIndex(blind: BlindIndex, sync: AttrDef): Buffer {
+  let h = syncZero.get(blind);
+  if (h === undefined) {
+    h = indexOf(blind, sync, 0);
+    syncZero.set(blind, h);
+  }
+  return h;
+}
+
 function searchFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: boolean): Search {
   const equal: [string, Buffer][] = [];
   const expected: [AttrDef, Uint8Array][] = [];
@@ -108,7 +119,7 @@ function searchFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: b
   // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
   if (!q.syncGiven && q.persistentRef === undefined) {
     const sync = q.cls.byCode.get('sync')!;
-    equal.push(['sync', indexOf(engine.blind, sync, 0)]);
+    equal.push(['sync', notSynchronizableIndex(engine.blind, sync)]);
     expected.push([sync, canonicalFor(sync, 0)]);
   }
   const groups = caller.policy.groupsToSearch(group, write);
