@@ -98,11 +98,11 @@ export class ItemTable {
     return { sql: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', binds };
   }
 
-  /** Rows matching the selection, in rowid order. */
+  /** Rows matching the selection, in index order (rowid order among equal keys; no ORDER BY, as in Apple's server). */
   select(sel: Selection): StoredRow[] {
     const where = this.#where(sel);
     const limit = sel.limit === undefined ? '' : ' LIMIT ?';
-    const stmt = this.#prepare(`SELECT rowid, persistref, pdmn, blob FROM ${this.cls.name}${where.sql} ORDER BY rowid${limit}`);
+    const stmt = this.#prepare(`SELECT rowid, persistref, pdmn, blob FROM ${this.cls.name}${where.sql}${limit}`);
     const binds = sel.limit === undefined ? where.binds : [...where.binds, sel.limit];
     return stmt.all(...binds) as StoredRow[];
   }
