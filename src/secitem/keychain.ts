@@ -22,6 +22,7 @@ import { Keybag, KeybagError, createKeybagRecord, type KeybagRecord } from '../c
 import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
 import { indexOf } from './codec.js';
+import { passcodeLockoutRemaining, tryPasscode } from './passcode-attempts.js';
 import { add, copyMatching, remove, update, type Caller, type Engine } from './operations.js';
 import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary, SecItemResult } from './types.js';
 
@@ -43,6 +44,16 @@ function readKeybagRecord(db: KeychainDatabase): KeybagRecord {
     return record;
   } catch {
     throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
+  }
+}
+
+/** Unlocks a keybag; a wrong passcode is SecError(errSecAuthFailed). */
+function unlockKeybag(keybag: Keybag, passcode: string): void {
+  try {
+    keybag.unlock(passcode);
+  } catch (e) {
+    if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
+    throw e;
   }
 }
 
@@ -113,14 +124,7 @@ export class Keychain {
         if (e instanceof KeybagError) throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
         throw e;
       }
-      if (passcode !== null && keybag.hasPasscode) {
-        try {
-          keybag.unlock(passcode);
-        } catch (e) {
-          if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
-          throw e;
-        }
-      }
+      if (passcode !== null && keybag.hasPasscode) tryPasscode(db, () => unlockKeybag(keybag, passcode));
       return new Keychain(path, db, deviceKey, keybag);
     } catch (e) {
       db.close();
@@ -150,7 +154,7 @@ export class Keychain {
     return this.#guard(() => {
       const cur = checkPasscode('current', current, true);
       const nxt = checkPasscode('next', next, true);
-      const pending = this.#db.write(() => {
+      const pending = tryPasscode(this.#db, () => this.#db.write(() => {
         let change;
         try {
           this.#keybag.refresh(readKeybagRecord(this.#db));
@@ -162,7 +166,7 @@ export class Keychain {
         this.#db.setMeta('keybag', JSON.stringify(change.record));
         if (nxt === null) for (const t of this.#db.tables) t.delete({ equal: [], pdmn: 'akpu' });
         return change;
-      });
+      }));
       this.#keybag.adopt(pending);
     });
   }
@@ -171,14 +175,28 @@ export class Keychain {
   unlock(passcode: string): OSStatus {
     return this.#guard(() => {
       const p = checkPasscode('passcode', passcode, false)!;
-      try {
-        this.#keybag.refresh(readKeybagRecord(this.#db));
-        this.#keybag.unlock(p);
-      } catch (e) {
-        if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
-        throw e;
-      }
+      this.#keybag.refresh(readKeybagRecord(this.#db));
+      if (this.#keybag.hasPasscode) tryPasscode(this.#db, () => unlockKeybag(this.#keybag, p));
     });
+  }
+
+  /**
+   * How long passcode entry stays disabled after repeated wrong passcodes
+   * (milliseconds; 0 when a passcode may be tried now).
+   */
+  get passcodeRetryDelay(): number {
+    return this.#closed ? 0 : passcodeLockoutRemaining(this.#db);
+  }
+
+  /**
+   * Runs `fn` as one write transaction: every SecItem call inside it commits
+   * together (one sync to disk), and nothing is kept if `fn` throws. Each call
+   * inside still answers its own OSStatus and, when it fails, changes nothing.
+   * Meant for bulk loading (it is how the benchmark builds large keychains).
+   */
+  batch<T>(fn: () => T): T {
+    if (this.#closed) throw new SecError(errSecNotAvailable);
+    return this.#db.write(fn);
   }
 
   /** Locks: WhenUnlocked keys leave memory; AfterFirstUnlock keys stay. */

@@ -23,7 +23,7 @@ const FORMAT = 'secitem keychain 1';
 /** How long a call waits for another process's write transaction before giving up. */
 const BUSY_TIMEOUT_MS = 5000;
 
-export type MetaKey = 'format' | 'deviceCheck' | 'keybag';
+export type MetaKey = 'format' | 'deviceCheck' | 'keybag' | 'attempts';
 
 export class KeychainDatabase {
   readonly path: string;
