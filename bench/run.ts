@@ -20,7 +20,9 @@ import { openKeychain, type KeychainClient } from '../src/index.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const sizesArg = args[args.indexOf('--sizes') + 1];
-const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];
+/** Items per transaction while building a large keychain (Keychain.batch). */
+const FILL_BATCH = 10_000;
 const SAMPLES = quick ? 500 : 1_000;
 const GROUPS = ['BENCH1234.group.a', 'BENCH1234.group.b', 'BENCH1234.group.c'];
 const SERVICES = 100;
@@ -106,6 +108,8 @@ class Floor {
 
 const genp = (i: number) => ({ class: 'genp', svce: service(i), acct: account(i), agrp: GROUPS[i % GROUPS.length]! });
 
+const fills: { n: number; secitemUsPerItem: number; floorUsPerItem: number }[] = [];
+
 interface Row {
   n: number;
   workload: string;
@@ -113,11 +117,15 @@ interface Row {
   floor?: Figure;
 }
 
-function fill(n: number, from: number, add: (i: number) => void, batch?: (from: number, to: number) => void): number {
+/** Adds items [0, n) in transactions of FILL_BATCH; returns µs per item. */
+function fill(n: number, inTransaction: (fn: () => void) => void, add: (i: number) => void): number {
   const t0 = performance.now();
-  if (batch) batch(from, n);
-  else for (let i = from; i < n; i++) add(i);
-  return (performance.now() - t0) / Math.max(1, n - from);
+  for (let from = 0; from < n; from += FILL_BATCH) {
+    inTransaction(() => {
+      for (let i = from; i < Math.min(n, from + FILL_BATCH); i++) add(i);
+    });
+  }
+  return ((performance.now() - t0) * 1000) / Math.max(1, n);
 }
 
 function runSize(n: number, dir: string): Row[] {
@@ -132,9 +140,10 @@ function runSize(n: number, dir: string): Row[] {
   };
   // Pre-populate n - SAMPLES items, then time the last SAMPLES adds.
   const pre = Math.max(0, n - SAMPLES);
-  const floorFill = fill(pre, 0, (i) => floor.add(i), (a, b) => floor.db.transaction(() => { for (let i = a; i < b; i++) floor.add(i); })());
-  const secFill = fill(pre, 0, addItem);
-  process.stderr.write(`  n=${n}: filled ${pre} items (secitem ${secFill.toFixed(0)} ms/1000… per item ${(secFill * 1000).toFixed(0)} µs; floor ${(floorFill * 1000).toFixed(0)} µs)\n`);
+  const floorFill = fill(pre, (fn) => floor.db.transaction(fn)(), (i) => floor.add(i));
+  const secFill = fill(pre, (fn) => kc.batch(fn), addItem);
+  fills.push({ n, secitemUsPerItem: secFill, floorUsPerItem: floorFill });
+  process.stderr.write(`  n=${n}: built ${pre} items in batches of ${FILL_BATCH}: secitem ${secFill.toFixed(1)} µs/item, floor ${floorFill.toFixed(1)} µs/item\n`);
 
   rows.push({ n, workload: 'add', floor: measure(n - pre, (k) => floor.add(pre + k)), secitem: measure(n - pre, (k) => addItem(pre + k)) });
   const pick = (k: number): number => (k * 7919) % n;
@@ -183,6 +192,33 @@ function runSize(n: number, dir: string): Row[] {
   return rows;
 }
 
+interface Target {
+  what: string;
+  value: string;
+  met: boolean;
+}
+
+/** The issue's targets, judged on this run's figures. */
+function checkTargets(rows: Row[], peakRssMB: number): Target[] {
+  const out: Target[] = [];
+  const limits: [string, number][] = [['add', 1.5], ['copy by primary key (data)', 2], ['update secret', 1.5], ['delete', 1.5]];
+  for (const [workload, limit] of limits) {
+    const ratios = rows.filter((r) => r.workload === workload && r.floor).map((r) => r.floor!.opsPerSec / r.secitem.opsPerSec);
+    if (ratios.length === 0) continue;
+    const worst = Math.max(...ratios);
+    out.push({ what: `${workload} ≤ ${limit}× the floor`, value: `worst ${worst.toFixed(2)}×`, met: worst <= limit });
+  }
+  const p99 = (n: number): number | undefined => rows.find((r) => r.n === n && r.workload === 'copy by primary key (data)')?.secitem.p99us;
+  const big = Math.max(...rows.map((r) => r.n));
+  const base = p99(10_000);
+  const top = p99(big);
+  if (base !== undefined && top !== undefined && big > 10_000) {
+    out.push({ what: `copy p99 at ${big} ≤ 2× p99 at 10000`, value: `${(top / base).toFixed(2)}×`, met: top <= 2 * base });
+  }
+  out.push({ what: 'peak RSS < 150 MB', value: `${peakRssMB} MB`, met: peakRssMB < 150 });
+  return out;
+}
+
 function fileSystemOf(dir: string): string {
   try {
     return execSync(`df -T ${JSON.stringify(dir)} | tail -1 | awk '{print $2}'`, { encoding: 'utf8' }).trim();
@@ -220,13 +256,18 @@ function main(): void {
       `${pad(String(r.n), 9)}${pad(r.workload, 44)}${pad(num(r.secitem.opsPerSec), 10)}${pad(num(r.secitem.p50us), 10)}${pad(num(r.secitem.p99us), 10)}${pad(r.floor ? num(r.floor.opsPerSec) : '—', 13)}${ratio}`,
     );
   }
-  console.log(`\nPeak RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+  const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(`\nPeak RSS: ${peakRssMB} MB`);
+  console.log(`Building: ${fills.map((f) => `n=${f.n} ${f.secitemUsPerItem.toFixed(1)} µs/item (floor ${f.floorUsPerItem.toFixed(1)})`).join('; ')}`);
+  const targets = checkTargets(rows, peakRssMB);
+  console.log('\nTargets:');
+  for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'MISSED '} ${t.what}: ${t.value}`);
   const here = dirname(fileURLToPath(import.meta.url));
   const resultsDir = join(here, '..', '..', 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, rows, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }, null, 2));
+  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, rows, fills, targets, peakRssMB }, null, 2));
   console.log(`Results: ${file}`);
 }
 
