@@ -8,17 +8,27 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 
 const INDEX_BYTES = 16;
+/** Recently computed index values kept in memory: most queries and updates repeat services, groups and flags. */
+const CACHE_ENTRIES = 8192;
 
 export class BlindIndex {
   readonly #key: Buffer;
+  readonly #recent = new Map<string, Buffer>();
 
   constructor(deviceKey: Uint8Array) {
     this.#key = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), 'secitem blind index v1', 32));
   }
 
   /** The index value of `canonical` (a value's canonical bytes) under `label` (its column). */
-  of(label: string, canonical: Uint8Array): Buffer {
-    return createHmac('sha256', this.#key).update(label).update('\0').update(canonical).digest().subarray(0, INDEX_BYTES);
+  of(label: string, canonical: Buffer): Buffer {
+    const cacheKey = `${label}\0${canonical.toString('latin1')}`;
+    let value = this.#recent.get(cacheKey);
+    if (value === undefined) {
+      value = createHmac('sha256', this.#key).update(label).update('\0').update(canonical).digest().subarray(0, INDEX_BYTES);
+      if (this.#recent.size >= CACHE_ENTRIES) this.#recent.delete(this.#recent.keys().next().value!);
+      this.#recent.set(cacheKey, value);
+    }
+    return value;
   }
 
   /** A check value that tells whether a device key is the one a keychain was made with. */

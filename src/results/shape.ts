@@ -14,12 +14,12 @@ export function wantsResult(r: ReturnFlags): boolean {
   return r.data || r.attributes || r.ref || r.persistentRef;
 }
 
-/** The value one item contributes to a result. */
-export function shapeItem(cls: ClassDef, item: Item, persistentRef: Uint8Array, r: ReturnFlags): unknown {
+/** The value one item contributes to a result (its persistent reference made only when asked for). */
+export function shapeItem(cls: ClassDef, item: Item, persistentRef: () => Uint8Array, r: ReturnFlags): unknown {
   const count = Number(r.data) + Number(r.attributes) + Number(r.ref) + Number(r.persistentRef);
   if (count === 1 && !r.attributes) {
     if (r.data) return item.data === undefined ? new Uint8Array(0) : copyBytes(item.data);
-    if (r.persistentRef) return copyBytes(persistentRef);
+    if (r.persistentRef) return persistentRef();
     return undefined; // kSecReturnRef: password items have no object form
   }
   const out: Record<string, unknown> = {};
@@ -29,7 +29,7 @@ export function shapeItem(cls: ClassDef, item: Item, persistentRef: Uint8Array, 
     if ((r.attributes && attr.returned) || (r.data && attr.secretData)) out[attr.code] = copyValue(v);
   }
   if (r.data && item.data !== undefined) out['v_Data'] = copyBytes(item.data);
-  if (r.persistentRef) out['v_PersistentRef'] = copyBytes(persistentRef);
+  if (r.persistentRef) out['v_PersistentRef'] = persistentRef();
   if (r.ref) out['class'] = cls.name;
   return out;
 }

@@ -105,26 +105,29 @@ export function defaultValue(attr: AttrDef): AttrValue | undefined {
 /**
  * The bytes two values of one attribute are compared by. Strings and data
  * with the same UTF-8 bytes are the same value, as in Apple's hashed columns.
+ * (A type tag first, so a number never equals the string of its digits.)
  */
-export function canonicalBytes(value: AttrValue): Uint8Array {
-  if (typeof value === 'string') return concatTag(0x62, utf8.encode(value)); // 'b'
-  if (value instanceof Uint8Array) return concatTag(0x62, value);
-  if (typeof value === 'number') return concatTag(0x6e, utf8.encode(String(value))); // 'n'
-  if (value instanceof Date) return concatTag(0x64, utf8.encode(String(value.getTime()))); // 'd'
-  return concatTag(0x63, utf8.encode(`${value.protection}:${value.flags}`)); // 'c'
+export function canonicalBytes(value: AttrValue): Buffer {
+  if (typeof value === 'string') return tagged(0x62, value); // 'b'
+  if (value instanceof Uint8Array) return tagged(0x62, value);
+  if (typeof value === 'number') return tagged(0x6e, String(value)); // 'n'
+  if (value instanceof Date) return tagged(0x64, String(value.getTime())); // 'd'
+  return tagged(0x63, `${value.protection}:${value.flags}`); // 'c'
 }
 
-/** Canonical bytes for a number-kind attribute whose value stayed a string. */
-export function canonicalFor(attr: AttrDef, value: AttrValue): Uint8Array {
-  if (attr.kind === 'number' && typeof value === 'string') return concatTag(0x73, utf8.encode(value)); // 's'
-  if (attr.kind === 'blob' && typeof value === 'number') return concatTag(0x62, int32LE(value));
+/** Canonical bytes for an attribute's value, minding the kinds that keep a caller's other type. */
+export function canonicalFor(attr: AttrDef, value: AttrValue): Buffer {
+  if (attr.kind === 'number' && typeof value === 'string') return tagged(0x73, value); // 's'
+  if (attr.kind === 'blob' && typeof value === 'number') return tagged(0x62, int32LE(value));
   return canonicalBytes(value);
 }
 
-function concatTag(tag: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.length + 1);
+function tagged(tag: number, body: string | Uint8Array): Buffer {
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const out = Buffer.allocUnsafe(1 + length);
   out[0] = tag;
-  out.set(body, 1);
+  if (typeof body === 'string') out.write(body, 1, 'utf8');
+  else out.set(body, 1);
   return out;
 }
 

@@ -32,7 +32,7 @@ export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<s
     const bytes = canonicalFor(a, v);
     const len = Buffer.alloc(4);
     len.writeUInt32BE(bytes.length);
-    parts.push(Buffer.from(a.code), len, Buffer.from(bytes));
+    parts.push(Buffer.from(a.code), len, bytes);
   }
   return { pk: blind.of(`pk:${cls.name}`, Buffer.concat(parts)), index };
 }

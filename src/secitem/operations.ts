@@ -102,7 +102,7 @@ function notSynchronizableIndex(blind: BlindIndex, sync: AttrDef): Buffer {
 
 function searchFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: boolean): Search {
   const equal: [string, Buffer][] = [];
-  const expected: [AttrDef, Uint8Array][] = [];
+  const expected: [AttrDef, Buffer][] = [];
   let pdmn: string | undefined;
   let group: string | undefined;
   for (const [code, value] of q.attrs) {
@@ -112,8 +112,9 @@ function searchFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: b
     else if (attr.kind === 'accessControl') continue; // not a search condition (reference §4.1)
     else if (attr.secretData) throw new SecError(errSecParam, `${code} is secret data and cannot be matched`);
     else {
-      equal.push([code, indexOf(engine.blind, attr, value)]);
-      expected.push([attr, canonicalFor(attr, value)]);
+      const canonical = canonicalFor(attr, value);
+      equal.push([code, engine.blind.of(code, canonical)]);
+      expected.push([attr, canonical]);
     }
   }
   // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
@@ -128,7 +129,7 @@ function searchFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: b
     (allowed === undefined || allowed.has(item.attrs.get('agrp') as string)) &&
     expected.every(([attr, bytes]) => {
       const v = item.attrs.get(attr.code);
-      return v !== undefined && Buffer.from(canonicalFor(attr, v)).equals(bytes);
+      return v !== undefined && canonicalFor(attr, v).equals(bytes);
     });
   return {
     cls: q.cls,
@@ -157,7 +158,7 @@ export function copyMatching(engine: Engine, caller: Caller, query: SecDictionar
   for (const row of rows) {
     const item = search.open(row);
     if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) continue;
-    values.push(shapeItem(q.cls, item, makePersistentRef(q.cls.name, row.persistref), q.returns));
+    values.push(shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, row.persistref), q.returns));
     if (limit !== 'all' && values.length >= limit) break;
   }
   if (values.length === 0) throw new SecError(errSecItemNotFound);
@@ -189,7 +190,7 @@ export function add(engine: Engine, caller: Caller, attributes: SecDictionary): 
     throw e;
   }
   if (!wantsResult(q.returns)) return undefined;
-  return shapeItem(q.cls, item, makePersistentRef(q.cls.name, persistref), q.returns);
+  return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns);
 }
 
 export function update(engine: Engine, caller: Caller, query: SecDictionary, attributesToUpdate: SecDictionary): void {

@@ -103,6 +103,10 @@ export class ItemTable {
     const where = this.#where(sel);
     const limit = sel.limit === undefined ? '' : ' LIMIT ?';
     const stmt = this.#prepare(`SELECT rowid, persistref, pdmn, blob FROM ${this.cls.name}${where.sql}${limit}`);
+    if (sel.limit === 1) {
+      const row = stmt.get(...where.binds, 1) as StoredRow | undefined;
+      return row === undefined ? [] : [row];
+    }
     const binds = sel.limit === undefined ? where.binds : [...where.binds, sel.limit];
     return stmt.all(...binds) as StoredRow[];
   }
