@@ -4,8 +4,9 @@
  * Measures the in-process engine against "the floor": the least work any
  * encrypted, indexed, durable store must do — better-sqlite3 on the same file
  * system with the same journal mode and synchronous setting, one transaction
- * per operation, storing a random-key AES-256-GCM sealed blob and a
- * keyed-hash index column. Prints a table of ops/s, p50 and p99 with each
+ * per operation, storing a random-key AES-256-GCM sealed blob (the random
+ * item key itself sealed under a master key, as any store with per-item keys
+ * must) and a keyed-hash index column. Prints a table of ops/s, p50 and p99 with each
  * secitem figure as a ratio to its floor, and writes bench/results/*.json.
  */
 import Database from 'better-sqlite3';
@@ -54,7 +55,19 @@ const secretFor = (i: number): Buffer => {
   return b;
 };
 
-/** The floor store: one keyed-hash index column and one sealed blob per row. */
+function gcmSeal(key: Buffer, plaintext: Buffer): Buffer {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  return Buffer.concat([iv, c.update(plaintext), c.final(), c.getAuthTag()]);
+}
+
+function gcmOpen(key: Buffer, box: Buffer): Buffer {
+  const d = createDecipheriv('aes-256-gcm', key, box.subarray(0, 12));
+  d.setAuthTag(box.subarray(box.length - 16));
+  return Buffer.concat([d.update(box.subarray(12, box.length - 16)), d.final()]);
+}
+
+/** The floor store: one keyed-hash index column and one envelope-sealed blob per row. */
 class Floor {
   readonly db: Database.Database;
   readonly #hmacKey = randomBytes(32);
@@ -78,19 +91,18 @@ class Floor {
     return createHmac('sha256', this.#hmacKey).update(service(i)).update('\0').update(account(i)).digest().subarray(0, 16);
   }
 
+  /** Envelope encryption, the least any store with per-item keys does: a random item key wrapped by a master key. */
   static seal(secret: Buffer): Buffer {
     const key = randomBytes(32);
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    const body = Buffer.concat([c.update(secret), c.final()]);
-    return Buffer.concat([key, iv, body, c.getAuthTag()]); // the key rides along: the floor pays for the cipher, not for key management
+    return Buffer.concat([gcmSeal(Floor.#master, key), gcmSeal(key, secret)]);
   }
 
   static open(blob: Buffer): Buffer {
-    const d = createDecipheriv('aes-256-gcm', blob.subarray(0, 32), blob.subarray(32, 44));
-    d.setAuthTag(blob.subarray(blob.length - 16));
-    return Buffer.concat([d.update(blob.subarray(44, blob.length - 16)), d.final()]);
+    const key = gcmOpen(Floor.#master, blob.subarray(0, 60));
+    return gcmOpen(key, blob.subarray(60));
   }
+
+  static readonly #master = randomBytes(32);
 
   add(i: number): void {
     this.db.transaction(() => this.#ins.run(this.#h(i), Floor.seal(secretFor(i))))();
