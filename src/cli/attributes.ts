@@ -34,6 +34,45 @@ import {
   kSecAttrService,
   kSecAttrType,
   kSecClassGenericPassword,
+  kSecClassInternetPassword,
+  kSecAttrAuthenticationType,
+  kSecAttrPath,
+  kSecAttrPort,
+  kSecAttrProtocol,
+  kSecAttrSecurityDomain,
+  kSecAttrServer,
+  kSecAttrCertificateEncoding,
+  kSecAttrCertificateType,
+  kSecAttrPublicKeyHash,
+  kSecAttrIssuer,
+  kSecAttrSubjectKeyID,
+  kSecAttrSerialNumber,
+  kSecAttrSubject,
+  kSecAttrKeyClass,
+  kSecAttrIsPermanent,
+  kSecAttrIsPrivate,
+  kSecAttrIsModifiable,
+  kSecAttrApplicationLabel,
+  kSecAttrApplicationTag,
+  kSecAttrKeyCreator,
+  kSecAttrKeyType,
+  kSecAttrKeySizeInBits,
+  kSecAttrEffectiveKeySize,
+  kSecAttrStartDate,
+  kSecAttrEndDate,
+  kSecAttrIsSensitive,
+  kSecAttrWasAlwaysSensitive,
+  kSecAttrIsExtractable,
+  kSecAttrWasNeverExtractable,
+  kSecAttrCanEncrypt,
+  kSecAttrCanDecrypt,
+  kSecAttrCanDerive,
+  kSecAttrCanSign,
+  kSecAttrCanVerify,
+  kSecAttrCanSignRecover,
+  kSecAttrCanVerifyRecover,
+  kSecAttrCanWrap,
+  kSecAttrCanUnwrap,
 } from '../index.js';
 import { fourCharCode, printBuffer, printUint32, timedateBytes, uint32Bytes } from './print.js';
 
@@ -88,6 +127,97 @@ export const genericPasswordLayout: BlockLayout = layout(fourCharCode(kSecClassG
   ['svce', 'blob', kSecAttrService],
   ['type', 'uint32', kSecAttrType],
 ]);
+
+/** Internet password (kSecInternetPasswordItemClass). */
+export const internetPasswordLayout: BlockLayout = layout(fourCharCode(kSecClassInternetPassword), [
+  [PRINT_NAME, 'blob', kSecAttrLabel],
+  [ALIAS, 'blob', kSecAttrAlias],
+  ['acct', 'blob', kSecAttrAccount],
+  ['atyp', 'blob', kSecAttrAuthenticationType],
+  ['cdat', 'timedate', kSecAttrCreationDate],
+  ['crtr', 'uint32', kSecAttrCreator],
+  ['cusi', 'sint32', kSecAttrHasCustomIcon],
+  ['desc', 'blob', kSecAttrDescription],
+  ['icmt', 'blob', kSecAttrComment],
+  ['invi', 'sint32', kSecAttrIsInvisible],
+  ['mdat', 'timedate', kSecAttrModificationDate],
+  ['nega', 'sint32', kSecAttrIsNegative],
+  ['path', 'blob', kSecAttrPath],
+  ['port', 'uint32', kSecAttrPort],
+  ['prot', 'blob', null],
+  ['ptcl', 'uint32', kSecAttrProtocol],
+  ['scrp', 'sint32', kSecAttrScriptCode],
+  ['sdmn', 'blob', kSecAttrSecurityDomain],
+  ['srvr', 'blob', kSecAttrServer],
+  ['type', 'uint32', kSecAttrType],
+]);
+
+/** Certificate (CSSM_DL_DB_RECORD_X509_CERTIFICATE). */
+export const certificateLayout: BlockLayout = layout(0x80001000, [
+  ['alis', 'blob', kSecAttrAlias],
+  ['cenc', 'uint32', kSecAttrCertificateEncoding],
+  ['ctyp', 'uint32', kSecAttrCertificateType],
+  ['hpky', 'blob', kSecAttrPublicKeyHash],
+  ['issu', 'blob', kSecAttrIssuer],
+  ['labl', 'blob', kSecAttrLabel],
+  ['skid', 'blob', kSecAttrSubjectKeyID],
+  ['snbr', 'blob', kSecAttrSerialNumber],
+  ['subj', 'blob', kSecAttrSubject],
+]);
+
+/** Key attributes: numeric CSSM tags 0–26 (CSSM_DL_DB_RECORD_*_KEY). */
+const keyAttrs: readonly [number, AttrFormat, string | null][] = [
+  [0, 'uint32', kSecAttrKeyClass],
+  [1, 'blob', kSecAttrLabel],
+  [2, 'blob', kSecAttrAlias],
+  [3, 'uint32', kSecAttrIsPermanent],
+  [4, 'uint32', kSecAttrIsPrivate],
+  [5, 'uint32', kSecAttrIsModifiable],
+  [6, 'blob', kSecAttrApplicationLabel],
+  [7, 'blob', kSecAttrApplicationTag],
+  [8, 'uint32', kSecAttrKeyCreator],
+  [9, 'uint32', kSecAttrKeyType],
+  [10, 'uint32', kSecAttrKeySizeInBits],
+  [11, 'uint32', kSecAttrEffectiveKeySize],
+  [12, 'timedate', kSecAttrStartDate],
+  [13, 'timedate', kSecAttrEndDate],
+  [14, 'uint32', kSecAttrIsSensitive],
+  [15, 'uint32', kSecAttrWasAlwaysSensitive],
+  [16, 'uint32', kSecAttrIsExtractable],
+  [17, 'uint32', kSecAttrWasNeverExtractable],
+  [18, 'uint32', kSecAttrCanEncrypt],
+  [19, 'uint32', kSecAttrCanDecrypt],
+  [20, 'uint32', kSecAttrCanDerive],
+  [21, 'uint32', kSecAttrCanSign],
+  [22, 'uint32', kSecAttrCanVerify],
+  [23, 'uint32', kSecAttrCanSignRecover],
+  [24, 'uint32', kSecAttrCanVerifyRecover],
+  [25, 'uint32', kSecAttrCanWrap],
+  [26, 'uint32', kSecAttrCanUnwrap],
+];
+
+/** CSSM record types of keys by kSecAttrKeyClass (0 public, 1 private, 2 symmetric). */
+const keyRecordTypes: readonly number[] = [0x0000000f, 0x00000010, 0x00000011];
+
+/** The layout of one key item: its record type follows its key class. */
+export function keyLayout(keyClass: unknown): BlockLayout {
+  const n = typeof keyClass === 'number' ? keyClass : Number(keyClass);
+  return layout(keyRecordTypes[n] ?? keyRecordTypes[2], keyAttrs);
+}
+
+/** The layout an item of a SecItem class prints with. */
+export function layoutFor(cls: string, item: Readonly<Record<string, unknown>>): BlockLayout {
+  switch (cls) {
+    case 'genp':
+      return genericPasswordLayout;
+    case 'inet':
+      return internetPasswordLayout;
+    case 'cert':
+      return certificateLayout;
+    default:
+      return keyLayout(item[kSecAttrKeyClass]);
+  }
+}
 
 /** The Apple database version the block reports for a *.keychain-db file. */
 export const KEYCHAIN_DB_VERSION = 512;

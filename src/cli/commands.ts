@@ -9,7 +9,28 @@
  * @module
  */
 import type { Command } from './command.js';
-import { addGenericPassword, deleteGenericPassword, findGenericPassword } from './commands/generic-password.js';
+import { dumpKeychain } from './commands/dump-keychain.js';
+import { errorCommand } from './commands/error.js';
+import {
+  createKeychain,
+  defaultKeychainCommand,
+  deleteKeychain,
+  listKeychains,
+  lockKeychain,
+  loginKeychain,
+  setKeychainPassword,
+  setKeychainSettings,
+  showKeychainInfo,
+  unlockKeychain,
+} from './commands/keychain-files.js';
+import {
+  addGenericPassword,
+  addInternetPassword,
+  deleteGenericPassword,
+  deleteInternetPassword,
+  findGenericPassword,
+  findInternetPassword,
+} from './commands/password-items.js';
 import { helpCommand } from './help.js';
 
 /** A table slot for a command that is not implemented yet. */
@@ -19,26 +40,26 @@ function planned(name: string): Command {
 
 export const commands: readonly Command[] = [
   helpCommand,
-  planned('list-keychains'),
-  planned('default-keychain'),
-  planned('login-keychain'),
-  planned('create-keychain'),
-  planned('delete-keychain'),
-  planned('lock-keychain'),
-  planned('unlock-keychain'),
-  planned('set-keychain-settings'),
-  planned('set-keychain-password'),
-  planned('show-keychain-info'),
-  planned('dump-keychain'),
+  listKeychains,
+  defaultKeychainCommand,
+  loginKeychain,
+  createKeychain,
+  deleteKeychain,
+  lockKeychain,
+  unlockKeychain,
+  setKeychainSettings,
+  setKeychainPassword,
+  showKeychainInfo,
+  dumpKeychain,
   planned('create-keypair'),
   addGenericPassword,
-  planned('add-internet-password'),
+  addInternetPassword,
   planned('add-certificates'),
   findGenericPassword,
   deleteGenericPassword,
   planned('set-generic-password-partition-list'),
-  planned('find-internet-password'),
-  planned('delete-internet-password'),
+  findInternetPassword,
+  deleteInternetPassword,
   planned('set-internet-password-partition-list'),
   planned('find-key'),
   planned('set-key-partition-list'),
@@ -51,7 +72,7 @@ export const commands: readonly Command[] = [
   planned('export'),
   planned('import'),
   planned('item'),
-  planned('error'),
+  errorCommand,
 ];
 
 /**

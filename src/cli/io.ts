@@ -6,6 +6,7 @@
  */
 import { SecCopyErrorMessageString } from '../index.js';
 import type { OSStatus } from '../status.js';
+import { LineReader } from './prompt.js';
 
 /** Where output goes: process.stdout/stderr, or a test's collector. */
 export interface CliWritable {
@@ -54,6 +55,51 @@ export function exitCodeFor(status: OSStatus): number {
   return code === 0 ? 1 : code;
 }
 
+/** The environment variable that unlocks keychains for one invocation. */
+export const PASSWORD_ENV = 'SECITEM_KEYCHAIN_PASSWORD';
+
+/**
+ * What stays unlocked while this process runs: passwords given to
+ * unlock-keychain (or typed at a prompt) by keychain path. One invocation is
+ * one session; interactive mode (-i) keeps it across its command lines.
+ * Nothing of it is written anywhere.
+ */
+export class Session {
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #passwords = new Map<string, string>();
+  /** Keychains locked by lock-keychain: the environment password no longer applies. */
+  readonly #locked = new Set<string>();
+  #lockedAll = false;
+
+  constructor(env: Readonly<Record<string, string | undefined>>) {
+    this.#env = env;
+  }
+
+  /** The password to open `path` with, if this session has one. */
+  passwordFor(path: string): string | undefined {
+    const known = this.#passwords.get(path);
+    if (known !== undefined) return known;
+    if (this.#lockedAll || this.#locked.has(path)) return undefined;
+    const fromEnv = this.#env[PASSWORD_ENV];
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  }
+
+  unlocked(path: string, password: string): void {
+    this.#passwords.set(path, password);
+    this.#locked.delete(path);
+  }
+
+  lock(path: string): void {
+    this.#passwords.delete(path);
+    this.#locked.add(path);
+  }
+
+  lockAll(): void {
+    this.#passwords.clear();
+    this.#lockedAll = true;
+  }
+}
+
 /** Per-invocation state every command handler receives. */
 export class CommandContext {
   readonly io: CliIo;
@@ -61,11 +107,59 @@ export class CommandContext {
   readonly quiet: boolean;
   /** -v: echo each command line to stderr. */
   readonly verbose: boolean;
+  readonly session: Session;
+  readonly #lines: LineReader;
 
-  constructor(io: CliIo, options: { quiet?: boolean; verbose?: boolean } = {}) {
+  constructor(
+    io: CliIo,
+    options: { quiet?: boolean; verbose?: boolean; session?: Session; lines?: LineReader } = {},
+  ) {
     this.io = io;
     this.quiet = options.quiet ?? false;
     this.verbose = options.verbose ?? false;
+    this.session = options.session ?? new Session(io.env);
+    this.#lines = options.lines ?? new LineReader(io.stdin);
+  }
+
+  /** Stdin, line by line (shared by prompts and interactive mode). */
+  get lines(): LineReader {
+    return this.#lines;
+  }
+
+  /** Whether stdin is a terminal someone can type a password on. */
+  get interactiveInput(): boolean {
+    return this.#lines.isTTY;
+  }
+
+  /**
+   * getpass(3): `prompt` on stderr, then a line typed with echo off (on a
+   * terminal) or the next line of stdin (otherwise). Null at end of input.
+   */
+  async promptPassword(prompt: string): Promise<string | null> {
+    this.err(prompt);
+    if (this.#lines.isTTY) {
+      const typed = await this.#lines.readSecret();
+      this.err('\n');
+      return typed;
+    }
+    return this.#lines.readLine();
+  }
+
+  /**
+   * A new password typed twice (`first`, then `retype`); up to three tries,
+   * `passwords don't match` after each mismatch. Null when input ends or
+   * every try mismatched.
+   */
+  async promptNewPassword(first: string, retype: string): Promise<string | null> {
+    for (let tries = 0; tries < 3; tries++) {
+      const a = await this.promptPassword(first);
+      if (a === null) return null;
+      const b = await this.promptPassword(retype);
+      if (b === null) return null;
+      if (a === b) return a;
+      this.err("passwords don't match\n");
+    }
+    return null;
   }
 
   get env(): Readonly<Record<string, string | undefined>> {

@@ -17,7 +17,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { errSecNoSuchKeychain, openKeychain, SecError } from '../index.js';
-import type { CommandContext } from './io.js';
+import type { CommandContext, Session } from './io.js';
+import { readSettings } from './settings.js';
+import type { Domain } from './settings.js';
 
 /** The keychain object openKeychain returns. */
 export type Keychain = ReturnType<typeof openKeychain>;
@@ -39,6 +41,8 @@ export interface KeychainTarget {
   readonly name: string | undefined;
   /** The default keychain: created when absent. */
   readonly isDefault: boolean;
+  /** Where the password that unlocks it comes from (none: opened locked). */
+  readonly session?: Session;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,9 +67,48 @@ export function defaultKeychainPath(env: Env): string {
   return join(keychainDirectory(env), 'login.keychain-db');
 }
 
-/** The default keychain as a target. */
+/** The default keychain as a target (the built-in one; see defaultTarget). */
 export function defaultKeychain(env: Env): KeychainTarget {
   return { path: defaultKeychainPath(env), name: undefined, isDefault: true };
+}
+
+/** The user's default keychain: `default-keychain -s`, else the built-in one. */
+export function currentDefaultPath(env: Env, domain: Domain = 'user'): string | undefined {
+  const set = readSettings(env).domains[domain]?.defaultKeychain;
+  if (set !== undefined) return set;
+  return domain === 'user' ? defaultKeychainPath(env) : undefined;
+}
+
+/** The login keychain: `login-keychain -s`, else the built-in default keychain. */
+export function currentLoginPath(env: Env, domain: Domain = 'user'): string | undefined {
+  const set = readSettings(env).domains[domain]?.loginKeychain;
+  if (set !== undefined) return set;
+  return domain === 'user' ? defaultKeychainPath(env) : undefined;
+}
+
+/** The search list: `list-keychains -s`, else the default keychain alone. */
+export function currentSearchList(env: Env, domain: Domain = 'user'): string[] {
+  const set = readSettings(env).domains[domain]?.searchList;
+  if (set !== undefined) return set;
+  const d = currentDefaultPath(env, domain);
+  return d === undefined ? [] : [d];
+}
+
+/** The default keychain of this invocation, with its session. */
+export function defaultTarget(ctx: CommandContext): KeychainTarget {
+  const path = currentDefaultPath(ctx.env) ?? defaultKeychainPath(ctx.env);
+  return { path, name: undefined, isDefault: path === defaultKeychainPath(ctx.env), session: ctx.session };
+}
+
+/**
+ * Where create-keychain puts a new keychain: a bare name goes in the keychain
+ * directory, and `name.keychain` becomes `name.keychain-db` as on macOS.
+ */
+export function newKeychainPath(name: string, ctx: CommandContext): string {
+  const withDb = name.endsWith('.keychain') ? `${name}-db` : name;
+  if (name === '~' || name.startsWith('~/')) return join(home(ctx.env), withDb.slice(1));
+  if (!name.includes('/')) return join(keychainDirectory(ctx.env), withDb);
+  return resolve(ctx.cwd, withDb);
 }
 
 /** A keychain named on the command line, resolved to its file. */
@@ -80,12 +123,46 @@ export function namedKeychain(name: string, ctx: CommandContext): KeychainTarget
     path = resolve(ctx.cwd, name);
   }
   const isDefault = path === defaultKeychainPath(ctx.env);
-  return { path, name, isDefault };
+  return { path, name, isDefault, session: ctx.session };
 }
 
-/** The keychains named by a command's trailing arguments, or the default one. */
+/**
+ * The keychains named by a command's trailing arguments, or the search list.
+ * Search-list entries whose file is gone are skipped, as `security` skips
+ * them; the built-in default keychain is created on first use.
+ */
 export function keychainTargets(names: readonly string[], ctx: CommandContext): KeychainTarget[] {
-  return names.length === 0 ? [defaultKeychain(ctx.env)] : names.map((n) => namedKeychain(n, ctx));
+  if (names.length > 0) return names.map((n) => namedKeychain(n, ctx));
+  const builtIn = defaultKeychainPath(ctx.env);
+  return currentSearchList(ctx.env)
+    .filter((path) => path === builtIn || existsSync(path))
+    .map((path) => ({ path, name: undefined, isDefault: path === builtIn, session: ctx.session }));
+}
+
+/**
+ * Before a command works on `targets`: a keychain with a password that this
+ * session cannot unlock is unlocked by asking on the terminal
+ * (`password to unlock <name|default>: `). Without a terminal nothing is
+ * asked: the keychain is opened locked and its protected items answer
+ * errSecInteractionNotAllowed (exit 36), as `security` does in an SSH session.
+ */
+export async function unlockTargets(targets: readonly KeychainTarget[], ctx: CommandContext): Promise<void> {
+  for (const target of targets) {
+    if (!existsSync(target.path) || ctx.session.passwordFor(target.path) !== undefined) continue;
+    if (!ctx.interactiveInput) continue;
+    let hasPasscode: boolean;
+    try {
+      const kc = openKeychain({ path: target.path });
+      hasPasscode = kc.hasPasscode;
+      kc.close();
+    } catch {
+      continue; // the command reports it when it opens the file
+    }
+    if (!hasPasscode) continue;
+    const typed = await ctx.promptPassword(`password to unlock ${target.name ?? 'default'}: `);
+    if (typed === null || typed === '') continue;
+    ctx.session.unlocked(target.path, typed);
+  }
 }
 
 /**
@@ -94,11 +171,15 @@ export function keychainTargets(names: readonly string[], ctx: CommandContext): 
  *   whatever openKeychain throws (not a keychain, wrong passcode, …).
  */
 export function withKeychain<T>(target: KeychainTarget, body: (app: CliClient, kc: Keychain) => T): T {
+  let passcode: string | undefined;
   if (!existsSync(target.path)) {
     if (!target.isDefault) throw new SecError(errSecNoSuchKeychain);
     mkdirSync(dirname(target.path), { recursive: true, mode: 0o700 });
+  } else {
+    passcode = target.session?.passwordFor(target.path);
   }
-  const kc = openKeychain({ path: target.path });
+  // An implicitly created default keychain has no password, whatever the environment says.
+  const kc = openKeychain(passcode === undefined ? { path: target.path } : { path: target.path, passcode });
   try {
     const app = kc.client({
       applicationIdentifier: CLI_APPLICATION_IDENTIFIER,

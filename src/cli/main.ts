@@ -80,6 +80,82 @@ export async function executeCommand(words: readonly string[], ctx: CommandConte
   return result;
 }
 
+/** Apple's limits on an interactive line. */
+const MAX_LINE = 4096;
+const MAX_ARGS = 32;
+
+/**
+ * Splits an interactive line into words: blanks separate words, `'…'` and
+ * `"…"` quote (quotes join with adjacent text), `\` takes the next character
+ * literally (outside single quotes). Null for an unterminated quote.
+ */
+export function splitLine(line: string): string[] | null {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quote !== null) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && i + 1 < line.length) word += line[++i];
+      else word += ch;
+      continue;
+    }
+    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '\\' && i + 1 < line.length) word += line[++i];
+    else word += ch;
+  }
+  if (quote !== null) return null;
+  if (inWord) words.push(word);
+  return words;
+}
+
+/**
+ * `-i` / `-p prompt`: reads command lines from stdin (the prompt on stderr
+ * only when stdin is a terminal) until end of input, `quit` or `exit`. A
+ * failing command prints `<command>: returned <n>` unless -q. Keychains
+ * unlocked with unlock-keychain stay unlocked for the rest of the session.
+ */
+async function interactiveLoop(ctx: CommandContext, prompt: string): Promise<number> {
+  for (;;) {
+    if (ctx.interactiveInput) ctx.err(prompt);
+    const line = await ctx.lines.readLine();
+    if (line === null) return 0;
+    if (line.length > MAX_LINE) {
+      ctx.error('line too long');
+      continue;
+    }
+    const words = splitLine(line);
+    if (words === null) {
+      ctx.error('unterminated quote');
+      continue;
+    }
+    if (words.length === 0) continue;
+    if (words.length > MAX_ARGS) {
+      ctx.error('too many arguments');
+      continue;
+    }
+    if (words[0] === 'quit' || words[0] === 'exit') return 0;
+    let result: number;
+    try {
+      result = await executeCommand(words, ctx);
+    } catch (error) {
+      if (!(error instanceof SecError)) throw error;
+      ctx.error(error.message);
+      result = exitCodeFor(error.status);
+    }
+    if (result !== 0 && !ctx.quiet) ctx.err(`${words[0]}: returned ${result}\n`);
+  }
+}
+
 /**
  * Runs `secitem` with `argv` (the words after the program name).
  * @returns the exit status, 0–255
@@ -97,12 +173,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     const { values, positionals } = parsed;
     ctx = new CommandContext(io, { quiet: values.quiet, verbose: values.verbose });
+    const interactive = values.interactive === true || values.prompt !== undefined;
     if (values.help) result = await help(positionals, ctx, '-h');
-    else if (positionals.length > 0) result = await executeCommand(positionals, ctx);
-    else if (values.interactive || values.prompt !== undefined) {
-      ctx.error('interactive mode is not implemented yet');
-      result = 1;
-    } else result = usage(ctx);
+    else if (positionals.length > 0) {
+      result = await executeCommand(positionals, ctx);
+      if (interactive) result = await interactiveLoop(ctx, values.prompt ?? `${PROGRAM}> `);
+    } else if (interactive) result = await interactiveLoop(ctx, values.prompt ?? `${PROGRAM}> `);
+    else result = usage(ctx);
   } catch (error) {
     if (error instanceof SecError) {
       ctx.error(error.message);

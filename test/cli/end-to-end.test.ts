@@ -15,7 +15,7 @@ const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 test('secitem add → find -w → delete works on a fresh HOME with no set-up', (t) => {
   const home = makeHome();
   t.after(() => home.cleanup());
-  const env = { PATH: process.env.PATH ?? '', HOME: home.env.HOME, XDG_DATA_HOME: home.env.XDG_DATA_HOME };
+  const env = { PATH: process.env.PATH ?? '', ...home.env };
   const secitem = (...args: string[]) => {
     const r = spawnSync(process.execPath, [BIN, ...args], { env, cwd: home.dir, encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -32,6 +32,12 @@ test('secitem add → find -w → delete works on a fresh HOME with no set-up', 
     stdout: 's3cr3t\n',
     stderr: '',
   });
+  assert.equal(secitem('add-generic-password', '-U', '-s', 'e2e.example', '-a', 'ci', '-w', 'n3w').code, 0);
+  assert.equal(secitem('find-generic-password', '-s', 'e2e.example', '-w').stdout, 'n3w\n');
+  const dump = secitem('dump-keychain', '-d');
+  assert.equal(dump.code, 0);
+  assert.ok(dump.stdout.startsWith(`keychain: "${home.defaultKeychain}"\nversion: 512\nclass: "genp"\n`));
+  assert.ok(dump.stdout.endsWith('data:\n"n3w"\n'));
   const del = secitem('delete-generic-password', '-s', 'e2e.example', '-a', 'ci');
   assert.equal(del.code, 0);
   assert.ok(del.stdout.startsWith(`keychain: "${home.defaultKeychain}"\nversion: 512\nclass: "genp"\nattributes:\n`));
@@ -43,10 +49,63 @@ test('secitem add → find -w → delete works on a fresh HOME with no set-up', 
   });
 });
 
+test('a keychain with a password, as a CI script uses it: create, add, find -w, -U, dump, lock, 36, unlock, delete', (t) => {
+  const home = makeHome();
+  t.after(() => home.cleanup());
+  const base = { PATH: process.env.PATH ?? '', ...home.env };
+  const secitem = (env: Record<string, string>, input: string | undefined, ...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], {
+      env: { ...base, ...env },
+      cwd: home.dir,
+      encoding: 'utf8',
+      input: input ?? '',
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const unlocked = { SECITEM_KEYCHAIN_PASSWORD: 'ci-päss' };
+
+  assert.deepEqual(secitem({}, 'ci-päss\nci-päss\n', 'create-keychain', 'build.keychain'), {
+    code: 0,
+    stdout: '',
+    stderr: 'password for new keychain: retype password for new keychain: ',
+  });
+  assert.deepEqual(secitem(unlocked, undefined, 'add-generic-password', '-s', 'deploy', '-a', 'bot', '-w', 'v1', 'build.keychain'), {
+    code: 0, stdout: '', stderr: '',
+  });
+  assert.deepEqual(secitem(unlocked, undefined, 'find-generic-password', '-s', 'deploy', '-w', 'build.keychain'), {
+    code: 0, stdout: 'v1\n', stderr: '',
+  });
+  assert.equal(secitem(unlocked, undefined, 'add-generic-password', '-U', '-s', 'deploy', '-a', 'bot', '-w', 'v2', 'build.keychain').code, 0);
+  const dump = secitem(unlocked, undefined, 'dump-keychain', '-d', 'build.keychain');
+  assert.equal(dump.code, 0, dump.stderr);
+  assert.ok(dump.stdout.includes('    "svce"<blob>="deploy"\n'));
+  assert.ok(dump.stdout.endsWith('data:\n"v2"\n'));
+  assert.deepEqual(secitem({}, undefined, 'lock-keychain', 'build.keychain'), { code: 0, stdout: '', stderr: '' });
+  assert.deepEqual(secitem({}, undefined, 'find-generic-password', '-s', 'deploy', '-w', 'build.keychain'), {
+    code: 36,
+    stdout: '',
+    stderr: 'secitem: SecKeychainSearchCopyNext: User interaction is not allowed.\n',
+  });
+  assert.deepEqual(secitem({}, undefined, 'unlock-keychain', '-p', 'wrong', 'build.keychain'), {
+    code: 51,
+    stdout: '',
+    stderr: 'secitem: SecKeychainUnlock build.keychain: The user name or passphrase you entered is not correct.\n',
+  });
+  assert.deepEqual(secitem({}, 'ci-päss\n', 'unlock-keychain', 'build.keychain'), {
+    code: 0, stdout: '', stderr: 'password to unlock build.keychain: ',
+  });
+  const del = secitem(unlocked, undefined, 'delete-generic-password', '-s', 'deploy', 'build.keychain');
+  assert.equal(del.code, 0);
+  assert.equal(del.stderr, 'password has been deleted.\n');
+  assert.equal(secitem(unlocked, undefined, 'find-generic-password', '-s', 'deploy', 'build.keychain').code, 44);
+  assert.deepEqual(secitem({}, undefined, 'delete-keychain', 'build.keychain'), { code: 0, stdout: '', stderr: '' });
+  assert.equal(secitem({}, undefined, 'list-keychains').stdout, `    "${home.defaultKeychain}"\n`);
+});
+
 test('without XDG_DATA_HOME the default keychain is ~/.local/share/secitem/login.keychain-db', (t) => {
   const home = makeHome();
   t.after(() => home.cleanup());
-  const env = { PATH: process.env.PATH ?? '', HOME: home.env.HOME };
+  const env = { PATH: process.env.PATH ?? '', HOME: home.env.HOME, XDG_CONFIG_HOME: home.env.XDG_CONFIG_HOME };
   const r = spawnSync(process.execPath, [BIN, 'add-generic-password', '-s', 's', '-a', 'a', '-w', 'p'], {
     env,
     encoding: 'utf8',

@@ -52,6 +52,28 @@ function genpBlock(keychain: string, lines: { label: string; acct: string; svce:
   );
 }
 
+/** `help` output: every implemented command, in table order. */
+export const COMMAND_LIST =
+  '    help                                 Show all commands, or show usage for a command.\n' +
+  '    list-keychains                       Display or manipulate the keychain search list.\n' +
+  '    default-keychain                     Display or set the default keychain.\n' +
+  '    login-keychain                       Display or set the login keychain.\n' +
+  '    create-keychain                      Create keychains and add them to the search list.\n' +
+  '    delete-keychain                      Delete keychains and remove them from the search list.\n' +
+  '    lock-keychain                        Lock the specified keychain.\n' +
+  '    unlock-keychain                      Unlock the specified keychain.\n' +
+  '    set-keychain-settings                Set settings for a keychain.\n' +
+  '    set-keychain-password                Set password for a keychain.\n' +
+  '    show-keychain-info                   Show the settings for keychain.\n' +
+  '    dump-keychain                        Dump the contents of one or more keychains.\n' +
+  '    add-generic-password                 Add a generic password item.\n' +
+  '    add-internet-password                Add an internet password item.\n' +
+  '    find-generic-password                Find a generic password item.\n' +
+  '    delete-generic-password              Delete a generic password item.\n' +
+  '    find-internet-password               Find an internet password item.\n' +
+  '    delete-internet-password             Delete an internet password item.\n' +
+  '    error                                Display a descriptive message for the given error code(s).\n';
+
 const NOT_FOUND = 'secitem: SecKeychainSearchCopyNext: The specified item could not be found in the keychain.\n';
 
 const ADD_USAGE =
@@ -65,14 +87,16 @@ const ADD_USAGE =
   '    -l  Specify label (if omitted, service name is used as default label)\n' +
   '    -s  Specify service name (required)\n' +
   '    -p  Specify password to be added (legacy option, equivalent to -w)\n' +
-  '    -w  Specify password to be added\n' +
+  '    -w  Specify password to be added. Put at end of command to be prompted (recommended)\n' +
   '    -X  Specify password data to be added as a hexadecimal string\n' +
-  '    -A  Allow any application to access this item (accepted; every item the CLI adds goes to its secitem.cli access group)\n' +
-  '    -T  Specify an application which may access this item (accepted, as -A)\n' +
+  '    -A  Allow any application to access this item without warning (insecure, not recommended!)\n' +
+  '    -T  Specify an application which may access this item (multiple -T options are allowed);\n' +
+  '        -T group://NAME puts the item in access group NAME\n' +
+  '    --access-group GROUP  Put the item in access group GROUP (default: secitem.cli)\n' +
   '    -U  Update item if it already exists (if omitted, the item cannot already exist)\n' +
   '\n' +
   'If no keychain is specified, the password is added to the default keychain.\n' +
-  'Use of the -p or -w options is insecure.\n' +
+  'Use of the -p or -w options is insecure. Specify -w as the last option to be prompted.\n' +
   '        Add a generic password item.\n';
 
 describe('add-generic-password', () => {
@@ -394,10 +418,7 @@ describe('dispatcher', () => {
         '    -q    Be less verbose.\n' +
         "    -v    Be more verbose about what's going on.\n" +
         'secitem commands are:\n' +
-        '    help                                 Show all commands, or show usage for a command.\n' +
-        '    add-generic-password                 Add a generic password item.\n' +
-        '    find-generic-password                Find a generic password item.\n' +
-        '    delete-generic-password              Delete a generic password item.\n',
+        COMMAND_LIST,
     );
   });
 
@@ -421,10 +442,12 @@ describe('dispatcher', () => {
     assert.deepEqual([bad.code, bad.stderr], [1, 'secitem: help: no such command: nope\n']);
   });
 
-  test('a prefix that belongs to a command not built yet does not fall through to another', async () => {
+  test('a prefix is the first command in table order; a planned command does not fall through', async () => {
     // `security delete …` is delete-keychain: first in table order.
     const r = await run(home, 'delete', '-s', 'svc', '-a', 'acct');
-    assert.deepEqual([r.code, r.stderr], [1, 'secitem: delete-keychain: this command is not implemented yet\n']);
+    assert.deepEqual([r.code, r.stderr], [2, 'Usage: delete-keychain [-h] [keychain...]\n        Delete keychains and remove them from the search list.\n']);
+    const planned = await run(home, 'find-k', '-l', 'x');
+    assert.deepEqual([planned.code, planned.stderr], [1, 'secitem: find-key: this command is not implemented yet\n']);
   });
 
   test('-v echoes the command line on stderr with passwords hidden', async () => {

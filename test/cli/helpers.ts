@@ -39,7 +39,7 @@ export function makeHome(): Home {
   const data = join(dir, 'data');
   return {
     dir,
-    env: { HOME: dir, XDG_DATA_HOME: data },
+    env: { HOME: dir, XDG_DATA_HOME: data, XDG_CONFIG_HOME: join(dir, 'config') },
     defaultKeychain: join(data, 'secitem', 'login.keychain-db'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -52,11 +52,26 @@ export interface Run {
   readonly stdoutBytes: Buffer;
 }
 
-/** Runs `secitem <argv…>` in-process against `home`. */
+/** Runs `secitem <argv…>` in-process against `home`, with nothing on stdin. */
 export async function run(home: Home, ...argv: string[]): Promise<Run> {
+  return runWith(home, {}, ...argv);
+}
+
+/** What a run gets besides its arguments. */
+export interface RunOptions {
+  /** Text on stdin (a pipe, not a terminal). */
+  readonly stdin?: string;
+  /** Variables added to the home's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Runs `secitem <argv…>` in-process with stdin text and extra environment. */
+export async function runWith(home: Home, options: RunOptions, ...argv: string[]): Promise<Run> {
   const stdout = new Sink();
   const stderr = new Sink();
-  const code = await main(argv, { stdout, stderr, stdin: Readable.from([]), env: home.env, cwd: home.dir });
+  const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin, 'utf8')]);
+  const env = { ...home.env, ...options.env };
+  const code = await main(argv, { stdout, stderr, stdin, env, cwd: home.dir });
   return { code, stdout: stdout.text(), stderr: stderr.text(), stdoutBytes: stdout.bytes() };
 }
 
