@@ -31,6 +31,8 @@ export class KeychainDatabase {
   readonly #tables = new Map<string, ItemTable>();
   readonly #getMeta: Database.Statement;
   readonly #setMeta: Database.Statement;
+  /** One transaction wrapper, made once: `.immediate(fn)` runs fn inside BEGIN IMMEDIATE … COMMIT. */
+  readonly #transaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private constructor(path: string, db: Database.Database, classes: readonly ClassDef[]) {
     this.path = path;
@@ -38,6 +40,7 @@ export class KeychainDatabase {
     for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls));
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
     this.#setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.#transaction = db.transaction((fn: () => unknown) => fn());
   }
 
   /**
@@ -112,7 +115,7 @@ export class KeychainDatabase {
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it happens or none. */
   write<T>(fn: () => T): T {
-    return translateSqliteErrors(() => this.#db.transaction(fn).immediate());
+    return translateSqliteErrors(() => this.#transaction.immediate(fn) as T);
   }
 
   /** Runs a read of one statement (atomic by itself, so no explicit transaction). */
