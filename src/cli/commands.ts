@@ -11,6 +11,7 @@
 import type { Command } from './command.js';
 import { dumpKeychain } from './commands/dump-keychain.js';
 import { errorCommand } from './commands/error.js';
+import { itemCommand } from './commands/item.js';
 import {
   createKeychain,
   defaultKeychainCommand,
@@ -71,7 +72,7 @@ export const commands: readonly Command[] = [
   planned('get-identity-preference'),
   planned('export'),
   planned('import'),
-  planned('item'),
+  itemCommand,
   errorCommand,
 ];
 

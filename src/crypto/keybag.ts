@@ -39,6 +39,43 @@ export interface KeybagRecord {
   readonly wrapped: Readonly<Partial<Record<ProtectionClassName, string>>>; // base64 sealed boxes
 }
 
+const base64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function isKdf(v: unknown): v is KdfParams {
+  if (typeof v !== 'object' || v === null) return false;
+  const { N, r, p, salt } = v as Record<string, unknown>;
+  return (
+    Number.isInteger(N) && (N as number) >= 2 ** 10 && (N as number) <= 2 ** 20 && ((N as number) & ((N as number) - 1)) === 0 &&
+    Number.isInteger(r) && (r as number) >= 1 && (r as number) <= 32 &&
+    Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 16 &&
+    typeof salt === 'string' && base64.test(salt) && Buffer.from(salt, 'base64').length >= 16
+  );
+}
+
+/**
+ * Reads a stored keybag record, checking its whole shape: a damaged record
+ * is KeybagError('damaged'), never a crash deep inside the key derivation.
+ */
+export function parseKeybagRecord(json: string): KeybagRecord {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    throw new KeybagError('damaged');
+  }
+  if (typeof v !== 'object' || v === null) throw new KeybagError('damaged');
+  const { version, kdf, wrapped } = v as Record<string, unknown>;
+  if (version !== 1 || (kdf !== null && !isKdf(kdf))) throw new KeybagError('damaged');
+  if (typeof wrapped !== 'object' || wrapped === null || Array.isArray(wrapped)) throw new KeybagError('damaged');
+  const known = new Set<string>(protectionClasses);
+  for (const [pc, box] of Object.entries(wrapped)) {
+    if (!known.has(pc) || typeof box !== 'string' || !base64.test(box)) throw new KeybagError('damaged');
+  }
+  const expected = protectionClasses.filter((pc) => pc !== 'akpu' || kdf !== null);
+  if (Object.keys(wrapped).length !== expected.length || !expected.every((pc) => pc in wrapped)) throw new KeybagError('damaged');
+  return { version: 1, kdf: kdf as KdfParams | null, wrapped: wrapped as KeybagRecord['wrapped'] };
+}
+
 const wrapAad = (pc: ProtectionClassName): Buffer => Buffer.from(`secitem keybag class key ${pc}`);
 
 function hkdf(ikm: Uint8Array, info: string): Buffer {

@@ -21,7 +21,7 @@ import {
 } from '../status.js';
 import { identityClassName, ignoredAttributeKeys, itemClasses, rejectedAttributeKeys } from '../schema/classes.js';
 import type { AttrDef, ClassDef } from '../schema/model.js';
-import { convertValue, copyBytes, type AttrValue } from '../schema/values.js';
+import { MAX_DATA_BYTES, checkSize, convertValue, copyBytes, type AttrValue } from '../schema/values.js';
 import type { ProtectionClass, SecDictionary } from '../secitem/types.js';
 import { parsePersistentRef, type PersistentRef } from './persistent-ref.js';
 
@@ -166,6 +166,7 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
       case 'v':
         if (key === 'v_Data') {
           if (!(value instanceof Uint8Array)) fail(errSecParam, 'kSecValueData must be data');
+          checkSize('kSecValueData', value.length, MAX_DATA_BYTES);
           // In a query kSecValueData does not restrict the match (Apple ignores it).
           if (kind === 'add') data = copyBytes(value);
         } else if (key === 'v_Ref') {
@@ -260,6 +261,7 @@ export function parseUpdateAttributes(cls: ClassDef, dict: SecDictionary): Parse
     if (value === undefined) fail(errSecParam, `the value of ${key} is undefined`);
     if (key === 'v_Data') {
       if (!(value instanceof Uint8Array)) fail(errSecParam, 'kSecValueData must be data');
+      checkSize('kSecValueData', value.length, MAX_DATA_BYTES);
       data = copyBytes(value);
       continue;
     }

@@ -9,6 +9,11 @@ import { SecError, errSecParam } from '../status.js';
 import type { AttrDef } from './model.js';
 import type { ProtectionClass, SecAccessControl } from '../secitem/types.js';
 
+/** The largest attribute value accepted, in bytes (UTF-8 for strings): over it, errSecParam. */
+export const MAX_ATTRIBUTE_BYTES = 64 * 1024;
+/** The largest kSecValueData (and secret extra field) accepted, in bytes. */
+export const MAX_DATA_BYTES = 16 * 1024 * 1024;
+
 /** An attribute value after conversion. */
 export type AttrValue = string | number | Uint8Array | Date | SecAccessControl;
 
@@ -50,8 +55,17 @@ function isFiniteNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
-/** Converts a caller's value for `attr`; SecError(errSecParam) when its type is wrong. */
+/** Refuses a value larger than its kind allows. */
+export function checkSize(what: string, bytes: number, limit: number): void {
+  if (bytes > limit) throw new SecError(errSecParam, `${what}: ${bytes} bytes is over the ${limit}-byte limit`);
+}
+
+/** Converts a caller's value for `attr`; SecError(errSecParam) when its type is wrong or it is too large. */
 export function convertValue(attr: AttrDef, raw: unknown): AttrValue {
+  const limit = attr.secretData ? MAX_DATA_BYTES : MAX_ATTRIBUTE_BYTES;
+  // (a string of n UTF-16 units has at most 3n UTF-8 bytes: measure only when it could be over)
+  if (typeof raw === 'string' && raw.length * 3 > limit) checkSize(`attribute ${attr.code}`, Buffer.byteLength(raw), limit);
+  if (raw instanceof Uint8Array) checkSize(`attribute ${attr.code}`, raw.length, limit);
   switch (attr.kind) {
     case 'blob':
       if (typeof raw === 'string') return raw;

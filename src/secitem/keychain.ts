@@ -18,7 +18,7 @@ import {
 import { AccessPolicy, accessGroupList } from '../access/groups.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { checkSuppliedDeviceKey, createOrReadDeviceKey, deviceKeyPath, readDeviceKey } from '../crypto/device-key.js';
-import { Keybag, KeybagError, createKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
+import { Keybag, KeybagError, createKeybagRecord, parseKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
 import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
 import { indexOf } from './codec.js';
@@ -37,11 +37,8 @@ function checkPasscode(name: string, value: unknown, nullable: boolean): string 
 }
 
 function readKeybagRecord(db: KeychainDatabase): KeybagRecord {
-  const raw = db.getMeta('keybag');
   try {
-    const record = JSON.parse(String(raw)) as KeybagRecord;
-    if (record.version !== 1 || typeof record.wrapped !== 'object') throw new Error('bad keybag');
-    return record;
+    return parseKeybagRecord(String(db.getMeta('keybag')));
   } catch {
     throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
   }

@@ -72,6 +72,7 @@ export const COMMAND_LIST =
   '    delete-generic-password              Delete a generic password item.\n' +
   '    find-internet-password               Find an internet password item.\n' +
   '    delete-internet-password             Delete an internet password item.\n' +
+  '    item                                 Manipulate keychain items.\n' +
   '    error                                Display a descriptive message for the given error code(s).\n';
 
 const NOT_FOUND = 'secitem: SecKeychainSearchCopyNext: The specified item could not be found in the keychain.\n';

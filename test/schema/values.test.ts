@@ -36,3 +36,13 @@ describe('attribute values', () => {
     for (const v of values) assert.deepEqual(decodeValue(encodeValue(v)), v);
   });
 });
+
+describe('value size limits', () => {
+  it('accepts an attribute of exactly 64 KiB and refuses one byte more with errSecParam', () => {
+    const labl = genp.byCode.get('labl')!;
+    assert.equal((convertValue(labl, 'a'.repeat(65536)) as string).length, 65536);
+    assert.throws(() => convertValue(labl, 'a'.repeat(65537)), isParam);
+    assert.throws(() => convertValue(labl, new Uint8Array(65537)), isParam);
+    assert.throws(() => convertValue(labl, 'é'.repeat(32769)), isParam); // 65,538 UTF-8 bytes
+  });
+});
