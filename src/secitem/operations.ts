@@ -218,13 +218,25 @@ export function update(engine: Engine, caller: Caller, query: SecDictionary, att
       attrs.set('mdat', new Date(Math.max(now, oldModified + 1)));
       const sealed = sealRow(engine, q.cls, row.persistref, { attrs, data: changes.data ?? old.data });
       try {
-        table.update(row.rowid, sealed);
+        table.update(row.rowid, sealed, changedAttributes(q.cls, old.attrs, attrs));
       } catch (e) {
         if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
         throw e;
       }
     }
   });
+}
+
+/** The codes of the attributes whose value differs between two versions of an item. */
+function changedAttributes(cls: ClassDef, before: ReadonlyMap<string, AttrValue>, after: ReadonlyMap<string, AttrValue>): Set<string> {
+  const changed = new Set<string>();
+  for (const attr of cls.attrs) {
+    const a = before.get(attr.code);
+    const b = after.get(attr.code);
+    if (a === undefined && b === undefined) continue;
+    if (a === undefined || b === undefined || !canonicalFor(attr, a).equals(canonicalFor(attr, b))) changed.add(attr.code);
+  }
+  return changed;
 }
 
 export function remove(engine: Engine, caller: Caller, query: SecDictionary): void {

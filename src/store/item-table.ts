@@ -119,9 +119,22 @@ export class ItemTable {
   }
 
   /** Rewrites a row in place (same rowid, same persistent reference). */
-  update(rowid: number, row: RowToWrite): void {
-    const sets = ['pdmn', 'pk', ...this.#indexColumns, 'blob'].map((c) => `${c} = ?`).join(', ');
-    this.#prepare(`UPDATE ${this.cls.name} SET ${sets} WHERE rowid = ?`).run(row.pdmn, row.pk, ...row.index, row.blob, rowid);
+  /**
+   * Rewrites a row in place (same rowid, same persistent reference). Only the
+   * columns of `changed` attribute codes are set besides the blob, so indexes
+   * over unchanged columns are left alone (fewer pages to write and sync).
+   */
+  update(rowid: number, row: RowToWrite, changed: ReadonlySet<string>): void {
+    const cols: string[] = [];
+    const binds: unknown[] = [];
+    if (changed.has('pdmn')) cols.push('pdmn'), binds.push(row.pdmn);
+    if (this.cls.primaryKey.some((a) => changed.has(a.code))) cols.push('pk'), binds.push(row.pk);
+    this.cls.searchable.forEach((a, i) => {
+      if (changed.has(a.code)) cols.push(this.#indexColumns[i]!), binds.push(row.index[i]);
+    });
+    cols.push('blob');
+    binds.push(row.blob, rowid);
+    this.#prepare(`UPDATE ${this.cls.name} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE rowid = ?`).run(...binds);
   }
 
   /** Deletes the matching rows; returns how many. */
