@@ -64,7 +64,9 @@ function byAccount(client: Client, service: string): Map<string, string> {
   return out;
 }
 
-export async function runConcurrent(options: ConcurrentOptions): Promise<ConcurrentReport> {
+export async function runConcurrent(requested: ConcurrentOptions): Promise<ConcurrentReport> {
+  // Each writer attempts every shared key once, so there can be no more shared keys than calls per writer.
+  const options = { ...requested, sharedKeys: Math.min(requested.sharedKeys, requested.ops) };
   const dir = mkdtempSync(join(tmpdir(), 'secitem-conc-'));
   const path = join(dir, 'shared.keychain-db');
   const rng = new Rng(options.seed);
