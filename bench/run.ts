@@ -157,6 +157,8 @@ function runSize(n: number, dir: string): Row[] {
   fills.push({ n, secitemUsPerItem: secFill, floorUsPerItem: floorFill });
   process.stderr.write(`  n=${n}: built ${pre} items in batches of ${FILL_BATCH}: secitem ${secFill.toFixed(1)} µs/item, floor ${floorFill.toFixed(1)} µs/item\n`);
 
+  const mb = (): string => `${Math.round(process.memoryUsage().rss / 2 ** 20)} MB (heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB)`;
+  process.stderr.write(`  n=${n}: RSS after building ${mb()}\n`);
   rows.push({ n, workload: 'add', floor: measure(n - pre, (k) => floor.add(pre + k)), secitem: measure(n - pre, (k) => addItem(pre + k)) });
   const pick = (k: number): number => (k * 7919) % n;
   rows.push({
@@ -176,6 +178,7 @@ function runSize(n: number, dir: string): Row[] {
       if (r.status !== 0) throw new Error(`copy all: ${r.status}`);
     }),
   });
+  process.stderr.write(`  n=${n}: RSS after the copies ${mb()}\n`);
   rows.push({
     n,
     workload: 'update secret',
