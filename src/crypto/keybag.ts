@@ -175,10 +175,6 @@ export class Keybag {
     return this.#record.kdf !== null;
   }
 
-  get record(): KeybagRecord {
-    return this.#record;
-  }
-
   /**
    * Takes the record as another process may have rewritten it (a passcode
    * set, changed or removed there). Class keys never change with the

@@ -21,7 +21,7 @@ import {
 } from '../status.js';
 import { identityClassName, ignoredAttributeKeys, itemClasses, rejectedAttributeKeys } from '../schema/classes.js';
 import type { AttrDef, ClassDef } from '../schema/model.js';
-import { MAX_DATA_BYTES, checkSize, convertValue, copyBytes, type AttrValue } from '../schema/values.js';
+import { MAX_DATA_BYTES, checkSize, convertValue, copyBytes, isAccessControl, type AttrValue } from '../schema/values.js';
 import type { ProtectionClass, SecDictionary } from '../secitem/types.js';
 import { parsePersistentRef, type PersistentRef } from './persistent-ref.js';
 
@@ -278,7 +278,7 @@ export function parseUpdateAttributes(cls: ClassDef, dict: SecDictionary): Parse
 export function protectionOf(attrs: ReadonlyMap<string, AttrValue>): ProtectionClass | undefined {
   const pdmn = attrs.get('pdmn') as ProtectionClass | undefined;
   const accc = attrs.get('accc');
-  const fromAccc = accc !== undefined && typeof accc === 'object' && 'protection' in accc ? accc.protection : undefined;
+  const fromAccc = isAccessControl(accc) ? accc.protection : undefined;
   if (pdmn !== undefined && fromAccc !== undefined && pdmn !== fromAccc) {
     fail(errSecParam, 'conflicting kSecAttrAccessible and kSecAttrAccessControl');
   }

@@ -121,7 +121,7 @@ export function defaultValue(attr: AttrDef): AttrValue | undefined {
  * with the same UTF-8 bytes are the same value, as in Apple's hashed columns.
  * (A type tag first, so a number never equals the string of its digits.)
  */
-export function canonicalBytes(value: AttrValue): Buffer {
+function canonicalBytes(value: AttrValue): Buffer {
   if (typeof value === 'string') return tagged(0x62, value); // 'b'
   if (value instanceof Uint8Array) return tagged(0x62, value);
   if (typeof value === 'number') return tagged(0x6e, String(value)); // 'n'

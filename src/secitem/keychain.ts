@@ -21,9 +21,8 @@ import { checkSuppliedDeviceKey, createOrReadDeviceKey, deviceKeyPath, readDevic
 import { Keybag, KeybagError, createKeybagRecord, parseKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
 import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
-import { indexOf } from './codec.js';
 import { passcodeLockoutRemaining, tryPasscode } from './passcode-attempts.js';
-import { add, copyMatching, remove, update, type Caller, type Engine } from './operations.js';
+import { add, copyMatching, remove, update, type Engine } from './operations.js';
 import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary, SecItemResult } from './types.js';
 
 const classes = [...itemClasses.values()];
@@ -211,20 +210,6 @@ export class Keychain {
   /** A client application, described by its entitlements. */
   client(entitlements: Entitlements): KeychainClient {
     const policy = new AccessPolicy(accessGroupList(entitlements));
-    const groupIndexes = new Map<string, Buffer>();
-    const agrp = itemClasses.get('genp')!.byCode.get('agrp')!;
-    const blind = this.#engine.blind;
-    const caller: Caller = {
-      policy,
-      groupIndex(group) {
-        let h = groupIndexes.get(group);
-        if (h === undefined) {
-          h = indexOf(blind, agrp, group);
-          groupIndexes.set(group, h);
-        }
-        return h;
-      },
-    };
     const engine = this.#engine;
     const isClosed = (): boolean => this.#closed;
     const withResult = (step: () => unknown): SecItemResult => {
@@ -238,11 +223,11 @@ export class Keychain {
     };
     return Object.freeze({
       accessGroups: Object.freeze([...policy.groups]),
-      SecItemAdd: (attributes: SecDictionary) => withResult(() => add(engine, caller, attributes)),
-      SecItemCopyMatching: (query: SecDictionary) => withResult(() => copyMatching(engine, caller, query)),
+      SecItemAdd: (attributes: SecDictionary) => withResult(() => add(engine, policy, attributes)),
+      SecItemCopyMatching: (query: SecDictionary) => withResult(() => copyMatching(engine, policy, query)),
       SecItemUpdate: (query: SecDictionary, attributesToUpdate: SecDictionary) =>
-        isClosed() ? errSecNotAvailable : statusOf(() => update(engine, caller, query, attributesToUpdate)),
-      SecItemDelete: (query: SecDictionary) => (isClosed() ? errSecNotAvailable : statusOf(() => remove(engine, caller, query))),
+        isClosed() ? errSecNotAvailable : statusOf(() => update(engine, policy, query, attributesToUpdate)),
+      SecItemDelete: (query: SecDictionary) => (isClosed() ? errSecNotAvailable : statusOf(() => remove(engine, policy, query))),
     });
   }
 }

@@ -22,7 +22,7 @@ import { parseDictionary, parseUpdateAttributes, protectionOf, type ParsedDictio
 import { makePersistentRef, UUID_BYTES } from '../dictionary/persistent-ref.js';
 import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
 import type { AttrDef, ClassDef } from '../schema/model.js';
-import { canonicalFor, defaultValue, isProtectionClass, type AttrValue } from '../schema/values.js';
+import { canonicalFor, defaultValue, isAccessControl, isProtectionClass, type AttrValue } from '../schema/values.js';
 import type { KeychainDatabase } from '../store/database.js';
 import type { RowToWrite, Selection, StoredRow } from '../store/item-table.js';
 import { decodePayload, encodePayload, indexItem, indexOf, rowAad, type Item } from './codec.js';
@@ -33,13 +33,6 @@ export interface Engine {
   readonly db: KeychainDatabase;
   readonly keybag: Keybag;
   readonly blind: BlindIndex;
-}
-
-/** What every call needs of the calling client. */
-export interface Caller {
-  readonly policy: AccessPolicy;
-  /** Blind index of an access-group name (cached per client). */
-  groupIndex(group: string): Buffer;
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -84,28 +77,19 @@ function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item: Item):
  */
 interface Search {
   readonly selection: Selection;
-  readonly cls: ClassDef;
   /** Opens a selected row and confirms it satisfies the query; errSecDecode if the row lied. */
   open(row: StoredRow): Item;
 }
 
-const syncZero = new WeakMap<BlindIndex, Buffer>();
-/** The blind index of sync = 0, which nearly every query carries: computed once per keychain. */
-function notSynchronizableIndex(blind: BlindIndex, sync: AttrDef): Buffer {
-  let h = syncZero.get(blind);
-  if (h === undefined) {
-    h = indexOf(blind, sync, 0);
-    syncZero.set(blind, h);
-  }
-  return h;
-}
-
-function searchFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: boolean): Search {
+function searchFor(engine: Engine, policy: AccessPolicy, q: ParsedDictionary, write: boolean): Search {
   const equal: [string, Buffer][] = [];
   const expected: [AttrDef, Buffer][] = [];
   let pdmn: string | undefined;
   let group: string | undefined;
-  for (const [code, value] of q.attrs) {
+  const conditions: [string, AttrValue][] = [...q.attrs];
+  // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
+  if (!q.syncGiven && q.persistentRef === undefined) conditions.push(['sync', 0]);
+  for (const [code, value] of conditions) {
     const attr = q.cls.byCode.get(code)!;
     if (code === 'agrp') group = value as string;
     else if (attr.kind === 'access') pdmn = value as string;
@@ -117,23 +101,17 @@ function searchFor(engine: Engine, caller: Caller, q: ParsedDictionary, write: b
       expected.push([attr, canonical]);
     }
   }
-  // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
-  if (!q.syncGiven && q.persistentRef === undefined) {
-    const sync = q.cls.byCode.get('sync')!;
-    equal.push(['sync', notSynchronizableIndex(engine.blind, sync)]);
-    expected.push([sync, canonicalFor(sync, 0)]);
-  }
-  const groups = caller.policy.groupsToSearch(group, write);
-  const allowed = groups === undefined ? undefined : new Set(groups);
+  const groups = policy.groupsToSearch(group, write);
+  const agrp = q.cls.byCode.get('agrp')!;
   const satisfies = (item: Item): boolean =>
-    (allowed === undefined || allowed.has(item.attrs.get('agrp') as string)) &&
+    (groups === undefined || groups.includes(item.attrs.get('agrp') as string)) &&
     expected.every(([attr, bytes]) => {
       const v = item.attrs.get(attr.code);
       return v !== undefined && canonicalFor(attr, v).equals(bytes);
     });
   return {
-    cls: q.cls,
-    selection: { equal, pdmn, groups: groups?.map((g) => caller.groupIndex(g)), persistref: q.persistentRef?.uuid },
+    // Blind indexes are memoized by BlindIndex, so the caller's groups cost no HMAC after the first call.
+    selection: { equal, pdmn, groups: groups?.map((g) => indexOf(engine.blind, agrp, g)), persistref: q.persistentRef?.uuid },
     open(row) {
       const item = openRow(engine, q.cls, row);
       if (!satisfies(item)) throw new SecError(errSecDecode, 'an item does not match its index');
@@ -147,9 +125,9 @@ function hostMatches(item: Item, host: string): boolean {
   return typeof server === 'string' && (server === host || server.endsWith(`.${host}`));
 }
 
-export function copyMatching(engine: Engine, caller: Caller, query: SecDictionary): unknown {
+export function copyMatching(engine: Engine, policy: AccessPolicy, query: SecDictionary): unknown {
   const q = parseDictionary(query, 'copy');
-  const search = searchFor(engine, caller, q, false);
+  const search = searchFor(engine, policy, q, false);
   const limit = q.limit;
   const sqlLimit = limit === 'all' || q.hostOrSubdomain !== undefined ? undefined : limit;
   const table = engine.db.table(q.cls.name);
@@ -165,10 +143,10 @@ export function copyMatching(engine: Engine, caller: Caller, query: SecDictionar
   return wantsResult(q.returns) ? shapeResult(values, limit) : undefined;
 }
 
-export function add(engine: Engine, caller: Caller, attributes: SecDictionary): unknown {
+export function add(engine: Engine, policy: AccessPolicy, attributes: SecDictionary): unknown {
   const q = parseDictionary(attributes, 'add');
   const attrs = new Map<string, AttrValue>(q.attrs);
-  attrs.set('agrp', caller.policy.groupForAdd(attrs.get('agrp') as string | undefined));
+  attrs.set('agrp', policy.groupForAdd(attrs.get('agrp') as string | undefined));
   attrs.set('pdmn', protectionOf(attrs) ?? q.cls.defaultProtection);
   for (const attr of q.cls.attrs) {
     if (attrs.has(attr.code)) continue;
@@ -193,13 +171,13 @@ export function add(engine: Engine, caller: Caller, attributes: SecDictionary): 
   return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns);
 }
 
-export function update(engine: Engine, caller: Caller, query: SecDictionary, attributesToUpdate: SecDictionary): void {
+export function update(engine: Engine, policy: AccessPolicy, query: SecDictionary, attributesToUpdate: SecDictionary): void {
   const q = parseDictionary(query, 'update');
   const changes = parseUpdateAttributes(q.cls, attributesToUpdate);
   const newGroup = changes.attrs.get('agrp');
-  if (newGroup !== undefined) caller.policy.checkWritable(newGroup as string);
+  if (newGroup !== undefined) policy.checkWritable(newGroup as string);
   const newProtection = protectionOf(changes.attrs);
-  const search = searchFor(engine, caller, q, true);
+  const search = searchFor(engine, policy, q, true);
   const table = engine.db.table(q.cls.name);
   engine.db.write(() => {
     const rows = table.select(search.selection);
@@ -212,7 +190,7 @@ export function update(engine: Engine, caller: Caller, query: SecDictionary, att
         attrs.set('pdmn', newProtection);
         // An access control that names another protection class no longer describes the item.
         const accc = attrs.get('accc');
-        if (accc !== undefined && typeof accc === 'object' && 'protection' in accc && accc.protection !== newProtection) attrs.delete('accc');
+        if (isAccessControl(accc) && accc.protection !== newProtection) attrs.delete('accc');
       }
       const oldModified = (old.attrs.get('mdat') as Date | undefined)?.getTime() ?? 0;
       attrs.set('mdat', new Date(Math.max(now, oldModified + 1)));
@@ -239,9 +217,9 @@ function changedAttributes(cls: ClassDef, before: ReadonlyMap<string, AttrValue>
   return changed;
 }
 
-export function remove(engine: Engine, caller: Caller, query: SecDictionary): void {
+export function remove(engine: Engine, policy: AccessPolicy, query: SecDictionary): void {
   const q = parseDictionary(query, 'delete');
-  const { selection } = searchFor(engine, caller, q, true);
+  const { selection } = searchFor(engine, policy, q, true);
   const table = engine.db.table(q.cls.name);
   // Deleting needs no class key: it works in every lock state (seed: Data Protection pitfall).
   const deleted = engine.db.write(() => table.delete(selection));

@@ -142,10 +142,4 @@ export class ItemTable {
     const where = this.#where(sel);
     return this.#prepare(`DELETE FROM ${this.cls.name}${where.sql}`).run(...where.binds).changes;
   }
-
-  /** Deletes the rows with these rowids. */
-  deleteRows(rowids: readonly number[]): void {
-    const stmt = this.#prepare(`DELETE FROM ${this.cls.name} WHERE rowid = ?`);
-    for (const id of rowids) stmt.run(id);
-  }
 }
