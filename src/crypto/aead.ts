@@ -7,6 +7,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const NONCE = 12;
 const TAG = 16;
+export const TAG_BYTES = TAG;
 export const KEY_BYTES = 32;
 /** Bytes a sealed box adds to its plaintext. */
 export const SEAL_OVERHEAD = NONCE + TAG;

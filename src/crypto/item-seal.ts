@@ -8,7 +8,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { KEY_BYTES, SEAL_OVERHEAD, open, seal } from './aead.js';
+import { KEY_BYTES, SEAL_OVERHEAD, TAG_BYTES, open, seal } from './aead.js';
 
 const VERSION = 1;
 const WRAPPED_KEY_BYTES = KEY_BYTES + SEAL_OVERHEAD;
@@ -20,6 +20,14 @@ export function sealItem(classKey: Uint8Array, payload: Uint8Array, aad: Uint8Ar
   } finally {
     itemKey.fill(0);
   }
+}
+
+/**
+ * The authentication tag that ends a blob (the payload seal's). Any other
+ * version of the item's blob has another tag; the ledger records it.
+ */
+export function sealTagOf(blob: Uint8Array): Buffer {
+  return Buffer.from(blob.subarray(Math.max(0, blob.length - TAG_BYTES)));
 }
 
 /** The payload, or undefined when the blob does not open under this key and AAD. */

@@ -19,7 +19,9 @@ import { AccessPolicy, accessGroupList } from '../access/groups.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { checkSuppliedDeviceKey, createOrReadDeviceKey, deviceKeyPath, readDeviceKey } from '../crypto/device-key.js';
 import { Keybag, KeybagError, createKeybagRecord, parseKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
+import { MultisetHash } from '../crypto/multiset-hash.js';
 import { itemClasses } from '../schema/classes.js';
+import { Ledger } from '../store/ledger.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
 import { passcodeLockoutRemaining, tryPasscode } from './passcode-attempts.js';
 import { add, copyMatching, remove, update, type Engine } from './operations.js';
@@ -95,11 +97,14 @@ export class Keychain {
     if (!existsSync(path)) {
       const deviceKey = supplied ?? createOrReadDeviceKey(deviceKeyPath(path));
       const record = createKeybagRecord(deviceKey, passcode);
+      const ledgerHash = new MultisetHash(deviceKey);
       const meta = new Map<MetaKey, Buffer | string>([
         ['deviceCheck', BlindIndex.check(deviceKey)],
         ['keybag', JSON.stringify(record)],
+        ['ledger', Ledger.initialTotal(ledgerHash)],
       ]);
       const db = KeychainDatabase.create(path, classes, meta);
+      db.startLedger(ledgerHash);
       const keybag = new Keybag(deviceKey, record);
       if (passcode !== null) keybag.unlock(passcode);
       return new Keychain(path, db, deviceKey, keybag);
@@ -120,6 +125,7 @@ export class Keychain {
         if (e instanceof KeybagError) throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
         throw e;
       }
+      db.startLedger(new MultisetHash(deviceKey));
       if (passcode !== null && keybag.hasPasscode) tryPasscode(db, () => unlockKeybag(keybag, passcode));
       return new Keychain(path, db, deviceKey, keybag);
     } catch (e) {

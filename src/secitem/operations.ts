@@ -16,7 +16,7 @@ import {
 } from '../status.js';
 import type { AccessPolicy } from '../access/groups.js';
 import type { BlindIndex } from '../crypto/blind-index.js';
-import { openItem, sealItem } from '../crypto/item-seal.js';
+import { openItem, sealItem, sealTagOf } from '../crypto/item-seal.js';
 import type { Keybag, ProtectionClassName } from '../crypto/keybag.js';
 import { parseDictionary, parseUpdateAttributes, protectionOf, type ParsedDictionary } from '../dictionary/parse.js';
 import { makePersistentRef, UUID_BYTES } from '../dictionary/persistent-ref.js';
@@ -49,9 +49,15 @@ function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
   throw new SecError(errSecInteractionNotAllowed, `the ${pc} class key is not available in this lock state`);
 }
 
-/** Opens a row's blob; a row that does not authenticate answers errSecDecode. */
+/**
+ * Opens a row's blob; a row that does not authenticate, or that the ledger
+ * does not hold as the item's current version, answers errSecDecode.
+ */
 function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
   if (!isProtectionClass(row.pdmn)) throw new SecError(errSecDecode, 'an item failed authentication');
+  if (!engine.db.ledger.vouchesFor(row.persistref, row.entryTag, sealTagOf(row.blob))) {
+    throw new SecError(errSecDecode, 'an item is not its current version (restored from an older copy?)');
+  }
   const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row.persistref, row.pdmn));
   const item = payload === undefined ? undefined : decodePayload(payload);
   payload?.fill(0);

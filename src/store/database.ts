@@ -17,18 +17,22 @@ import {
   errSecDecode,
 } from '../status.js';
 import type { ClassDef } from '../schema/model.js';
+import type { MultisetHash } from '../crypto/multiset-hash.js';
 import { ItemTable } from './item-table.js';
+import { Ledger } from './ledger.js';
 
-const FORMAT = 'secitem keychain 1';
+/** Version 2 added the ledger. Version 1 files (development builds before it) are refused, never converted: converting would trust whatever rows they hold. */
+const FORMAT = 'secitem keychain 2';
 /** How long a call waits for another process's write transaction before giving up. */
 const BUSY_TIMEOUT_MS = 5000;
 
-export type MetaKey = 'format' | 'deviceCheck' | 'keybag' | 'attempts';
+export type MetaKey = 'format' | 'deviceCheck' | 'keybag' | 'attempts' | 'ledger';
 
 export class KeychainDatabase {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #tables = new Map<string, ItemTable>();
+  readonly ledger: Ledger;
   readonly #getMeta: Database.Statement;
   readonly #setMeta: Database.Statement;
   /** One transaction wrapper, made once: `.immediate(fn)` runs fn inside BEGIN IMMEDIATE … COMMIT. */
@@ -37,7 +41,9 @@ export class KeychainDatabase {
   private constructor(path: string, db: Database.Database, classes: readonly ClassDef[]) {
     this.path = path;
     this.#db = db;
-    for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls));
+    createTables(db, classes);
+    this.ledger = new Ledger(db);
+    for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls, this.ledger));
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
     this.#setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     this.#transaction = db.transaction((fn: () => unknown) => fn());
@@ -52,10 +58,8 @@ export class KeychainDatabase {
     const db = new Database(path, { fileMustExist: true });
     try {
       configure(db);
-      db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)');
       const kdb = new KeychainDatabase(path, db, classes);
       kdb.write(() => {
-        for (const t of kdb.#tables.values()) for (const ddl of t.createStatements()) db.exec(ddl);
         kdb.#setMeta.run('format', FORMAT);
         for (const [k, v] of initialMeta) kdb.#setMeta.run(k, v);
       });
@@ -84,15 +88,16 @@ export class KeychainDatabase {
       }
       if (format !== FORMAT) throw new SecError(errSecInvalidKeychain, `${path} is not a secitem keychain`);
       configure(db);
-      const kdb = new KeychainDatabase(path, db, classes);
-      kdb.write(() => {
-        for (const t of kdb.#tables.values()) for (const ddl of t.createStatements()) db.exec(ddl);
-      });
-      return kdb;
+      return new KeychainDatabase(path, db, classes);
     } catch (e) {
       db.close();
       throw e;
     }
+  }
+
+  /** Gives the ledger its key and checks its total (see Ledger.start). */
+  startLedger(hash: MultisetHash): void {
+    this.read(() => this.#db.transaction(() => this.ledger.start(hash))());
   }
 
   table(className: string): ItemTable {
@@ -126,6 +131,17 @@ export class KeychainDatabase {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+/** Creates whatever tables and indexes are missing, in one transaction. */
+function createTables(db: Database.Database, classes: readonly ClassDef[]): void {
+  const ddl = ['CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)', ...Ledger.ddl];
+  for (const cls of classes) ddl.push(...ItemTable.createStatements(cls));
+  translateSqliteErrors(() =>
+    db.transaction(() => {
+      for (const statement of ddl) db.exec(statement);
+    }).immediate(),
+  );
 }
 
 function configure(db: Database.Database): void {

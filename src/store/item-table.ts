@@ -3,12 +3,15 @@
  * schema: a row holds only the persistent-reference UUID, the protection
  * class, the blind index of the uniqueness constraint (UNIQUE), one blind
  * index column per searchable attribute, and the sealed blob. Queries read
- * back only what opening the blob needs.
+ * back only what opening the blob needs, with the row's ledger entry.
+ * Every write keeps the ledger (ledger.ts) in step, in the same transaction.
  * Statements are prepared once per query shape and cached.
  * @module
  */
 import type Database from 'better-sqlite3';
+import { sealTagOf } from '../crypto/item-seal.js';
 import type { ClassDef } from '../schema/model.js';
+import type { Ledger } from './ledger.js';
 
 /** A row as a query reads it: what opening the sealed blob needs. */
 export interface StoredRow {
@@ -16,6 +19,8 @@ export interface StoredRow {
   persistref: Buffer;
   pdmn: string;
   blob: Buffer;
+  /** The seal tag the ledger holds for this row; null when it has no entry. */
+  entryTag: Buffer | null;
 }
 
 /** A row as written: the stored row plus its uniqueness key and blind indexes. */
@@ -45,26 +50,28 @@ const column = (code: string): string => `"h_${code}"`;
 export class ItemTable {
   readonly cls: ClassDef;
   readonly #db: Database.Database;
+  readonly #ledger: Ledger;
   readonly #indexColumns: readonly string[];
   readonly #statements = new Map<string, Database.Statement>();
 
-  constructor(db: Database.Database, cls: ClassDef) {
-    this.cls = cls;
-    this.#db = db;
-    this.#indexColumns = cls.searchable.map((a) => column(a.code));
-  }
-
   /** DDL for this class: the table and the indexes its schema declares. */
-  createStatements(): string[] {
-    const t = this.cls.name;
+  static createStatements(cls: ClassDef): string[] {
+    const t = cls.name;
     const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL UNIQUE', 'pdmn TEXT NOT NULL', 'pk BLOB NOT NULL UNIQUE'];
-    for (const c of this.#indexColumns) cols.push(`${c} BLOB`);
+    for (const c of cls.searchable.map((a) => column(a.code))) cols.push(`${c} BLOB`);
     cols.push('blob BLOB NOT NULL');
     const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
-    for (const codes of this.cls.indexes) {
+    for (const codes of cls.indexes) {
       ddl.push(`CREATE INDEX IF NOT EXISTS ${t}_${codes.join('_')} ON ${t}(${codes.map(column).join(', ')})`);
     }
     return ddl;
+  }
+
+  constructor(db: Database.Database, cls: ClassDef, ledger: Ledger) {
+    this.cls = cls;
+    this.#db = db;
+    this.#ledger = ledger;
+    this.#indexColumns = cls.searchable.map((a) => column(a.code));
   }
 
   #prepare(sql: string): Database.Statement {
@@ -102,7 +109,9 @@ export class ItemTable {
   select(sel: Selection): StoredRow[] {
     const where = this.#where(sel);
     const limit = sel.limit === undefined ? '' : ' LIMIT ?';
-    const stmt = this.#prepare(`SELECT rowid, persistref, pdmn, blob FROM ${this.cls.name}${where.sql}${limit}`);
+    const stmt = this.#prepare(
+      `SELECT t.rowid AS rowid, persistref, pdmn, blob, ledger.tag AS entryTag FROM ${this.cls.name} t LEFT JOIN ledger ON ledger.uuid = persistref${where.sql}${limit}`,
+    );
     if (sel.limit === 1) {
       const row = stmt.get(...where.binds, 1) as StoredRow | undefined;
       return row === undefined ? [] : [row];
@@ -115,10 +124,11 @@ export class ItemTable {
   insert(row: RowToWrite): number {
     const cols = ['persistref', 'pdmn', 'pk', ...this.#indexColumns, 'blob'];
     const stmt = this.#prepare(`INSERT INTO ${this.cls.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
-    return Number(stmt.run(row.persistref, row.pdmn, row.pk, ...row.index, row.blob).lastInsertRowid);
+    const rowid = Number(stmt.run(row.persistref, row.pdmn, row.pk, ...row.index, row.blob).lastInsertRowid);
+    this.#ledger.set(row.persistref, sealTagOf(row.blob));
+    return rowid;
   }
 
-  /** Rewrites a row in place (same rowid, same persistent reference). */
   /**
    * Rewrites a row in place (same rowid, same persistent reference). Only the
    * columns of `changed` attribute codes are set besides the blob, so indexes
@@ -135,11 +145,14 @@ export class ItemTable {
     cols.push('blob');
     binds.push(row.blob, rowid);
     this.#prepare(`UPDATE ${this.cls.name} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE rowid = ?`).run(...binds);
+    this.#ledger.set(row.persistref, sealTagOf(row.blob));
   }
 
   /** Deletes the matching rows; returns how many. */
   delete(sel: Selection): number {
     const where = this.#where(sel);
-    return this.#prepare(`DELETE FROM ${this.cls.name}${where.sql}`).run(...where.binds).changes;
+    const gone = this.#prepare(`DELETE FROM ${this.cls.name}${where.sql} RETURNING persistref`).pluck().all(...where.binds) as Buffer[];
+    for (const uuid of gone) this.#ledger.remove(uuid);
+    return gone.length;
   }
 }

@@ -175,17 +175,18 @@ function blobColumn(db: Database.Database, table: string): string {
 /** Finds the row of an item by the UUID inside its persistent reference (pref = class code ‖ UUID). */
 function locate(db: Database.Database, pref: Uint8Array): Located {
   const uuid = Buffer.from(pref.subarray(4));
+  const classTable = Buffer.from(pref.subarray(0, 4)).toString('latin1');
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-  for (const table of tables) {
+  // The class table first: other tables (the ledger) also hold the UUID.
+  for (const table of [classTable, ...tables.filter((t) => t !== classTable)]) {
+    if (!tables.includes(table)) continue;
     const cols = (db.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[]).map((c) => c.name);
     for (const c of cols) {
       const row = db.prepare(`SELECT rowid AS id FROM "${table}" WHERE "${c}" = ?`).get(uuid) as { id: number } | undefined;
       if (row) return { table, column: blobColumn(db, table), rowid: row.id };
     }
   }
-  // Fall back to the class table named by the reference's class code.
-  const table = Buffer.from(pref.subarray(0, 4)).toString('latin1');
-  assert.ok(tables.includes(table), `cannot find the row of persistent ref ${Buffer.from(pref).toString('hex')}`);
+  assert.ok(tables.includes(classTable), `cannot find the row of persistent ref ${Buffer.from(pref).toString('hex')}`);
   throw new Error('persistent reference UUID not stored in any column');
 }
 

@@ -4,9 +4,10 @@
  * relabel a row's access-group index, swap persistent references, replay an
  * old version of a row after an update, resurrect a deleted row. After each
  * tamper the keychain is reopened and
- *   - every item answers its own bytes (current, or for a replayed row its
- *     own earlier bytes), errSecDecode or errSecItemNotFound, never another
- *     item's bytes, through an owner and through a client of another group;
+ *   - every item answers its own current bytes, errSecDecode or
+ *     errSecItemNotFound, never an earlier secret of its own (the ledger
+ *     catches replayed and resurrected rows) and never another item's
+ *     bytes, through an owner and through a client of another group;
  *   - every item the tamper did not touch is still readable by a precise query;
  *   - no listing returns bytes that belong to another item.
  * Then the tampered items are deleted and re-added, and the next case runs.
@@ -106,7 +107,8 @@ export function read(client: Client, item: TamperItem, withGroup = true): { stat
 
 /**
  * Checks the invariants after a tamper: items in `affected` answer their
- * own bytes (current or earlier), errSecDecode or errSecItemNotFound; the
+ * current bytes, errSecDecode or errSecItemNotFound (never an earlier
+ * secret: the ledger catches replayed and resurrected rows); the
  * others answer exactly their current bytes; no client ever sees bytes of
  * an item it asked nothing about; listings hold only the lister's own items' bytes.
  */
@@ -126,7 +128,7 @@ export function checkAfterTamper(kc: Keychain, items: readonly TamperItem[], aff
           assert.ok(owner !== undefined, `${where}: returned unknown bytes ${JSON.stringify(r.data)}`);
           assert.equal(owner, it, `${where}: returned ${owner.account}/${owner.group}'s secret`);
           assert.ok(entitled, `${where}: a client without the item's group read it`);
-          if (!affected.has(it) && withGroup) assert.equal(r.data, it.secret, `${where}: an untouched item answers its current secret`);
+          assert.equal(r.data, it.secret, `${where}: answered an earlier secret of its own (a replayed or resurrected row went undetected)`);
         } else {
           assert.ok(affected.has(it) || !entitled, `${where}: an untouched item answered ${statusName(r.status)}`);
           assert.ok([errSecDecode, errSecItemNotFound].includes(r.status), `${where}: ${statusName(r.status)}`);
@@ -152,7 +154,7 @@ export function checkAfterTamper(kc: Keychain, items: readonly TamperItem[], aff
 export interface TamperReport {
   cases: number;
   byKind: Record<string, number>;
-  /** Tampered items that still answered data (their own, current or earlier). */
+  /** Tampered items that still answered data (necessarily their own current data). */
   ownDataAnswers: number;
   failures: string[];
 }

@@ -1,0 +1,149 @@
+/**
+ * The ledger: which sealed version of each item is the current one, so that
+ * a row restored from an older copy of the file (an item's earlier secret, or
+ * a deleted item) answers errSecDecode instead of opening.
+ *
+ *   ledger(uuid, tag)        one entry per item row: its persistent-reference
+ *                            UUID and the tag of its current seal
+ *   ledger_bucket(bucket, sum) per bucket of UUIDs (their first 12 bits), the
+ *                            keyed multiset hash of its entries
+ *   meta 'ledger'            the sum of all buckets, sealed with an HMAC
+ *
+ * Each layer catches the restore of the one below it: a restored row does not
+ * match its entry (checked on every read); a restored entry does not add up
+ * to its bucket sum (checked the first time an item of the bucket is read in
+ * a process); a restored bucket sum does not add up to the sealed total
+ * (checked at open), and the total cannot be recomputed without the key.
+ * Every write updates entry, bucket and total in the item's own transaction.
+ *
+ * What no file-internal scheme can catch: restoring the whole file (or all of
+ * it that changed since some moment) to an earlier state.
+ * @module
+ */
+import type Database from 'better-sqlite3';
+import { SecError, errSecDecode } from '../status.js';
+import { ZERO_SUM, sumAdjust, type MultisetHash } from '../crypto/multiset-hash.js';
+
+const BUCKET_BITS = 12;
+const bucketOf = (uuid: Uint8Array): number => (uuid[0]! << 4) | (uuid[1]! >> 4);
+
+/** The UUID range of a bucket, as blob bounds: [low, high). */
+function bucketRange(bucket: number): [Buffer, Buffer] {
+  const low = Buffer.alloc(16);
+  low.writeUInt16BE(bucket << (16 - BUCKET_BITS));
+  if (bucket === (1 << BUCKET_BITS) - 1) return [low, Buffer.alloc(17, 0xff)]; // above every 16-byte UUID
+  const high = Buffer.alloc(16);
+  high.writeUInt16BE((bucket + 1) << (16 - BUCKET_BITS));
+  return [low, high];
+}
+
+export class Ledger {
+  static readonly ddl = [
+    'CREATE TABLE IF NOT EXISTS ledger (uuid BLOB PRIMARY KEY, tag BLOB NOT NULL) WITHOUT ROWID',
+    'CREATE TABLE IF NOT EXISTS ledger_bucket (bucket INTEGER PRIMARY KEY, sum BLOB NOT NULL)',
+  ];
+
+  readonly #db: Database.Database;
+  #hash: MultisetHash | undefined;
+  /** Buckets checked in this process: true when their entries add up. */
+  readonly #bucketTrusted = new Map<number, boolean>();
+  /** False when the sealed total failed at start: no bucket can be trusted. */
+  #totalTrusted = false;
+  readonly #stmts: Record<'entry' | 'setEntry' | 'dropEntry' | 'bucket' | 'setBucket' | 'buckets' | 'entriesIn' | 'total' | 'setTotal', Database.Statement>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const p = (sql: string): Database.Statement => db.prepare(sql);
+    this.#stmts = {
+      entry: p('SELECT tag FROM ledger WHERE uuid = ?').pluck(),
+      setEntry: p('INSERT OR REPLACE INTO ledger (uuid, tag) VALUES (?, ?)'),
+      dropEntry: p('DELETE FROM ledger WHERE uuid = ?'),
+      bucket: p('SELECT sum FROM ledger_bucket WHERE bucket = ?').pluck(),
+      setBucket: p('INSERT OR REPLACE INTO ledger_bucket (bucket, sum) VALUES (?, ?)'),
+      buckets: p('SELECT sum FROM ledger_bucket').pluck(),
+      entriesIn: p('SELECT uuid, tag FROM ledger WHERE uuid >= ? AND uuid < ?').raw(),
+      total: p("SELECT value FROM meta WHERE key = 'ledger'").pluck(),
+      setTotal: p("INSERT OR REPLACE INTO meta (key, value) VALUES ('ledger', ?)"),
+    };
+  }
+
+  /** The first total of a new keychain. */
+  static initialTotal(hash: MultisetHash): Buffer {
+    return hash.sealTotal(ZERO_SUM);
+  }
+
+  /**
+   * Takes the key and checks the sealed total against the bucket sums. Call
+   * once at open, inside a transaction. A failure is not thrown: every item
+   * then answers errSecDecode, while deleting still works.
+   */
+  start(hash: MultisetHash): void {
+    this.#hash = hash;
+    this.#bucketTrusted.clear();
+    const total = hash.openTotal(this.#stmts.total.get());
+    let sum: Buffer = ZERO_SUM;
+    for (const s of this.#stmts.buckets.all() as Buffer[]) sum = sumAdjust(sum, s);
+    this.#totalTrusted = total !== undefined && total.equals(sum);
+  }
+
+  /**
+   * Whether the ledger vouches for a row: its entry holds the tag of the
+   * row's seal, and the entry's bucket adds up.
+   */
+  vouchesFor(uuid: Buffer, entryTag: Buffer | null, sealTag: Buffer): boolean {
+    return entryTag !== null && entryTag.equals(sealTag) && this.#trusts(bucketOf(uuid));
+  }
+
+  /** Whether a bucket's entries add up to its sum (checked once per process, in one read transaction). */
+  #trusts(bucket: number): boolean {
+    if (!this.#totalTrusted) return false;
+    let trusted = this.#bucketTrusted.get(bucket);
+    if (trusted === undefined) {
+      trusted = this.#db.transaction(() => {
+        const entries = this.#stmts.entriesIn.all(...bucketRange(bucket)) as [Buffer, Buffer][];
+        const stored = (this.#stmts.bucket.get(bucket) as Buffer | undefined) ?? ZERO_SUM;
+        return this.#key().sum(entries).equals(stored);
+      })();
+      this.#bucketTrusted.set(bucket, trusted);
+    }
+    return trusted;
+  }
+
+  /**
+   * Records `tag` as the current seal of the row `uuid` (a new row, or a
+   * rewritten one). Refused with errSecDecode where the ledger does not add
+   * up: an item written there could never be read back.
+   */
+  set(uuid: Buffer, tag: Buffer): void {
+    const bucket = bucketOf(uuid);
+    if (!this.#trusts(bucket)) throw new SecError(errSecDecode, 'the keychain ledger does not add up here (restored from an older copy?)');
+    const old = this.#stmts.entry.get(uuid) as Buffer | undefined;
+    this.#stmts.setEntry.run(uuid, tag);
+    const hash = this.#key();
+    this.#adjust(bucket, hash.element(uuid, tag), old === undefined ? ZERO_SUM : hash.element(uuid, old));
+  }
+
+  /** Forgets the row `uuid` (deleted). Works whatever the ledger's state, so damaged items can be removed. */
+  remove(uuid: Buffer): void {
+    const old = this.#stmts.entry.get(uuid) as Buffer | undefined;
+    if (old === undefined) return;
+    this.#stmts.dropEntry.run(uuid);
+    this.#adjust(bucketOf(uuid), ZERO_SUM, this.#key().element(uuid, old));
+  }
+
+  /** Adds and subtracts one element in a bucket sum and in the sealed total. */
+  #adjust(bucket: number, plus: Buffer, minus: Buffer): void {
+    const bucketSum = (this.#stmts.bucket.get(bucket) as Buffer | undefined) ?? ZERO_SUM;
+    this.#stmts.setBucket.run(bucket, sumAdjust(bucketSum, plus, minus));
+    const hash = this.#key();
+    const total = hash.openTotal(this.#stmts.total.get());
+    // A total that does not verify is left as it is: re-sealing it would bless whatever was written there.
+    if (total !== undefined) this.#stmts.setTotal.run(hash.sealTotal(sumAdjust(total, plus, minus)));
+  }
+
+  #key(): MultisetHash {
+    if (this.#hash === undefined) throw new Error('ledger used before start');
+    return this.#hash;
+  }
+}
+

@@ -1,0 +1,48 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { MultisetHash, ZERO_SUM, sumAdjust } from '../../src/crypto/multiset-hash.js';
+
+const pair = (): [Buffer, Buffer] => [randomBytes(16), randomBytes(16)];
+
+describe('MultisetHash (the ledger sums)', () => {
+  const h = new MultisetHash(randomBytes(32));
+
+  it('a sum does not depend on order, and adding then removing an element gives the sum back', () => {
+    const pairs = [pair(), pair(), pair(), pair()];
+    const forward = h.sum(pairs);
+    assert.deepEqual(h.sum([...pairs].reverse()), forward);
+    let running: Buffer = ZERO_SUM;
+    for (const [u, t] of pairs) running = sumAdjust(running, h.element(u, t));
+    assert.deepEqual(running, forward);
+    const extra = pair();
+    assert.deepEqual(sumAdjust(sumAdjust(forward, h.element(...extra)), ZERO_SUM, h.element(...extra)), forward);
+  });
+
+  it('sums wrap modulo 2^128', () => {
+    const max = Buffer.alloc(16, 0xff);
+    const one = Buffer.alloc(16);
+    one[0] = 1;
+    assert.deepEqual(sumAdjust(max, one), ZERO_SUM);
+    assert.deepEqual(sumAdjust(ZERO_SUM, ZERO_SUM, one), max);
+  });
+
+  it('the element of a row depends on its tag: another version of the row gives another element', () => {
+    const [u, t] = pair();
+    assert.notDeepEqual(h.element(u, t), h.element(u, randomBytes(16)));
+    assert.notDeepEqual(h.element(u, t), new MultisetHash(randomBytes(32)).element(u, t));
+  });
+
+  it('a sealed total opens under its own key only, and not once altered', () => {
+    const total = h.sum([pair(), pair()]);
+    const sealed = h.sealTotal(total);
+    assert.deepEqual(h.openTotal(sealed), total);
+    assert.equal(new MultisetHash(randomBytes(32)).openTotal(sealed), undefined);
+    const altered = Buffer.from(sealed);
+    altered[3]! ^= 1;
+    assert.equal(h.openTotal(altered), undefined);
+    assert.equal(h.openTotal(sealed.subarray(1)), undefined);
+    assert.equal(h.openTotal('text'), undefined);
+    assert.equal(h.openTotal(undefined), undefined);
+  });
+});
