@@ -95,7 +95,8 @@ export class ItemTable {
       binds.push(sel.pdmn);
     }
     if (sel.groups !== undefined) {
-      parts.push(`${column('agrp')} IN (${sel.groups.map(() => '?').join(', ')})`);
+      // "= ?" for one group: SQLite evaluates an IN list more slowly, even of one value.
+      parts.push(sel.groups.length === 1 ? `${column('agrp')} = ?` : `${column('agrp')} IN (${sel.groups.map(() => '?').join(', ')})`);
       binds.push(...sel.groups);
     }
     if (sel.persistref !== undefined) {
@@ -108,12 +109,13 @@ export class ItemTable {
   /** Rows matching the selection, in index order (rowid order among equal keys; no ORDER BY, as in Apple's server). */
   select(sel: Selection): StoredRow[] {
     const where = this.#where(sel);
-    const limit = sel.limit === undefined ? '' : ' LIMIT ?';
+    // A limit of one is get() without a LIMIT clause: a bound "LIMIT ?" costs more than the lookup itself.
+    const limit = sel.limit === undefined || sel.limit === 1 ? '' : ' LIMIT ?';
     const stmt = this.#prepare(
       `SELECT t.rowid AS rowid, persistref, pdmn, blob, ledger.tag AS entryTag FROM ${this.cls.name} t LEFT JOIN ledger ON ledger.uuid = persistref${where.sql}${limit}`,
     );
     if (sel.limit === 1) {
-      const row = stmt.get(...where.binds, 1) as StoredRow | undefined;
+      const row = stmt.get(...where.binds) as StoredRow | undefined;
       return row === undefined ? [] : [row];
     }
     const binds = sel.limit === undefined ? where.binds : [...where.binds, sel.limit];
