@@ -5,7 +5,7 @@
  *
  *   ledger(uuid, tag)        one entry per item row: its persistent-reference
  *                            UUID and the tag of its current seal
- *   ledger_bucket(bucket, sum) per bucket of UUIDs (their first 12 bits), the
+ *   ledger_bucket(bucket, sum) per bucket of UUIDs (their first 16 bits), the
  *                            keyed multiset hash of its entries
  *   meta 'ledger'            the sum of all buckets, sealed with an HMAC
  *
@@ -24,16 +24,20 @@ import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
 import { ZERO_SUM, sumAdjust, type MultisetHash } from '../crypto/multiset-hash.js';
 
-const BUCKET_BITS = 12;
-const bucketOf = (uuid: Uint8Array): number => (uuid[0]! << 4) | (uuid[1]! >> 4);
+/**
+ * Buckets are the first 16 bits of the UUID: 65,536 of them, so that at a
+ * million items checking one bucket reads ~15 entries, while the check at
+ * open reads at most 65,536 bucket sums.
+ */
+const bucketOf = (uuid: Uint8Array): number => (uuid[0]! << 8) | uuid[1]!;
 
 /** The UUID range of a bucket, as blob bounds: [low, high). */
 function bucketRange(bucket: number): [Buffer, Buffer] {
   const low = Buffer.alloc(16);
-  low.writeUInt16BE(bucket << (16 - BUCKET_BITS));
-  if (bucket === (1 << BUCKET_BITS) - 1) return [low, Buffer.alloc(17, 0xff)]; // above every 16-byte UUID
+  low.writeUInt16BE(bucket);
+  if (bucket === 0xffff) return [low, Buffer.alloc(17, 0xff)]; // above every 16-byte UUID
   const high = Buffer.alloc(16);
-  high.writeUInt16BE((bucket + 1) << (16 - BUCKET_BITS));
+  high.writeUInt16BE(bucket + 1);
   return [low, high];
 }
 

@@ -7,6 +7,9 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { Ledger } from '../../src/store/ledger.js';
+import { MultisetHash } from '../../src/crypto/multiset-hash.js';
 import {
   openKeychain,
   SecError,
@@ -35,7 +38,7 @@ function snapshot(path: string, item: TamperItem): Snapshot {
   const db = new Database(path);
   const row = rowOf(db, item.pref);
   const entry = db.prepare('SELECT * FROM ledger WHERE uuid = ?').get(row.persistref);
-  const bucket = db.prepare('SELECT * FROM ledger_bucket WHERE bucket = ?').get((row.persistref[0]! << 4) | (row.persistref[1]! >> 4));
+  const bucket = db.prepare('SELECT * FROM ledger_bucket WHERE bucket = ?').get(row.persistref.readUInt16BE(0));
   const total = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").pluck().get();
   db.close();
   return { row, entry, bucket, total };
@@ -76,8 +79,8 @@ function updatedAfterSnapshot(): { tk: TempKeychain; items: TamperItem[]; before
   return { tk, items, before };
 }
 
-/** The ledger bucket of an item: the first 12 bits of its UUID (the persistent reference after the class code). */
-const bucketOf = (it: TamperItem): number => (it.pref[4]! << 4) | (it.pref[5]! >> 4);
+/** The ledger bucket of an item: the first 16 bits of its UUID (the persistent reference after the class code). */
+const bucketOf = (it: TamperItem): number => Buffer.from(it.pref).readUInt16BE(4);
 const othersInOtherBuckets = (items: TamperItem[]): TamperItem[] => items.slice(1).filter((it) => bucketOf(it) !== bucketOf(items[0]));
 
 describe('the ledger: an item restored from an older copy of the file answers errSecDecode', () => {
@@ -159,5 +162,54 @@ describe('the ledger: an item restored from an older copy of the file answers er
     db.exec("UPDATE meta SET value = 'secitem keychain 1' WHERE key = 'format'");
     db.close();
     assert.throws(() => openKeychain({ path: tk.path }), (e: unknown) => e instanceof SecError && e.status === errSecInvalidKeychain);
+  });
+});
+
+describe('Ledger, on its own', () => {
+  const fresh = (): { db: Database.Database; ledger: Ledger; hash: MultisetHash } => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)');
+    for (const ddl of Ledger.ddl) db.exec(ddl);
+    const hash = new MultisetHash(randomBytes(32));
+    db.prepare("INSERT INTO meta VALUES ('ledger', ?)").run(Ledger.initialTotal(hash));
+    const ledger = new Ledger(db);
+    ledger.start(hash);
+    return { db, ledger, hash };
+  };
+  const uuid = (hex: string): Buffer => Buffer.from(hex.padEnd(32, '0'), 'hex');
+
+  it('vouches for the current tag only, and for no row it has no entry for', () => {
+    const { ledger } = fresh();
+    const u = randomBytes(16);
+    const [t1, t2] = [randomBytes(16), randomBytes(16)];
+    ledger.set(u, t1);
+    assert.equal(ledger.vouchesFor(u, t1, t1), true);
+    ledger.set(u, t2);
+    assert.equal(ledger.vouchesFor(u, t2, t2), true);
+    assert.equal(ledger.vouchesFor(u, t2, t1), false, 'an older seal of the row');
+    assert.equal(ledger.vouchesFor(u, null, t2), false, 'no entry');
+    ledger.remove(u);
+    ledger.remove(u); // twice: nothing to do
+  });
+
+  it('buckets at the edges of the UUID space (0000…, ffff…) add up like any other, and a stray entry breaks only its own bucket', () => {
+    const { db, ledger, hash } = fresh();
+    const edges = [uuid('0000'), uuid('0000ff'), uuid('0001'), uuid('ffff'), Buffer.alloc(16, 0xff)];
+    const tags = edges.map(() => randomBytes(16));
+    edges.forEach((u, i) => ledger.set(u, tags[i]!));
+    db.prepare('INSERT INTO ledger (uuid, tag) VALUES (?, ?)').run(uuid('0001ff'), randomBytes(16)); // written behind the ledger's back
+    const again = new Ledger(db);
+    again.start(hash);
+    assert.deepEqual(edges.map((u, i) => again.vouchesFor(u, tags[i]!, tags[i]!)), [true, true, false, true, true]);
+  });
+
+  it('a ledger whose sums were written with another key vouches for nothing', () => {
+    const { db, ledger } = fresh();
+    const u = randomBytes(16);
+    const t = randomBytes(16);
+    ledger.set(u, t);
+    const other = new Ledger(db);
+    other.start(new MultisetHash(randomBytes(32)));
+    assert.equal(other.vouchesFor(u, t, t), false);
   });
 });
