@@ -54,7 +54,8 @@ function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
  * does not hold as the item's current version, answers errSecDecode.
  */
 function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
-  if (!isProtectionClass(row.pdmn)) throw new SecError(errSecDecode, 'an item failed authentication');
+  // A damaged file can hold any type in any column.
+  if (!isProtectionClass(row.pdmn) || !Buffer.isBuffer(row.blob)) throw new SecError(errSecDecode, 'an item failed authentication');
   if (!engine.db.ledger.vouchesFor(row.persistref, row.entryTag, sealTagOf(row.blob))) {
     throw new SecError(errSecDecode, 'an item is not its current version (restored from an older copy?)');
   }

@@ -153,7 +153,7 @@ export class ItemTable {
   /** Deletes the matching rows; returns how many. */
   delete(sel: Selection): number {
     const where = this.#where(sel);
-    const gone = this.#prepare(`DELETE FROM ${this.cls.name}${where.sql} RETURNING persistref`).pluck().all(...where.binds) as Buffer[];
+    const gone = this.#prepare(`DELETE FROM ${this.cls.name}${where.sql} RETURNING persistref`).pluck().all(...where.binds);
     for (const uuid of gone) this.#ledger.remove(uuid);
     return gone.length;
   }

@@ -41,6 +41,11 @@ function bucketRange(bucket: number): [Buffer, Buffer] {
   return [low, high];
 }
 
+/** A stored 16-byte value (tag or sum), or undefined when the column holds anything else (a damaged file). */
+function sixteen(value: unknown): Buffer | undefined {
+  return Buffer.isBuffer(value) && value.length === 16 ? value : undefined;
+}
+
 export class Ledger {
   static readonly ddl = [
     'CREATE TABLE IF NOT EXISTS ledger (uuid BLOB PRIMARY KEY, tag BLOB NOT NULL) WITHOUT ROWID',
@@ -86,16 +91,23 @@ export class Ledger {
     this.#bucketTrusted.clear();
     const total = hash.openTotal(this.#stmts.total.get());
     let sum: Buffer = ZERO_SUM;
-    for (const s of this.#stmts.buckets.all() as Buffer[]) sum = sumAdjust(sum, s);
-    this.#totalTrusted = total !== undefined && total.equals(sum);
+    let wellFormed = true;
+    for (const value of this.#stmts.buckets.all()) {
+      const s = sixteen(value);
+      if (s === undefined) wellFormed = false;
+      else sum = sumAdjust(sum, s);
+    }
+    this.#totalTrusted = wellFormed && total !== undefined && total.equals(sum);
   }
 
   /**
    * Whether the ledger vouches for a row: its entry holds the tag of the
    * row's seal, and the entry's bucket adds up.
    */
-  vouchesFor(uuid: Buffer, entryTag: Buffer | null, sealTag: Buffer): boolean {
-    return entryTag !== null && entryTag.equals(sealTag) && this.#trusts(bucketOf(uuid));
+  vouchesFor(uuid: unknown, entryTag: unknown, sealTag: Buffer): boolean {
+    const u = sixteen(uuid);
+    const tag = sixteen(entryTag);
+    return u !== undefined && tag !== undefined && tag.equals(sealTag) && this.#trusts(bucketOf(u));
   }
 
   /** Whether a bucket's entries add up to its sum (checked once per process, in one read transaction). */
@@ -104,9 +116,17 @@ export class Ledger {
     let trusted = this.#bucketTrusted.get(bucket);
     if (trusted === undefined) {
       trusted = this.#db.transaction(() => {
-        const entries = this.#stmts.entriesIn.all(...bucketRange(bucket)) as [Buffer, Buffer][];
-        const stored = (this.#stmts.bucket.get(bucket) as Buffer | undefined) ?? ZERO_SUM;
-        return this.#key().sum(entries).equals(stored);
+        const entries = this.#stmts.entriesIn.all(...bucketRange(bucket)) as [unknown, unknown][];
+        const stored = this.#stmts.bucket.get(bucket);
+        const expected = stored === undefined ? ZERO_SUM : sixteen(stored);
+        const pairs: [Buffer, Buffer][] = [];
+        for (const [u, t] of entries) {
+          const uuid = sixteen(u);
+          const tag = sixteen(t);
+          if (uuid === undefined || tag === undefined) return false;
+          pairs.push([uuid, tag]);
+        }
+        return expected !== undefined && this.#key().sum(pairs).equals(expected);
       })();
       this.#bucketTrusted.set(bucket, trusted);
     }
@@ -121,23 +141,29 @@ export class Ledger {
   set(uuid: Buffer, tag: Buffer): void {
     const bucket = bucketOf(uuid);
     if (!this.#trusts(bucket)) throw new SecError(errSecDecode, 'the keychain ledger does not add up here (restored from an older copy?)');
-    const old = this.#stmts.entry.get(uuid) as Buffer | undefined;
+    const old = sixteen(this.#stmts.entry.get(uuid));
     this.#stmts.setEntry.run(uuid, tag);
     const hash = this.#key();
     this.#adjust(bucket, hash.element(uuid, tag), old === undefined ? ZERO_SUM : hash.element(uuid, old));
   }
 
   /** Forgets the row `uuid` (deleted). Works whatever the ledger's state, so damaged items can be removed. */
-  remove(uuid: Buffer): void {
-    const old = this.#stmts.entry.get(uuid) as Buffer | undefined;
-    if (old === undefined) return;
-    this.#stmts.dropEntry.run(uuid);
-    this.#adjust(bucketOf(uuid), ZERO_SUM, this.#key().element(uuid, old));
+  remove(uuid: unknown): void {
+    const u = sixteen(uuid);
+    if (u === undefined) return; // a damaged row's UUID: it never had an entry
+    const stored = this.#stmts.entry.get(u);
+    if (stored === undefined) return;
+    this.#stmts.dropEntry.run(u);
+    const old = sixteen(stored);
+    // A damaged entry was never part of a sum that added up; its bucket stays as it is.
+    if (old !== undefined) this.#adjust(bucketOf(u), ZERO_SUM, this.#key().element(u, old));
   }
 
   /** Adds and subtracts one element in a bucket sum and in the sealed total. */
   #adjust(bucket: number, plus: Buffer, minus: Buffer): void {
-    const bucketSum = (this.#stmts.bucket.get(bucket) as Buffer | undefined) ?? ZERO_SUM;
+    const stored = this.#stmts.bucket.get(bucket);
+    // A damaged bucket sum is rebuilt from zero: still wrong (untrusted) unless the bucket holds nothing else.
+    const bucketSum = (stored === undefined ? undefined : sixteen(stored)) ?? ZERO_SUM;
     this.#stmts.setBucket.run(bucket, sumAdjust(bucketSum, plus, minus));
     const hash = this.#key();
     const total = hash.openTotal(this.#stmts.total.get());

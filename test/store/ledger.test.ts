@@ -213,3 +213,29 @@ describe('Ledger, on its own', () => {
     assert.equal(other.vouchesFor(u, t, t), false);
   });
 });
+
+describe('the ledger in a file whose columns hold the wrong types: errSecDecode, never a crash', () => {
+  const damages: [string, string][] = [
+    ['a ledger entry holding a number', 'UPDATE ledger SET tag = 42'],
+    ['a ledger entry holding text', "UPDATE ledger SET tag = 'sixteen characters'"],
+    ['a bucket sum holding text', "UPDATE ledger_bucket SET sum = 'not a sum'"],
+    ['a row whose blob is text', "UPDATE genp SET blob = 'a blob of text'"],
+    ['a row whose persistent reference is a number', 'UPDATE genp SET persistref = 7'],
+  ];
+  for (const [what, sql] of damages) {
+    it(what, () => {
+      const tk = new TempKeychain();
+      cleanups.push(() => tk.cleanup());
+      const item = addItem(clientsOf(tk.kc).owner, TAMPER_GROUPS[0], 'typed-account', 'typed-secret');
+      tk.kc.close();
+      const db = new Database(tk.path);
+      db.exec(sql);
+      db.close();
+      tk.reopen();
+      const { owner } = clientsOf(tk.kc);
+      assert.ok([errSecDecode, errSecItemNotFound].includes(read(owner, item).status), statusName(read(owner, item).status));
+      const del = owner.SecItemDelete({ [kSecClass]: kSecClassGenericPassword, [kSecAttrService]: 'tamper-service' });
+      assert.equal(del, errSecSuccess, `deleting the damaged item: ${statusName(del)}`);
+    });
+  }
+});
