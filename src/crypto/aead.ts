@@ -3,7 +3,8 @@
  * A sealed box is nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes).
  * @module
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { freshRandom } from './random.js';
 
 const NONCE = 12;
 const TAG = 16;
@@ -13,7 +14,7 @@ export const KEY_BYTES = 32;
 export const SEAL_OVERHEAD = NONCE + TAG;
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const nonce = randomBytes(NONCE);
+  const nonce = freshRandom(NONCE);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);

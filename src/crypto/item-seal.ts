@@ -7,14 +7,14 @@
  * Blob layout: version (1 byte) ‖ wrapped item key (60 bytes) ‖ sealed payload.
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { freshRandom } from './random.js';
 import { KEY_BYTES, SEAL_OVERHEAD, TAG_BYTES, open, seal } from './aead.js';
 
 const VERSION = 1;
 const WRAPPED_KEY_BYTES = KEY_BYTES + SEAL_OVERHEAD;
 
 export function sealItem(classKey: Uint8Array, payload: Uint8Array, aad: Uint8Array): Buffer {
-  const itemKey = randomBytes(KEY_BYTES);
+  const itemKey = freshRandom(KEY_BYTES);
   try {
     return Buffer.concat([Buffer.of(VERSION), seal(classKey, itemKey, aad), seal(itemKey, payload, aad)]);
   } finally {

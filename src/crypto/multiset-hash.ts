@@ -7,14 +7,15 @@
  * over the (persistent reference, seal tag) of every row, so a row restored
  * from an older copy of the file no longer adds up.
  *
- * Sums are 16-byte little-endian buffers. A total is stored sealed with an
- * HMAC so that a sum computed by someone without the key is refused.
+ * Sums are 16-byte little-endian buffers. The total of all sums is stored
+ * enciphered (AES-256, one block, a key of its own): without the key nobody
+ * can produce the stored form of a total of their choosing, so bucket sums
+ * rewritten to hide a restored row cannot be made to add up to it.
  * @module
  */
-import { createCipheriv, createHmac, hkdfSync, timingSafeEqual, type Cipher } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, type Cipher, type Decipher } from 'node:crypto';
 
 export const SUM_BYTES = 16;
-const MAC_BYTES = 32;
 const MASK = (1n << 128n) - 1n;
 
 const toBig = (b: Uint8Array): bigint => {
@@ -35,16 +36,24 @@ export function sumAdjust(a: Uint8Array, plus: Uint8Array, minus: Uint8Array = Z
   return fromBig((toBig(a) + toBig(plus) - toBig(minus)) & MASK);
 }
 
+const derive = (deviceKey: Uint8Array, info: string): Buffer => Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), info, 32));
+/** AES-256-ECB without padding, used one 16-byte block at a time (a PRF / PRP, never to encrypt data). */
+const blockCipher = (key: Buffer): Cipher => createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+const blockDecipher = (key: Buffer): Decipher => createDecipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+
 export class MultisetHash {
-  /** AES-256-ECB without padding: a block cipher used as a PRF, one 16-byte block per element. */
   readonly #prf: Cipher;
-  readonly #macKey: Buffer;
+  readonly #sealTotal: Cipher;
+  readonly #openTotal: Decipher;
 
   constructor(deviceKey: Uint8Array) {
-    const prfKey = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), 'secitem ledger prf v1', 32));
-    this.#macKey = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), 'secitem ledger total v1', 32));
-    this.#prf = createCipheriv('aes-256-ecb', prfKey, null).setAutoPadding(false);
+    const prfKey = derive(deviceKey, 'secitem ledger prf v1');
+    const totalKey = derive(deviceKey, 'secitem ledger total v2');
+    this.#prf = blockCipher(prfKey);
+    this.#sealTotal = blockCipher(totalKey);
+    this.#openTotal = blockDecipher(totalKey);
     prfKey.fill(0);
+    totalKey.fill(0);
   }
 
   /** The element value of one row: PRF(uuid ⊕ tag). Both are 16 bytes. */
@@ -66,19 +75,13 @@ export class MultisetHash {
     return fromBig(total & MASK);
   }
 
-  /** A total with its MAC, for storage. */
+  /** A total in its stored form. */
   sealTotal(total: Uint8Array): Buffer {
-    return Buffer.concat([total, this.#mac(total)]);
+    return this.#sealTotal.update(total);
   }
 
-  /** The total in a sealed record; undefined when the record was not made with this key. */
-  openTotal(record: unknown): Buffer | undefined {
-    if (!Buffer.isBuffer(record) || record.length !== SUM_BYTES + MAC_BYTES) return undefined;
-    const total = record.subarray(0, SUM_BYTES);
-    return timingSafeEqual(record.subarray(SUM_BYTES), this.#mac(total)) ? Buffer.from(total) : undefined;
-  }
-
-  #mac(total: Uint8Array): Buffer {
-    return createHmac('sha256', this.#macKey).update('secitem ledger total\0').update(total).digest();
+  /** The total a stored value stands for; undefined when it is not 16 bytes. */
+  openTotal(stored: unknown): Buffer | undefined {
+    return Buffer.isBuffer(stored) && stored.length === SUM_BYTES ? this.#openTotal.update(stored) : undefined;
   }
 }

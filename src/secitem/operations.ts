@@ -4,7 +4,7 @@
  * are SecErrors, turned into OSStatus answers by the client (client.ts).
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { freshRandom } from '../crypto/random.js';
 import {
   SecError,
   errSecDecode,
@@ -164,7 +164,7 @@ export function add(engine: Engine, policy: AccessPolicy, attributes: SecDiction
   attrs.set('cdat', now);
   attrs.set('mdat', new Date(now.getTime()));
   const item: Item = { attrs, data: q.data };
-  const persistref = randomBytes(UUID_BYTES);
+  const persistref = freshRandom(UUID_BYTES);
   // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
   const row = sealRow(engine, q.cls, persistref, item);
   const table = engine.db.table(q.cls.name);

@@ -7,13 +7,13 @@
  *                            UUID and the tag of its current seal
  *   ledger_bucket(bucket, sum) per bucket of UUIDs (their first 16 bits), the
  *                            keyed multiset hash of its entries
- *   meta 'ledger'            the sum of all buckets, sealed with an HMAC
+ *   meta 'ledger'            the sum of all buckets, enciphered under a key of its own
  *
  * Each layer catches the restore of the one below it: a restored row does not
  * match its entry (checked on every read); a restored entry does not add up
  * to its bucket sum (checked the first time an item of the bucket is read in
  * a process); a restored bucket sum does not add up to the sealed total
- * (checked at open), and the total cannot be recomputed without the key.
+ * (checked at open), and the total cannot be re-enciphered without the key.
  * Every write updates entry, bucket and total in the item's own transaction.
  *
  * What no file-internal scheme can catch: restoring the whole file (or all of
@@ -52,7 +52,8 @@ export class Ledger {
     'CREATE TABLE IF NOT EXISTS ledger_bucket (bucket INTEGER PRIMARY KEY, sum BLOB NOT NULL)',
   ];
 
-  readonly #db: Database.Database;
+  /** Runs a check in one read transaction (a savepoint inside a write): made once, as making one costs more than the check. */
+  readonly #inReadTransaction: (check: () => boolean) => boolean;
   #hash: MultisetHash | undefined;
   /** Buckets checked in this process: true when their entries add up. */
   readonly #bucketTrusted = new Map<number, boolean>();
@@ -61,18 +62,18 @@ export class Ledger {
   readonly #stmts: Record<'entry' | 'setEntry' | 'dropEntry' | 'bucket' | 'setBucket' | 'buckets' | 'entriesIn' | 'total' | 'setTotal', Database.Statement>;
 
   constructor(db: Database.Database) {
-    this.#db = db;
+    this.#inReadTransaction = db.transaction((check: () => boolean) => check());
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
       entry: p('SELECT tag FROM ledger WHERE uuid = ?').pluck(),
-      setEntry: p('INSERT OR REPLACE INTO ledger (uuid, tag) VALUES (?, ?)'),
+      setEntry: p('INSERT INTO ledger (uuid, tag) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET tag = excluded.tag'),
       dropEntry: p('DELETE FROM ledger WHERE uuid = ?'),
       bucket: p('SELECT sum FROM ledger_bucket WHERE bucket = ?').pluck(),
-      setBucket: p('INSERT OR REPLACE INTO ledger_bucket (bucket, sum) VALUES (?, ?)'),
+      setBucket: p('INSERT INTO ledger_bucket (bucket, sum) VALUES (?, ?) ON CONFLICT (bucket) DO UPDATE SET sum = excluded.sum'),
       buckets: p('SELECT sum FROM ledger_bucket').pluck(),
       entriesIn: p('SELECT uuid, tag FROM ledger WHERE uuid >= ? AND uuid < ?').raw(),
       total: p("SELECT value FROM meta WHERE key = 'ledger'").pluck(),
-      setTotal: p("INSERT OR REPLACE INTO meta (key, value) VALUES ('ledger', ?)"),
+      setTotal: p("INSERT INTO meta (key, value) VALUES ('ledger', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
   }
 
@@ -115,7 +116,7 @@ export class Ledger {
     if (!this.#totalTrusted) return false;
     let trusted = this.#bucketTrusted.get(bucket);
     if (trusted === undefined) {
-      trusted = this.#db.transaction(() => {
+      trusted = this.#inReadTransaction(() => {
         const entries = this.#stmts.entriesIn.all(...bucketRange(bucket)) as [unknown, unknown][];
         const stored = this.#stmts.bucket.get(bucket);
         const expected = stored === undefined ? ZERO_SUM : sixteen(stored);
@@ -127,7 +128,7 @@ export class Ledger {
           pairs.push([uuid, tag]);
         }
         return expected !== undefined && this.#key().sum(pairs).equals(expected);
-      })();
+      });
       this.#bucketTrusted.set(bucket, trusted);
     }
     return trusted;
@@ -166,8 +167,8 @@ export class Ledger {
     const bucketSum = (stored === undefined ? undefined : sixteen(stored)) ?? ZERO_SUM;
     this.#stmts.setBucket.run(bucket, sumAdjust(bucketSum, plus, minus));
     const hash = this.#key();
+    // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
     const total = hash.openTotal(this.#stmts.total.get());
-    // A total that does not verify is left as it is: re-sealing it would bless whatever was written there.
     if (total !== undefined) this.#stmts.setTotal.run(hash.sealTotal(sumAdjust(total, plus, minus)));
   }
 
