@@ -8,6 +8,12 @@
  * item key itself sealed under a master key, as any store with per-item keys
  * must) and a keyed-hash index column. Prints a table of ops/s, p50 and p99 with each
  * secitem figure as a ratio to its floor, and writes bench/results/*.json.
+ *
+ * Each store runs in a child process of its own (one pair per size), driven
+ * in turns (build the floor, then secitem; then each workload on the floor and
+ * then on secitem), so the two still share the machine's state at each step,
+ * while the peak RSS reported and judged is that of a process that ran
+ * secitem and nothing else.
  */
 import Database from 'better-sqlite3';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
@@ -15,11 +21,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'nod
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execSync } from 'node:child_process';
+import { execSync, fork, type ChildProcess } from 'node:child_process';
 import { openKeychain, type KeychainClient } from '../src/index.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const argOf = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const sizesArg = args[args.indexOf('--sizes') + 1];
 const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];
 /** Items per transaction while building a large keychain (Keychain.batch). */
@@ -129,6 +136,20 @@ interface Row {
   floor?: Figure;
 }
 
+type Store = 'secitem' | 'floor';
+type Workload = 'add' | 'copy' | 'copyAll' | 'update' | 'delete' | 'openUnlock';
+
+/** Memory of one child process, in MB (the after-build and after-copies figures are secitem's only). */
+interface Memory {
+  peakRssMB: number;
+  rssAfterBuildMB?: number;
+  heapAfterBuildMB?: number;
+  externalAfterBuildMB?: number;
+  rssAfterCopiesMB?: number;
+  /** Peak RSS before the open + unlock workload, whose passcode KDF (scrypt) alone takes 32 MB for a moment. */
+  peakRssBeforeUnlockMB?: number;
+}
+
 /** Adds items [0, n) in transactions of FILL_BATCH; returns µs per item. */
 function fill(n: number, inTransaction: (fn: () => void) => void, add: (i: number) => void): number {
   const t0 = performance.now();
@@ -140,9 +161,38 @@ function fill(n: number, inTransaction: (fn: () => void) => void, add: (i: numbe
   return ((performance.now() - t0) * 1000) / Math.max(1, n);
 }
 
-function runSize(n: number, dir: string): Row[] {
-  const rows: Row[] = [];
+const MiB = (bytes: number): number => Math.round(bytes / 2 ** 20);
+const peakRss = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+/** Pre-populate n - SAMPLES items, then time the last SAMPLES adds. */
+const prefilled = (n: number): number => Math.max(0, n - SAMPLES);
+
+/** One store at one size, as its child process holds it. */
+interface Side {
+  /** Builds the first n - SAMPLES items; µs per item. */
+  fill(): number;
+  workloads: Partial<Record<Workload, () => Figure>>;
+  close(): void;
+  memory(): Memory;
+}
+
+function floorSide(n: number, dir: string): Side {
   const floor = new Floor(join(dir, `floor-${n}.db`));
+  const pre = prefilled(n);
+  const pick = (k: number): number => (k * 7919) % n;
+  return {
+    fill: () => fill(pre, (fn) => floor.db.transaction(fn)(), (i) => floor.add(i)),
+    workloads: {
+      add: () => measure(n - pre, (k) => floor.add(pre + k)),
+      copy: () => measure(SAMPLES, (k) => floor.copy(pick(k))),
+      update: () => measure(SAMPLES, (k) => floor.update(pick(k))),
+      delete: () => measure(SAMPLES, (k) => floor.remove(n - 1 - k)),
+    },
+    close: () => floor.db.close(),
+    memory: () => ({ peakRssMB: peakRss() }),
+  };
+}
+
+function secitemSide(n: number, dir: string): Side {
   const path = join(dir, `bench-${n}.keychain-db`);
   const kc = openKeychain({ path, passcode: 'bench-passcode' });
   const app: KeychainClient = kc.client({ applicationIdentifier: 'BENCH1234.com.example.bench', keychainAccessGroups: GROUPS });
@@ -150,61 +200,147 @@ function runSize(n: number, dir: string): Row[] {
     const s = app.SecItemAdd({ ...genp(i), v_Data: secretFor(i) }).status;
     if (s !== 0) throw new Error(`add ${i}: ${s}`);
   };
-  // Pre-populate n - SAMPLES items, then time the last SAMPLES adds.
-  const pre = Math.max(0, n - SAMPLES);
-  const floorFill = fill(pre, (fn) => floor.db.transaction(fn)(), (i) => floor.add(i));
-  const secFill = fill(pre, (fn) => kc.batch(fn), addItem);
-  fills.push({ n, secitemUsPerItem: secFill, floorUsPerItem: floorFill });
-  process.stderr.write(`  n=${n}: built ${pre} items in batches of ${FILL_BATCH}: secitem ${secFill.toFixed(1)} µs/item, floor ${floorFill.toFixed(1)} µs/item\n`);
-
-  const mb = (): string => `${Math.round(process.memoryUsage().rss / 2 ** 20)} MB (heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB)`;
-  process.stderr.write(`  n=${n}: RSS after building ${mb()}\n`);
-  rows.push({ n, workload: 'add', floor: measure(n - pre, (k) => floor.add(pre + k)), secitem: measure(n - pre, (k) => addItem(pre + k)) });
+  const pre = prefilled(n);
   const pick = (k: number): number => (k * 7919) % n;
-  rows.push({
-    n,
-    workload: 'copy by primary key (data)',
-    floor: measure(SAMPLES, (k) => floor.copy(pick(k))),
-    secitem: measure(SAMPLES, (k) => {
-      const r = app.SecItemCopyMatching({ ...genp(pick(k)), r_Data: true });
-      if (r.status !== 0) throw new Error(`copy: ${r.status}`);
-    }),
+  const memory: Memory = { peakRssMB: 0 };
+  const mb = (): string => `${MiB(process.memoryUsage().rss)} MB (heap ${MiB(process.memoryUsage().heapUsed)} MB, external ${MiB(process.memoryUsage().external)} MB)`;
+  return {
+    fill: () => {
+      const usPerItem = fill(pre, (fn) => kc.batch(fn), addItem);
+      const m = process.memoryUsage();
+      Object.assign(memory, { rssAfterBuildMB: MiB(m.rss), heapAfterBuildMB: MiB(m.heapUsed), externalAfterBuildMB: MiB(m.external) });
+      process.stderr.write(`  n=${n}: RSS after building ${mb()}\n`);
+      return usPerItem;
+    },
+    workloads: {
+      add: () => measure(n - pre, (k) => addItem(pre + k)),
+      copy: () =>
+        measure(SAMPLES, (k) => {
+          const r = app.SecItemCopyMatching({ ...genp(pick(k)), r_Data: true });
+          if (r.status !== 0) throw new Error(`copy: ${r.status}`);
+        }),
+      copyAll: () => {
+        const figure = measure(Math.min(SAMPLES, 100), (k) => {
+          const r = app.SecItemCopyMatching({ class: 'genp', svce: service(k), r_Attributes: true, m_Limit: 'm_LimitAll' });
+          if (r.status !== 0) throw new Error(`copy all: ${r.status}`);
+        });
+        memory.rssAfterCopiesMB = MiB(process.memoryUsage().rss);
+        process.stderr.write(`  n=${n}: RSS after the copies ${mb()}\n`);
+        return figure;
+      },
+      update: () =>
+        measure(SAMPLES, (k) => {
+          const s = app.SecItemUpdate(genp(pick(k)), { v_Data: secretFor(k + 1) });
+          if (s !== 0) throw new Error(`update: ${s}`);
+        }),
+      delete: () =>
+        measure(SAMPLES, (k) => {
+          const s = app.SecItemDelete(genp(n - 1 - k));
+          if (s !== 0) throw new Error(`delete: ${s}`);
+        }),
+      openUnlock: () => measure(5, () => openKeychain({ path, passcode: 'bench-passcode' }).close()),
+    },
+    close: () => {
+      kc.close();
+      memory.peakRssBeforeUnlockMB = peakRss();
+    },
+    memory: () => {
+      memory.peakRssMB = peakRss();
+      process.stderr.write(`  n=${n}: peak RSS of the secitem process ${memory.peakRssMB} MB (${memory.peakRssBeforeUnlockMB} MB before open + unlock)\n`);
+      return memory;
+    },
+  };
+}
+
+type Request = { op: 'fill' | 'close' | 'memory' } | { op: 'workload'; workload: Workload };
+
+/** In a child process (this script with --worker): holds one side and answers the parent's requests in turn. */
+function serve(store: Store, n: number, dir: string): void {
+  const side = store === 'floor' ? floorSide(n, dir) : secitemSide(n, dir);
+  process.on('message', (req: Request) => {
+    let reply: unknown = null;
+    if (req.op === 'fill') reply = side.fill();
+    else if (req.op === 'workload') reply = side.workloads[req.workload]!();
+    else if (req.op === 'close') side.close();
+    else reply = side.memory();
+    process.send!(reply);
+    if (req.op === 'memory') process.disconnect();
   });
-  rows.push({
-    n,
-    workload: `copy attributes, one service (${Math.floor(n / SERVICES)} matches)`,
-    secitem: measure(Math.min(SAMPLES, 100), (k) => {
-      const r = app.SecItemCopyMatching({ class: 'genp', svce: service(k), r_Attributes: true, m_Limit: 'm_LimitAll' });
-      if (r.status !== 0) throw new Error(`copy all: ${r.status}`);
-    }),
-  });
-  process.stderr.write(`  n=${n}: RSS after the copies ${mb()}\n`);
-  rows.push({
-    n,
-    workload: 'update secret',
-    floor: measure(SAMPLES, (k) => floor.update(pick(k))),
-    secitem: measure(SAMPLES, (k) => {
-      const s = app.SecItemUpdate(genp(pick(k)), { v_Data: secretFor(k + 1) });
-      if (s !== 0) throw new Error(`update: ${s}`);
-    }),
-  });
-  rows.push({
-    n,
-    workload: 'delete',
-    floor: measure(SAMPLES, (k) => floor.remove(n - 1 - k)),
-    secitem: measure(SAMPLES, (k) => {
-      const s = app.SecItemDelete(genp(n - 1 - k));
-      if (s !== 0) throw new Error(`delete: ${s}`);
-    }),
-  });
-  kc.close();
-  floor.db.close();
-  rows.push({
-    n,
-    workload: 'open + unlock (passcode KDF)',
-    secitem: measure(5, () => openKeychain({ path, passcode: 'bench-passcode' }).close()),
-  });
-  return rows;
+}
+
+/** The parent's handle on one child process. */
+class Child {
+  readonly #proc: ChildProcess;
+  readonly #exited: Promise<void>;
+  #pending: { resolve: (value: unknown) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(store: Store, n: number, dir: string) {
+    const script = fileURLToPath(import.meta.url);
+    this.#proc = fork(script, ['--worker', store, '--n', String(n), '--dir', dir, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#proc.on('message', (m) => {
+      const p = this.#pending;
+      this.#pending = undefined;
+      p?.resolve(m);
+    });
+    this.#exited = new Promise((resolve) => {
+      this.#proc.on('exit', (code, signal) => {
+        const p = this.#pending;
+        this.#pending = undefined;
+        p?.reject(new Error(`the ${store} worker for n=${n} exited (${signal ?? `code ${code}`})`));
+        resolve();
+      });
+    });
+  }
+
+  ask<T>(req: Request): Promise<T> {
+    return new Promise<unknown>((resolve, reject) => {
+      this.#pending = { resolve, reject };
+      this.#proc.send(req);
+    }) as Promise<T>;
+  }
+
+  /** The child's memory figures, once it has exited. */
+  async finish(): Promise<Memory> {
+    const memory = await this.ask<Memory>({ op: 'memory' });
+    await this.#exited;
+    return memory;
+  }
+
+  kill(): void {
+    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill();
+  }
+}
+
+const memory: { n: number; secitem: Memory; floor: Memory }[] = [];
+
+async function runSize(n: number, dir: string): Promise<Row[]> {
+  const floor = new Child('floor', n, dir);
+  const sec = new Child('secitem', n, dir);
+  try {
+    const rows: Row[] = [];
+    const floorFill = await floor.ask<number>({ op: 'fill' });
+    const secFill = await sec.ask<number>({ op: 'fill' });
+    fills.push({ n, secitemUsPerItem: secFill, floorUsPerItem: floorFill });
+    process.stderr.write(`  n=${n}: built ${prefilled(n)} items in batches of ${FILL_BATCH}: secitem ${secFill.toFixed(1)} µs/item, floor ${floorFill.toFixed(1)} µs/item\n`);
+    const run = (child: Child, workload: Workload): Promise<Figure> => child.ask<Figure>({ op: 'workload', workload });
+    const both = async (workload: Workload, name: string): Promise<void> => {
+      const f = await run(floor, workload);
+      rows.push({ n, workload: name, floor: f, secitem: await run(sec, workload) });
+    };
+    await both('add', 'add');
+    await both('copy', 'copy by primary key (data)');
+    rows.push({ n, workload: `copy attributes, one service (${Math.floor(n / SERVICES)} matches)`, secitem: await run(sec, 'copyAll') });
+    await both('update', 'update secret');
+    await both('delete', 'delete');
+    await sec.ask({ op: 'close' });
+    await floor.ask({ op: 'close' });
+    rows.push({ n, workload: 'open + unlock (passcode KDF)', secitem: await run(sec, 'openUnlock') });
+    memory.push({ n, floor: await floor.finish(), secitem: await sec.finish() });
+    return rows;
+  } finally {
+    floor.kill();
+    sec.kill();
+  }
 }
 
 interface Target {
@@ -242,7 +378,7 @@ function fileSystemOf(dir: string): string {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'secitem-bench-'));
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -257,7 +393,7 @@ function main(): void {
   try {
     for (const n of sizes) {
       process.stderr.write(`n=${n}…\n`);
-      rows.push(...runSize(n, dir));
+      rows.push(...(await runSize(n, dir)));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -271,8 +407,9 @@ function main(): void {
       `${pad(String(r.n), 9)}${pad(r.workload, 44)}${pad(num(r.secitem.opsPerSec), 10)}${pad(num(r.secitem.p50us), 10)}${pad(num(r.secitem.p99us), 10)}${pad(r.floor ? num(r.floor.opsPerSec) : '—', 13)}${ratio}`,
     );
   }
-  const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(`\nPeak RSS: ${peakRssMB} MB`);
+  // secitem's own processes: the floor ran in others, so none of its memory counts here.
+  const peakRssMB = Math.max(...memory.map((m) => m.secitem.peakRssMB));
+  console.log(`\nPeak RSS: ${peakRssMB} MB (secitem's process; per size ${memory.map((m) => `n=${m.n} ${m.secitem.peakRssMB} MB`).join(', ')}; the floor's ${memory.map((m) => `${m.floor.peakRssMB} MB`).join(', ')})`);
   console.log(`Building: ${fills.map((f) => `n=${f.n} ${f.secitemUsPerItem.toFixed(1)} µs/item (floor ${f.floorUsPerItem.toFixed(1)})`).join('; ')}`);
   const targets = checkTargets(rows, peakRssMB);
   console.log('\nTargets:');
@@ -282,8 +419,10 @@ function main(): void {
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, rows, fills, targets, peakRssMB }, null, 2));
+  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, rows, fills, targets, peakRssMB, memory }, null, 2));
   console.log(`Results: ${file}`);
 }
 
-main();
+const worker = argOf('--worker') as Store | undefined;
+if (worker === undefined) await main();
+else serve(worker, Number(argOf('--n')), argOf('--dir')!);
