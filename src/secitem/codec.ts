@@ -19,12 +19,24 @@ export function indexOf(blind: BlindIndex, attr: AttrDef, value: AttrValue): Buf
   return blind.of(attr.code, canonicalFor(attr, value));
 }
 
-/** The blind-index columns and uniqueness key of a set of attributes. */
-export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<string, AttrValue>): { pk: Buffer; index: (Buffer | null)[] } {
+const UNUSED = Buffer.alloc(0);
+
+/**
+ * The blind-index columns and uniqueness key of a set of attributes. With
+ * `only`, columns of other attributes (and the key, when none of its
+ * attributes is among them) are left empty: a rewrite does not write them.
+ */
+export function indexItem(
+  blind: BlindIndex,
+  cls: ClassDef,
+  attrs: ReadonlyMap<string, AttrValue>,
+  only?: ReadonlySet<string>,
+): { pk: Buffer; index: (Buffer | null)[] } {
   const index = cls.searchable.map((a) => {
-    const v = attrs.get(a.code);
+    const v = only === undefined || only.has(a.code) ? attrs.get(a.code) : undefined;
     return v === undefined ? null : indexOf(blind, a, v);
   });
+  if (only !== undefined && !cls.primaryKey.some((a) => only.has(a.code))) return { pk: UNUSED, index };
   const parts: Buffer[] = [];
   for (const a of cls.primaryKey) {
     // Absent key attributes compare as their empty value, as SQLite's NULL-free key columns do in Apple's server.

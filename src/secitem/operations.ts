@@ -66,11 +66,15 @@ function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
   return item;
 }
 
-/** Seals an item into the row with this persistent-reference UUID. */
-function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item: Item): RowToWrite {
+/**
+ * Seals an item into the row with this persistent-reference UUID. With
+ * `changed` (a rewrite), only the blind indexes of those attributes are
+ * computed: the others are not written (see ItemTable.update).
+ */
+function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item: Item, changed?: ReadonlySet<string>): RowToWrite {
   const pdmn = item.attrs.get('pdmn') as ProtectionClassName;
   const key = classKeyFor(engine, pdmn);
-  const { pk, index } = indexItem(engine.blind, cls, item.attrs);
+  const { pk, index } = indexItem(engine.blind, cls, item.attrs, changed);
   const payload = encodePayload(item);
   const blob = sealItem(key, payload, rowAad(cls, persistref, pdmn));
   payload.fill(0);
@@ -201,9 +205,10 @@ export function update(engine: Engine, policy: AccessPolicy, query: SecDictionar
       }
       const oldModified = (old.attrs.get('mdat') as Date | undefined)?.getTime() ?? 0;
       attrs.set('mdat', new Date(Math.max(now, oldModified + 1)));
-      const sealed = sealRow(engine, q.cls, row.persistref, { attrs, data: changes.data ?? old.data });
+      const changed = changedAttributes(q.cls, old.attrs, attrs);
+      const sealed = sealRow(engine, q.cls, row.persistref, { attrs, data: changes.data ?? old.data }, changed);
       try {
-        table.update(row.rowid, sealed, changedAttributes(q.cls, old.attrs, attrs));
+        table.update(row.rowid, sealed, changed);
       } catch (e) {
         if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
         throw e;

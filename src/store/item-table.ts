@@ -134,7 +134,8 @@ export class ItemTable {
   /**
    * Rewrites a row in place (same rowid, same persistent reference). Only the
    * columns of `changed` attribute codes are set besides the blob, so indexes
-   * over unchanged columns are left alone (fewer pages to write and sync).
+   * over unchanged columns are left alone (fewer pages to write and sync);
+   * `row.index` and `row.pk` are read only for those.
    */
   update(rowid: number, row: RowToWrite, changed: ReadonlySet<string>): void {
     const cols: string[] = [];
