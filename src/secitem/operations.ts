@@ -142,14 +142,20 @@ export function copyMatching(engine: Engine, policy: AccessPolicy, query: SecDic
   const limit = q.limit;
   const sqlLimit = limit === 'all' || q.hostOrSubdomain !== undefined ? undefined : limit;
   const table = engine.db.table(q.cls.name);
-  const rows = engine.db.read(() => table.select({ ...search.selection, limit: sqlLimit }));
+  const selection = { ...search.selection, limit: sqlLimit };
   const values: unknown[] = [];
-  for (const row of rows) {
-    const item = search.open(row);
-    if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) continue;
-    values.push(shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, row.persistref), q.returns));
-    if (limit !== 'all' && values.length >= limit) break;
-  }
+  const answer = (rows: Iterable<StoredRow>): void => {
+    for (const row of rows) {
+      const item = search.open(row);
+      if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) continue;
+      values.push(shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, row.persistref), q.returns));
+      if (limit !== 'all' && values.length >= limit) break;
+    }
+  };
+  // One row: a single statement. More: rows are read one at a time as they are
+  // opened (never all matching rows in memory at once), in one read transaction.
+  if (sqlLimit === 1) answer(engine.db.read(() => table.select(selection)));
+  else engine.db.snapshot(() => answer(table.iterate(selection)));
   if (values.length === 0) throw new SecError(errSecItemNotFound);
   return wantsResult(q.returns) ? shapeResult(values, limit) : undefined;
 }

@@ -106,20 +106,35 @@ export class ItemTable {
     return { sql: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', binds };
   }
 
-  /** Rows matching the selection, in index order (rowid order among equal keys; no ORDER BY, as in Apple's server). */
-  select(sel: Selection): StoredRow[] {
+  #selectStatement(sel: Selection): { stmt: Database.Statement; binds: unknown[] } {
     const where = this.#where(sel);
     // A limit of one is get() without a LIMIT clause: a bound "LIMIT ?" costs more than the lookup itself.
-    const limit = sel.limit === undefined || sel.limit === 1 ? '' : ' LIMIT ?';
+    const limited = sel.limit !== undefined && sel.limit !== 1;
     const stmt = this.#prepare(
-      `SELECT t.rowid AS rowid, persistref, pdmn, blob, ledger.tag AS entryTag FROM ${this.cls.name} t LEFT JOIN ledger ON ledger.uuid = persistref${where.sql}${limit}`,
+      `SELECT t.rowid AS rowid, persistref, pdmn, blob, ledger.tag AS entryTag FROM ${this.cls.name} t LEFT JOIN ledger ON ledger.uuid = persistref${where.sql}${limited ? ' LIMIT ?' : ''}`,
     );
+    return { stmt, binds: limited ? [...where.binds, sel.limit] : where.binds };
+  }
+
+  /** Rows matching the selection, in index order (rowid order among equal keys; no ORDER BY, as in Apple's server). */
+  select(sel: Selection): StoredRow[] {
+    const { stmt, binds } = this.#selectStatement(sel);
     if (sel.limit === 1) {
-      const row = stmt.get(...where.binds) as StoredRow | undefined;
+      const row = stmt.get(...binds) as StoredRow | undefined;
       return row === undefined ? [] : [row];
     }
-    const binds = sel.limit === undefined ? where.binds : [...where.binds, sel.limit];
     return stmt.all(...binds) as StoredRow[];
+  }
+
+  /**
+   * The rows select() answers, read one at a time as the caller consumes
+   * them, so a large match is never held in memory all at once. While it
+   * runs, the connection can only read (better-sqlite3): use it inside
+   * KeychainDatabase.snapshot.
+   */
+  iterate(sel: Selection): IterableIterator<StoredRow> {
+    const { stmt, binds } = this.#selectStatement(sel);
+    return stmt.iterate(...binds) as IterableIterator<StoredRow>;
   }
 
   /** Inserts a row; throws SQLITE_CONSTRAINT_UNIQUE when its key is taken. */

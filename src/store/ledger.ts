@@ -54,6 +54,7 @@ export class Ledger {
 
   /** Runs a check in one read transaction (a savepoint inside a write): made once, as making one costs more than the check. */
   readonly #inReadTransaction: (check: () => boolean) => boolean;
+  readonly #db: Database.Database;
   #hash: MultisetHash | undefined;
   /** Buckets checked in this process: true when their entries add up. */
   readonly #bucketTrusted = new Map<number, boolean>();
@@ -62,6 +63,7 @@ export class Ledger {
   readonly #stmts: Record<'entry' | 'setEntry' | 'dropEntry' | 'bucket' | 'setBucket' | 'buckets' | 'entriesIn' | 'total' | 'setTotal', Database.Statement>;
 
   constructor(db: Database.Database) {
+    this.#db = db;
     this.#inReadTransaction = db.transaction((check: () => boolean) => check());
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
@@ -116,7 +118,9 @@ export class Ledger {
     if (!this.#totalTrusted) return false;
     let trusted = this.#bucketTrusted.get(bucket);
     if (trusted === undefined) {
-      trusted = this.#inReadTransaction(() => {
+      // Inside a transaction (a write, or a snapshot that may be iterating rows) the check is already consistent.
+      const consistent = this.#db.inTransaction ? (check: () => boolean): boolean => check() : this.#inReadTransaction;
+      trusted = consistent(() => {
         const entries = this.#stmts.entriesIn.all(...bucketRange(bucket)) as [unknown, unknown][];
         const stored = this.#stmts.bucket.get(bucket);
         const expected = stored === undefined ? ZERO_SUM : sixteen(stored);

@@ -239,3 +239,26 @@ describe('the ledger in a file whose columns hold the wrong types: errSecDecode,
     });
   }
 });
+
+describe('listings check the ledger as they read rows one at a time', () => {
+  it('right after opening, a kSecMatchLimitAll listing of 200 items answers all of them (buckets are checked while rows are read); with one replayed row it answers errSecDecode', () => {
+    const tk = new TempKeychain();
+    cleanups.push(() => tk.cleanup());
+    const { owner } = clientsOf(tk.kc);
+    const items = Array.from({ length: 200 }, (_, i) => addItem(owner, TAMPER_GROUPS[i % 2], `listed-${i}`, `listed-secret-${i}`));
+    const list = (): { status: number; count?: number } => {
+      const r = clientsOf(tk.kc).owner.SecItemCopyMatching({ [kSecClass]: kSecClassGenericPassword, m_Limit: 'm_LimitAll', r_Data: true });
+      return r.status === errSecSuccess ? { status: r.status, count: (r.result as unknown[]).length } : { status: r.status };
+    };
+    tk.kc.close();
+    const before = snapshot(tk.path, items[7]);
+    tk.reopen();
+    assert.deepEqual(list(), { status: errSecSuccess, count: 200 });
+    const s = clientsOf(tk.kc).owner.SecItemUpdate({ [kSecValuePersistentRef]: items[7].pref }, { [kSecValueData]: new Uint8Array([9]) });
+    assert.equal(s, errSecSuccess);
+    tk.kc.close();
+    restore(tk.path, before, ['row']);
+    tk.reopen();
+    assert.equal(list().status, errSecDecode);
+  });
+});
