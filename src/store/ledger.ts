@@ -22,7 +22,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
-import { ZERO_SUM, sumAdjust, type MultisetHash } from '../crypto/multiset-hash.js';
+import { ZERO_SUM, sumAdjust, sumAll, type MultisetHash } from '../crypto/multiset-hash.js';
 
 /**
  * Buckets are the first 16 bits of the UUID: 65,536 of them, so that at a
@@ -52,19 +52,14 @@ export class Ledger {
     'CREATE TABLE IF NOT EXISTS ledger_bucket (bucket INTEGER PRIMARY KEY, sum BLOB NOT NULL)',
   ];
 
-  /** Runs a check in one read transaction (a savepoint inside a write): made once, as making one costs more than the check. */
-  readonly #inReadTransaction: (check: () => boolean) => boolean;
-  readonly #db: Database.Database;
   #hash: MultisetHash | undefined;
   /** Buckets checked in this process: true when their entries add up. */
   readonly #bucketTrusted = new Map<number, boolean>();
   /** False when the sealed total failed at start: no bucket can be trusted. */
   #totalTrusted = false;
-  readonly #stmts: Record<'entry' | 'setEntry' | 'dropEntry' | 'bucket' | 'setBucket' | 'buckets' | 'entriesIn' | 'total' | 'setTotal', Database.Statement>;
+  readonly #stmts: Record<'entry' | 'setEntry' | 'dropEntry' | 'bucket' | 'setBucket' | 'buckets' | 'bucketAndEntries' | 'total' | 'setTotal', Database.Statement>;
 
   constructor(db: Database.Database) {
-    this.#db = db;
-    this.#inReadTransaction = db.transaction((check: () => boolean) => check());
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
       entry: p('SELECT tag FROM ledger WHERE uuid = ?').pluck(),
@@ -73,7 +68,8 @@ export class Ledger {
       bucket: p('SELECT sum FROM ledger_bucket WHERE bucket = ?').pluck(),
       setBucket: p('INSERT INTO ledger_bucket (bucket, sum) VALUES (?, ?) ON CONFLICT (bucket) DO UPDATE SET sum = excluded.sum'),
       buckets: p('SELECT sum FROM ledger_bucket').pluck(),
-      entriesIn: p('SELECT uuid, tag FROM ledger WHERE uuid >= ? AND uuid < ?').raw(),
+      // A bucket's stored sum (in the row whose uuid is NULL), then its entries.
+      bucketAndEntries: p('SELECT NULL, sum FROM ledger_bucket WHERE bucket = ? UNION ALL SELECT uuid, tag FROM ledger WHERE uuid >= ? AND uuid < ?').raw(),
       total: p("SELECT value FROM meta WHERE key = 'ledger'").pluck(),
       setTotal: p("INSERT INTO meta (key, value) VALUES ('ledger', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
@@ -93,14 +89,9 @@ export class Ledger {
     this.#hash = hash;
     this.#bucketTrusted.clear();
     const total = hash.openTotal(this.#stmts.total.get());
-    let sum: Buffer = ZERO_SUM;
-    let wellFormed = true;
-    for (const value of this.#stmts.buckets.all()) {
-      const s = sixteen(value);
-      if (s === undefined) wellFormed = false;
-      else sum = sumAdjust(sum, s);
-    }
-    this.#totalTrusted = wellFormed && total !== undefined && total.equals(sum);
+    const sums = this.#stmts.buckets.all().map(sixteen);
+    const wellFormed = sums.every((s) => s !== undefined);
+    this.#totalTrusted = wellFormed && total !== undefined && total.equals(sumAll(sums as Buffer[]));
   }
 
   /**
@@ -113,26 +104,29 @@ export class Ledger {
     return u !== undefined && tag !== undefined && tag.equals(sealTag) && this.#trusts(bucketOf(u));
   }
 
-  /** Whether a bucket's entries add up to its sum (checked once per process, in one read transaction). */
+  /**
+   * Whether a bucket's entries add up to its sum, checked once per process.
+   * One statement reads the sum and the entries, so they come from one state
+   * of the file even while another process writes.
+   */
   #trusts(bucket: number): boolean {
     if (!this.#totalTrusted) return false;
     let trusted = this.#bucketTrusted.get(bucket);
     if (trusted === undefined) {
-      // Inside a transaction (a write, or a snapshot that may be iterating rows) the check is already consistent.
-      const consistent = this.#db.inTransaction ? (check: () => boolean): boolean => check() : this.#inReadTransaction;
-      trusted = consistent(() => {
-        const entries = this.#stmts.entriesIn.all(...bucketRange(bucket)) as [unknown, unknown][];
-        const stored = this.#stmts.bucket.get(bucket);
-        const expected = stored === undefined ? ZERO_SUM : sixteen(stored);
-        const pairs: [Buffer, Buffer][] = [];
-        for (const [u, t] of entries) {
-          const uuid = sixteen(u);
-          const tag = sixteen(t);
-          if (uuid === undefined || tag === undefined) return false;
-          pairs.push([uuid, tag]);
+      let expected: Buffer | undefined = ZERO_SUM;
+      const pairs: [Buffer, Buffer][] = [];
+      let wellFormed = true;
+      for (const [u, t] of this.#stmts.bucketAndEntries.all(bucket, ...bucketRange(bucket)) as [unknown, unknown][]) {
+        if (u === null) {
+          expected = sixteen(t); // the bucket's stored sum
+          continue;
         }
-        return expected !== undefined && this.#key().sum(pairs).equals(expected);
-      });
+        const uuid = sixteen(u);
+        const tag = sixteen(t);
+        if (uuid === undefined || tag === undefined) wellFormed = false;
+        else pairs.push([uuid, tag]);
+      }
+      trusted = wellFormed && expected !== undefined && this.#key().sum(pairs).equals(expected);
       this.#bucketTrusted.set(bucket, trusted);
     }
     return trusted;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { MultisetHash, ZERO_SUM, sumAdjust } from '../../src/crypto/multiset-hash.js';
+import { MultisetHash, ZERO_SUM, sumAdjust, sumAll } from '../../src/crypto/multiset-hash.js';
 
 const pair = (): [Buffer, Buffer] => [randomBytes(16), randomBytes(16)];
 
@@ -17,6 +17,14 @@ describe('MultisetHash (the ledger sums)', () => {
     assert.deepEqual(running, forward);
     const extra = pair();
     assert.deepEqual(sumAdjust(sumAdjust(forward, h.element(...extra)), ZERO_SUM, h.element(...extra)), forward);
+  });
+
+  it('sumAll (eight 16-bit lanes, carries folded at the end) equals adding one value at a time, even with every bit set', () => {
+    const values = [...Array.from({ length: 1000 }, () => randomBytes(16)), ...Array.from({ length: 70_000 }, () => Buffer.alloc(16, 0xff))];
+    let oneByOne: Buffer = ZERO_SUM;
+    for (const v of values) oneByOne = sumAdjust(oneByOne, v);
+    assert.deepEqual(sumAll(values), oneByOne);
+    assert.deepEqual(sumAll([]), ZERO_SUM);
   });
 
   it('sums wrap modulo 2^128', () => {
