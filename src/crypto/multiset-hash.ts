@@ -36,6 +36,24 @@ export const ZERO_SUM: Buffer = Buffer.alloc(SUM_BYTES);
  * eight 16-bit lanes add up exactly in doubles (up to 2^37 values), and the
  * carries are folded in once at the end.
  */
+/** A sum as four 32-bit little-endian lanes (how the ledger stores bucket sums, so SQLite can add them up). */
+export function toLanes(sum: Uint8Array): [number, number, number, number] {
+  const b = Buffer.from(sum.buffer, sum.byteOffset, SUM_BYTES);
+  return [b.readUInt32LE(0), b.readUInt32LE(4), b.readUInt32LE(8), b.readUInt32LE(12)];
+}
+
+/**
+ * The sum whose lanes, or lane totals (each a sum of many lanes, exact in a
+ * double up to 2^53), are given: Σ lane_i · 2^(32·i) modulo 2^128.
+ * Undefined unless there are four non-negative safe integers.
+ */
+export function fromLanes(lanes: readonly unknown[]): Buffer | undefined {
+  if (lanes.length !== 4 || !lanes.every((l) => Number.isSafeInteger(l) && (l as number) >= 0)) return undefined;
+  let total = 0n;
+  for (let i = 3; i >= 0; i--) total = (total << 32n) + BigInt(lanes[i] as number);
+  return fromBig(total & MASK);
+}
+
 export function sumAll(values: Iterable<Uint8Array>): Buffer {
   const lanes = new Float64Array(SUM_BYTES / 2);
   for (const v of values) for (let i = 0; i < lanes.length; i++) lanes[i]! += v[2 * i]! | (v[2 * i + 1]! << 8);

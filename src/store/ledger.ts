@@ -5,8 +5,9 @@
  *
  *   ledger(uuid, tag)        one entry per item row: its persistent-reference
  *                            UUID and the tag of its current seal
- *   ledger_bucket(bucket, sum) per bucket of UUIDs (their first 16 bits), the
- *                            keyed multiset hash of its entries
+ *   ledger_bucket(bucket, s0…s3) per bucket of UUIDs (their first 16 bits), the
+ *                            keyed multiset hash of its entries, as four 32-bit
+ *                            lanes so that SQLite adds all buckets up at open
  *   meta 'ledger'            the sum of all buckets, enciphered under a key of its own
  *
  * Each layer catches the restore of the one below it: a restored row does not
@@ -22,7 +23,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
-import { ZERO_SUM, sumAdjust, sumAll, type MultisetHash } from '../crypto/multiset-hash.js';
+import { ZERO_SUM, fromLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
 
 /**
  * Buckets are the first 16 bits of the UUID: 65,536 of them, so that at a
@@ -49,7 +50,7 @@ function sixteen(value: unknown): Buffer | undefined {
 export class Ledger {
   static readonly ddl = [
     'CREATE TABLE IF NOT EXISTS ledger (uuid BLOB PRIMARY KEY, tag BLOB NOT NULL) WITHOUT ROWID',
-    'CREATE TABLE IF NOT EXISTS ledger_bucket (bucket INTEGER PRIMARY KEY, sum BLOB NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS ledger_bucket (bucket INTEGER PRIMARY KEY, s0 INTEGER NOT NULL, s1 INTEGER NOT NULL, s2 INTEGER NOT NULL, s3 INTEGER NOT NULL)',
   ];
 
   #hash: MultisetHash | undefined;
@@ -65,11 +66,20 @@ export class Ledger {
       entry: p('SELECT tag FROM ledger WHERE uuid = ?').pluck(),
       setEntry: p('INSERT INTO ledger (uuid, tag) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET tag = excluded.tag'),
       dropEntry: p('DELETE FROM ledger WHERE uuid = ?'),
-      bucket: p('SELECT sum FROM ledger_bucket WHERE bucket = ?').pluck(),
-      setBucket: p('INSERT INTO ledger_bucket (bucket, sum) VALUES (?, ?) ON CONFLICT (bucket) DO UPDATE SET sum = excluded.sum'),
-      buckets: p('SELECT sum FROM ledger_bucket').pluck(),
-      // A bucket's stored sum (in the row whose uuid is NULL), then its entries.
-      bucketAndEntries: p('SELECT NULL, sum FROM ledger_bucket WHERE bucket = ? UNION ALL SELECT uuid, tag FROM ledger WHERE uuid >= ? AND uuid < ?').raw(),
+      bucket: p('SELECT s0, s1, s2, s3 FROM ledger_bucket WHERE bucket = ?').raw(),
+      setBucket: p(
+        'INSERT INTO ledger_bucket (bucket, s0, s1, s2, s3) VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET s0 = excluded.s0, s1 = excluded.s1, s2 = excluded.s2, s3 = excluded.s3',
+      ),
+      // Lane totals over all buckets, and how many rows are not well formed (then nothing adds up).
+      buckets: p(
+        `SELECT coalesce(sum(s0), 0), coalesce(sum(s1), 0), coalesce(sum(s2), 0), coalesce(sum(s3), 0),
+           count(*) FILTER (WHERE NOT (bucket BETWEEN 0 AND 65535 ${[0, 1, 2, 3].map((i) => `AND typeof(s${i}) = 'integer' AND s${i} BETWEEN 0 AND 4294967295`).join(' ')}))
+         FROM ledger_bucket`,
+      ).raw(),
+      // A bucket's stored lanes (in the row whose uuid is NULL), then its entries.
+      bucketAndEntries: p(
+        'SELECT NULL, s0, s1, s2, s3 FROM ledger_bucket WHERE bucket = ? UNION ALL SELECT uuid, tag, NULL, NULL, NULL FROM ledger WHERE uuid >= ? AND uuid < ?',
+      ).raw(),
       total: p("SELECT value FROM meta WHERE key = 'ledger'").pluck(),
       setTotal: p("INSERT INTO meta (key, value) VALUES ('ledger', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
@@ -89,9 +99,9 @@ export class Ledger {
     this.#hash = hash;
     this.#bucketTrusted.clear();
     const total = hash.openTotal(this.#stmts.total.get());
-    const sums = this.#stmts.buckets.all().map(sixteen);
-    const wellFormed = sums.every((s) => s !== undefined);
-    this.#totalTrusted = wellFormed && total !== undefined && total.equals(sumAll(sums as Buffer[]));
+    const [s0, s1, s2, s3, malformed] = this.#stmts.buckets.get() as unknown[];
+    const sum = fromLanes([s0, s1, s2, s3]);
+    this.#totalTrusted = malformed === 0 && sum !== undefined && total !== undefined && total.equals(sum);
   }
 
   /**
@@ -116,9 +126,9 @@ export class Ledger {
       let expected: Buffer | undefined = ZERO_SUM;
       const pairs: [Buffer, Buffer][] = [];
       let wellFormed = true;
-      for (const [u, t] of this.#stmts.bucketAndEntries.all(bucket, ...bucketRange(bucket)) as [unknown, unknown][]) {
+      for (const [u, t, ...rest] of this.#stmts.bucketAndEntries.all(bucket, ...bucketRange(bucket)) as unknown[][]) {
         if (u === null) {
-          expected = sixteen(t); // the bucket's stored sum
+          expected = fromLanes([t, ...rest]); // the bucket's stored sum
           continue;
         }
         const uuid = sixteen(u);
@@ -160,10 +170,10 @@ export class Ledger {
 
   /** Adds and subtracts one element in a bucket sum and in the sealed total. */
   #adjust(bucket: number, plus: Buffer, minus: Buffer): void {
-    const stored = this.#stmts.bucket.get(bucket);
+    const stored = this.#stmts.bucket.get(bucket) as unknown[] | undefined;
     // A damaged bucket sum is rebuilt from zero: still wrong (untrusted) unless the bucket holds nothing else.
-    const bucketSum = (stored === undefined ? undefined : sixteen(stored)) ?? ZERO_SUM;
-    this.#stmts.setBucket.run(bucket, sumAdjust(bucketSum, plus, minus));
+    const bucketSum = (stored === undefined ? undefined : fromLanes(stored)) ?? ZERO_SUM;
+    this.#stmts.setBucket.run(bucket, ...toLanes(sumAdjust(bucketSum, plus, minus)));
     const hash = this.#key();
     // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
     const total = hash.openTotal(this.#stmts.total.get());

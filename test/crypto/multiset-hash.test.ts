@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { MultisetHash, ZERO_SUM, sumAdjust, sumAll } from '../../src/crypto/multiset-hash.js';
+import { MultisetHash, ZERO_SUM, fromLanes, sumAdjust, sumAll, toLanes } from '../../src/crypto/multiset-hash.js';
 
 const pair = (): [Buffer, Buffer] => [randomBytes(16), randomBytes(16)];
 
@@ -25,6 +25,15 @@ describe('MultisetHash (the ledger sums)', () => {
     for (const v of values) oneByOne = sumAdjust(oneByOne, v);
     assert.deepEqual(sumAll(values), oneByOne);
     assert.deepEqual(sumAll([]), ZERO_SUM);
+  });
+
+  it('lanes: a sum round-trips through four 32-bit lanes, and lane totals of many sums fold back to their sum', () => {
+    const values = Array.from({ length: 5000 }, () => randomBytes(16));
+    for (const v of values.slice(0, 10)) assert.deepEqual(fromLanes(toLanes(v)), v);
+    const totals = [0, 0, 0, 0];
+    for (const v of values) toLanes(v).forEach((l, i) => (totals[i]! += l));
+    assert.deepEqual(fromLanes(totals), sumAll(values));
+    for (const bad of [[1, 2, 3], [1, 2, 3, -1], [1, 2, 3, 0.5], [1, 2, 3, '4'], [1, 2, 3, null]]) assert.equal(fromLanes(bad), undefined, JSON.stringify(bad));
   });
 
   it('sums wrap modulo 2^128', () => {

@@ -54,7 +54,7 @@ function restore(path: string, s: Snapshot, parts: ReadonlyArray<'row' | 'entry'
     else writeRow(db, now, values);
   }
   if (parts.includes('entry')) db.prepare('INSERT OR REPLACE INTO ledger (uuid, tag) VALUES (@uuid, @tag)').run(s.entry as object);
-  if (parts.includes('bucket')) db.prepare('INSERT OR REPLACE INTO ledger_bucket (bucket, sum) VALUES (@bucket, @sum)').run(s.bucket as object);
+  if (parts.includes('bucket')) db.prepare('INSERT OR REPLACE INTO ledger_bucket (bucket, s0, s1, s2, s3) VALUES (@bucket, @s0, @s1, @s2, @s3)').run(s.bucket as object);
   if (parts.includes('total')) db.prepare("UPDATE meta SET value = ? WHERE key = 'ledger'").run(s.total);
   db.close();
 }
@@ -218,7 +218,9 @@ describe('the ledger in a file whose columns hold the wrong types: errSecDecode,
   const damages: [string, string][] = [
     ['a ledger entry holding a number', 'UPDATE ledger SET tag = 42'],
     ['a ledger entry holding text', "UPDATE ledger SET tag = 'sixteen characters'"],
-    ['a bucket sum holding text', "UPDATE ledger_bucket SET sum = 'not a sum'"],
+    ['a bucket sum holding text', "UPDATE ledger_bucket SET s1 = 'not a sum'"],
+    ['a bucket sum with a lane out of range', 'UPDATE ledger_bucket SET s2 = -1'],
+    ['a bucket row outside the 65,536 buckets', 'INSERT INTO ledger_bucket VALUES (70000, 0, 0, 0, 0)'],
     ['a row whose blob is text', "UPDATE genp SET blob = 'a blob of text'"],
     ['a row whose persistent reference is a number', 'UPDATE genp SET persistref = 7'],
   ];
