@@ -3,7 +3,7 @@
  * dictionaries, and small assertions over SecItem results.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -187,4 +187,15 @@ export function inet(server: string, account?: string, extra: Dict = {}): Dict {
     ...(account === undefined ? {} : { [kSecAttrAccount]: account }),
     ...extra,
   };
+}
+
+/** Every regular file under a directory, recursively. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(p));
+    else if (entry.isFile()) out.push(p);
+  }
+  return out;
 }

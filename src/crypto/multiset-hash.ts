@@ -31,11 +31,6 @@ const fromBig = (n: bigint): Buffer => {
 
 export const ZERO_SUM: Buffer = Buffer.alloc(SUM_BYTES);
 
-/**
- * The sum of many 16-byte values, modulo 2^128, without a BigInt per value:
- * eight 16-bit lanes add up exactly in doubles (up to 2^37 values), and the
- * carries are folded in once at the end.
- */
 /** A sum as four 32-bit little-endian lanes (how the ledger stores bucket sums, so SQLite can add them up). */
 export function toLanes(sum: Uint8Array): [number, number, number, number] {
   const b = Buffer.from(sum.buffer, sum.byteOffset, SUM_BYTES);
@@ -54,12 +49,23 @@ export function fromLanes(lanes: readonly unknown[]): Buffer | undefined {
   return fromBig(total & MASK);
 }
 
+/** Values added into lane totals before those are folded (2^20 · 2^32 < 2^53: exact in doubles). */
+const FOLD_EVERY = 1 << 20;
+
+/** The sum of many 16-byte values, modulo 2^128, in 32-bit lanes: no BigInt per value. */
 export function sumAll(values: Iterable<Uint8Array>): Buffer {
-  const lanes = new Float64Array(SUM_BYTES / 2);
-  for (const v of values) for (let i = 0; i < lanes.length; i++) lanes[i]! += v[2 * i]! | (v[2 * i + 1]! << 8);
-  let total = 0n;
-  for (let i = lanes.length - 1; i >= 0; i--) total = (total << 16n) + BigInt(lanes[i]!);
-  return fromBig(total & MASK);
+  let sum: Buffer = ZERO_SUM;
+  let lanes = [0, 0, 0, 0];
+  let pending = 0;
+  for (const v of values) {
+    toLanes(v).forEach((l, i) => (lanes[i]! += l));
+    if (++pending === FOLD_EVERY) {
+      sum = sumAdjust(sum, fromLanes(lanes)!);
+      lanes = [0, 0, 0, 0];
+      pending = 0;
+    }
+  }
+  return sumAdjust(sum, fromLanes(lanes)!);
 }
 
 /** a + b − c, modulo 2^128. */

@@ -42,10 +42,10 @@ export class KeychainDatabase {
     this.path = path;
     this.#db = db;
     createTables(db, classes);
-    this.ledger = new Ledger(db);
-    for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls, this.ledger));
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
     this.#setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.ledger = new Ledger(db, { get: () => this.getMeta('ledger'), set: (value) => this.setMeta('ledger', value) });
+    for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls, this.ledger));
     this.#transaction = db.transaction((fn: () => unknown) => fn());
   }
 
@@ -97,7 +97,7 @@ export class KeychainDatabase {
 
   /** Gives the ledger its key and checks its total (see Ledger.start). */
   startLedger(hash: MultisetHash): void {
-    this.read(() => this.#db.transaction(() => this.ledger.start(hash))());
+    this.snapshot(() => this.ledger.start(hash));
   }
 
   table(className: string): ItemTable {

@@ -47,6 +47,12 @@ function sixteen(value: unknown): Buffer | undefined {
   return Buffer.isBuffer(value) && value.length === 16 ? value : undefined;
 }
 
+/** Where the enciphered total lives (the keychain's meta table, key 'ledger'). */
+export interface TotalSlot {
+  get(): unknown;
+  set(value: Buffer): void;
+}
+
 export class Ledger {
   static readonly ddl = [
     'CREATE TABLE IF NOT EXISTS ledger (uuid BLOB PRIMARY KEY, tag BLOB NOT NULL) WITHOUT ROWID',
@@ -58,9 +64,11 @@ export class Ledger {
   readonly #bucketTrusted = new Map<number, boolean>();
   /** False when the sealed total failed at start: no bucket can be trusted. */
   #totalTrusted = false;
-  readonly #stmts: Record<'entry' | 'setEntry' | 'dropEntry' | 'bucket' | 'setBucket' | 'buckets' | 'bucketAndEntries' | 'total' | 'setTotal', Database.Statement>;
+  readonly #total: TotalSlot;
+  readonly #stmts: Record<'entry' | 'setEntry' | 'dropEntry' | 'bucket' | 'setBucket' | 'buckets' | 'bucketAndEntries', Database.Statement>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, total: TotalSlot) {
+    this.#total = total;
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
       entry: p('SELECT tag FROM ledger WHERE uuid = ?').pluck(),
@@ -80,8 +88,6 @@ export class Ledger {
       bucketAndEntries: p(
         'SELECT NULL, s0, s1, s2, s3 FROM ledger_bucket WHERE bucket = ? UNION ALL SELECT uuid, tag, NULL, NULL, NULL FROM ledger WHERE uuid >= ? AND uuid < ?',
       ).raw(),
-      total: p("SELECT value FROM meta WHERE key = 'ledger'").pluck(),
-      setTotal: p("INSERT INTO meta (key, value) VALUES ('ledger', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
   }
 
@@ -92,13 +98,13 @@ export class Ledger {
 
   /**
    * Takes the key and checks the sealed total against the bucket sums. Call
-   * once at open, inside a transaction. A failure is not thrown: every item
+   * once at open, in one read transaction. A failure is not thrown: every item
    * then answers errSecDecode, while deleting still works.
    */
   start(hash: MultisetHash): void {
     this.#hash = hash;
     this.#bucketTrusted.clear();
-    const total = hash.openTotal(this.#stmts.total.get());
+    const total = hash.openTotal(this.#total.get());
     const [s0, s1, s2, s3, malformed] = this.#stmts.buckets.get() as unknown[];
     const sum = fromLanes([s0, s1, s2, s3]);
     this.#totalTrusted = malformed === 0 && sum !== undefined && total !== undefined && total.equals(sum);
@@ -176,8 +182,8 @@ export class Ledger {
     this.#stmts.setBucket.run(bucket, ...toLanes(sumAdjust(bucketSum, plus, minus)));
     const hash = this.#key();
     // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
-    const total = hash.openTotal(this.#stmts.total.get());
-    if (total !== undefined) this.#stmts.setTotal.run(hash.sealTotal(sumAdjust(total, plus, minus)));
+    const total = hash.openTotal(this.#total.get());
+    if (total !== undefined) this.#total.set(hash.sealTotal(sumAdjust(total, plus, minus)));
   }
 
   #key(): MultisetHash {

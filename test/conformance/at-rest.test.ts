@@ -6,7 +6,7 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -50,6 +50,7 @@ import {
   sameBytes,
   statusName,
   tempDir,
+  filesUnder,
 } from '../helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -61,17 +62,6 @@ function fresh(passcode?: string): TempKeychain {
   const tk = new TempKeychain(passcode);
   cleanups.push(() => tk.cleanup());
   return tk;
-}
-
-/** Every regular file under a directory, recursively. */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(p));
-    else if (entry.isFile()) out.push(p);
-  }
-  return out;
 }
 
 /** Asserts that none of the needles occurs in any file of the keychain's directory, in UTF-8, UTF-16LE or UTF-16BE. */

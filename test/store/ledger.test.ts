@@ -165,6 +165,12 @@ describe('the ledger: an item restored from an older copy of the file answers er
   });
 });
 
+/** The meta row the keychain keeps the enciphered total in. */
+const totalSlot = (db: Database.Database): { get(): unknown; set(value: Buffer): void } => ({
+  get: () => db.prepare("SELECT value FROM meta WHERE key = 'ledger'").pluck().get(),
+  set: (value) => void db.prepare("UPDATE meta SET value = ? WHERE key = 'ledger'").run(value),
+});
+
 describe('Ledger, on its own', () => {
   const fresh = (): { db: Database.Database; ledger: Ledger; hash: MultisetHash } => {
     const db = new Database(':memory:');
@@ -172,7 +178,7 @@ describe('Ledger, on its own', () => {
     for (const ddl of Ledger.ddl) db.exec(ddl);
     const hash = new MultisetHash(randomBytes(32));
     db.prepare("INSERT INTO meta VALUES ('ledger', ?)").run(Ledger.initialTotal(hash));
-    const ledger = new Ledger(db);
+    const ledger = new Ledger(db, totalSlot(db));
     ledger.start(hash);
     return { db, ledger, hash };
   };
@@ -198,7 +204,7 @@ describe('Ledger, on its own', () => {
     const tags = edges.map(() => randomBytes(16));
     edges.forEach((u, i) => ledger.set(u, tags[i]!));
     db.prepare('INSERT INTO ledger (uuid, tag) VALUES (?, ?)').run(uuid('0001ff'), randomBytes(16)); // written behind the ledger's back
-    const again = new Ledger(db);
+    const again = new Ledger(db, totalSlot(db));
     again.start(hash);
     assert.deepEqual(edges.map((u, i) => again.vouchesFor(u, tags[i]!, tags[i]!)), [true, true, false, true, true]);
   });
@@ -208,7 +214,7 @@ describe('Ledger, on its own', () => {
     const u = randomBytes(16);
     const t = randomBytes(16);
     ledger.set(u, t);
-    const other = new Ledger(db);
+    const other = new Ledger(db, totalSlot(db));
     other.start(new MultisetHash(randomBytes(32)));
     assert.equal(other.vouchesFor(u, t, t), false);
   });

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -27,7 +27,7 @@ import {
   errSecItemNotFound,
   errSecSuccess,
 } from '../../../src/index.js';
-import { statusName, type Client, type Keychain } from '../../helpers.js';
+import { filesUnder, statusName, type Client, type Keychain } from '../../helpers.js';
 
 /** mulberry32: a small, fast, seedable PRNG (the harnesses must replay from a seed). */
 export class Rng {
@@ -70,20 +70,7 @@ export const itemClassNames = ['genp', 'inet', 'cert', 'keys'] as const;
  */
 export function snapshot(client: Client): string {
   const out: string[] = [];
-  for (const cls of itemClassNames) {
-    const r = client.SecItemCopyMatching({
-      [kSecClass]: cls,
-      [kSecAttrSynchronizable]: kSecAttrSynchronizableAny,
-      [kSecMatchLimit]: kSecMatchLimitAll,
-      [kSecReturnAttributes]: true,
-      [kSecReturnData]: true,
-      [kSecReturnPersistentRef]: true,
-    });
-    if (r.status === errSecItemNotFound) continue;
-    assert.equal(r.status, errSecSuccess, `snapshot of ${cls}: ${statusName(r.status)}`);
-    assert.ok(Array.isArray(r.result), `snapshot of ${cls}: an array`);
-    for (const item of r.result as Record<string, unknown>[]) out.push(`${cls} ${canonical(item)}`);
-  }
+  for (const cls of itemClassNames) for (const item of listAll(client, cls, true)) out.push(`${cls} ${canonical(item)}`);
   return out.sort().join('\n');
 }
 
@@ -101,17 +88,19 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-/** Items of one class through a client, as returned dictionaries (empty when none). */
-export function listAll(client: Client, cls: string): Record<string, unknown>[] {
+/** Items of one class through a client, as returned dictionaries (empty when none); with their persistent references when asked. */
+export function listAll(client: Client, cls: string, withRefs = false): Record<string, unknown>[] {
   const r = client.SecItemCopyMatching({
     [kSecClass]: cls,
     [kSecAttrSynchronizable]: kSecAttrSynchronizableAny,
     [kSecMatchLimit]: kSecMatchLimitAll,
     [kSecReturnAttributes]: true,
     [kSecReturnData]: true,
+    ...(withRefs ? { [kSecReturnPersistentRef]: true } : {}),
   });
   if (r.status === errSecItemNotFound) return [];
   assert.equal(r.status, errSecSuccess, `listing ${cls}: ${statusName(r.status)}`);
+  assert.ok(Array.isArray(r.result), `listing ${cls}: an array`);
   return r.result as Record<string, unknown>[];
 }
 
@@ -132,17 +121,6 @@ export function integrityCheck(path: string): string {
   } finally {
     db.close();
   }
-}
-
-/** Every regular file under a directory, recursively. */
-export function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(p));
-    else if (entry.isFile()) out.push(p);
-  }
-  return out;
 }
 
 /**
