@@ -9,11 +9,13 @@
  * must) and a keyed-hash index column. Prints a table of ops/s, p50 and p99 with each
  * secitem figure as a ratio to its floor, and writes bench/results/*.json.
  *
- * Each store runs in a child process of its own (one pair per size), driven
- * in turns (build the floor, then secitem; then each workload on the floor and
- * then on secitem), so the two still share the machine's state at each step,
- * while the peak RSS reported and judged is that of a process that ran
- * secitem and nothing else.
+ * Each store runs in a child process of its own (one pair per size), so the
+ * peak RSS reported and judged is that of a process that ran secitem and
+ * nothing else. The two are driven in turns: build the floor, then secitem;
+ * warm both up (untimed calls of every workload, so neither is timed while
+ * its code is still being compiled); then each workload in ROUNDS slices,
+ * floor then secitem, so both see the same moments of a noisy disk. ops/s
+ * is the number of calls over their summed time.
  */
 import Database from 'better-sqlite3';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
@@ -32,6 +34,10 @@ const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Num
 /** Items per transaction while building a large keychain (Keychain.batch). */
 const FILL_BATCH = 10_000;
 const SAMPLES = quick ? 500 : 1_000;
+/** Each timed workload runs in ROUNDS slices, floor then secitem, so both see the same moments of a noisy disk. */
+const ROUNDS = 10;
+/** Untimed calls per workload before timing, on both stores (the JIT compiles hot code after some hundreds of calls). */
+const WARM = 500;
 const GROUPS = ['BENCH1234.group.a', 'BENCH1234.group.b', 'BENCH1234.group.c'];
 const SERVICES = 100;
 
@@ -41,16 +47,22 @@ interface Figure {
   p99us: number;
 }
 
-function measure(count: number, op: (i: number) => void): Figure {
-  const lat = new Float64Array(count);
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) {
+/** Times `count` calls of op(from + k); returns each call's latency in µs. */
+function timeCalls(from: number, count: number, op: (i: number) => void): number[] {
+  const lat: number[] = [];
+  for (let k = 0; k < count; k++) {
     const t0 = process.hrtime.bigint();
-    op(i);
-    lat[i] = Number(process.hrtime.bigint() - t0) / 1000;
+    op(from + k);
+    lat.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
-  const total = Number(process.hrtime.bigint() - start) / 1e9;
-  lat.sort();
+  return lat;
+}
+
+/** ops/s from the summed call times, and the p50 and p99 of the calls. */
+function figureOf(latencies: number[]): Figure {
+  const lat = Float64Array.from(latencies).sort();
+  const total = lat.reduce((a, b) => a + b, 0) / 1e6;
+  const count = lat.length;
   return { opsPerSec: count / total, p50us: lat[Math.floor(count * 0.5)]!, p99us: lat[Math.min(count - 1, Math.floor(count * 0.99))]! };
 }
 
@@ -137,7 +149,6 @@ interface Row {
 }
 
 type Store = 'secitem' | 'floor';
-type Workload = 'add' | 'copy' | 'copyAll' | 'update' | 'delete' | 'openUnlock';
 
 /** Memory of one child process, in MB (the after-build and after-copies figures are secitem's only). */
 interface Memory {
@@ -166,13 +177,26 @@ const peakRss = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 /** Pre-populate n - SAMPLES items, then time the last SAMPLES adds. */
 const prefilled = (n: number): number => Math.max(0, n - SAMPLES);
 
+/** The calls a workload times, by sample index (0 ≤ i < SAMPLES). */
+type Calls = Record<'add' | 'copy' | 'update' | 'delete', (i: number) => void>;
+
 /** One store at one size, as its child process holds it. */
 interface Side {
   /** Builds the first n - SAMPLES items; µs per item. */
   fill(): number;
-  workloads: Partial<Record<Workload, () => Figure>>;
+  /** Untimed calls of every workload on items of their own (added, then deleted), so both stores are measured with warm code. */
+  warm(): void;
+  calls: Calls;
+  /** Workloads timed whole, on secitem only. */
+  alone: Partial<Record<'copyAll' | 'openUnlock', () => Figure>>;
   close(): void;
   memory(): Memory;
+}
+
+/** Calls on items outside the benchmark's range, in the order every workload's code runs. */
+function warmUp(n: number, add: (i: number) => void, copy: (i: number) => void, update: (i: number) => void, remove: (i: number) => void): void {
+  const ids = Array.from({ length: WARM }, (_, k) => 2 * n + k);
+  for (const op of [add, copy, update, remove]) for (const i of ids) op(i);
 }
 
 function floorSide(n: number, dir: string): Side {
@@ -181,12 +205,14 @@ function floorSide(n: number, dir: string): Side {
   const pick = (k: number): number => (k * 7919) % n;
   return {
     fill: () => fill(pre, (fn) => floor.db.transaction(fn)(), (i) => floor.add(i)),
-    workloads: {
-      add: () => measure(n - pre, (k) => floor.add(pre + k)),
-      copy: () => measure(SAMPLES, (k) => floor.copy(pick(k))),
-      update: () => measure(SAMPLES, (k) => floor.update(pick(k))),
-      delete: () => measure(SAMPLES, (k) => floor.remove(n - 1 - k)),
+    warm: () => warmUp(n, (i) => floor.add(i), (i) => floor.copy(i), (i) => floor.update(i), (i) => floor.remove(i)),
+    calls: {
+      add: (i) => floor.add(pre + i),
+      copy: (i) => floor.copy(pick(i)),
+      update: (i) => floor.update(pick(i)),
+      delete: (i) => floor.remove(n - 1 - i),
     },
+    alone: {},
     close: () => floor.db.close(),
     memory: () => ({ peakRssMB: peakRss() }),
   };
@@ -200,6 +226,18 @@ function secitemSide(n: number, dir: string): Side {
     const s = app.SecItemAdd({ ...genp(i), v_Data: secretFor(i) }).status;
     if (s !== 0) throw new Error(`add ${i}: ${s}`);
   };
+  const copyItem = (i: number): void => {
+    const r = app.SecItemCopyMatching({ ...genp(i), r_Data: true });
+    if (r.status !== 0) throw new Error(`copy ${i}: ${r.status}`);
+  };
+  const updateItem = (i: number, secret: number): void => {
+    const s = app.SecItemUpdate(genp(i), { v_Data: secretFor(secret) });
+    if (s !== 0) throw new Error(`update ${i}: ${s}`);
+  };
+  const deleteItem = (i: number): void => {
+    const s = app.SecItemDelete(genp(i));
+    if (s !== 0) throw new Error(`delete ${i}: ${s}`);
+  };
   const pre = prefilled(n);
   const pick = (k: number): number => (k * 7919) % n;
   const memory: Memory = { peakRssMB: 0 };
@@ -212,33 +250,26 @@ function secitemSide(n: number, dir: string): Side {
       process.stderr.write(`  n=${n}: RSS after building ${mb()}\n`);
       return usPerItem;
     },
-    workloads: {
-      add: () => measure(n - pre, (k) => addItem(pre + k)),
-      copy: () =>
-        measure(SAMPLES, (k) => {
-          const r = app.SecItemCopyMatching({ ...genp(pick(k)), r_Data: true });
-          if (r.status !== 0) throw new Error(`copy: ${r.status}`);
-        }),
+    warm: () => warmUp(n, addItem, copyItem, (i) => updateItem(i, i + 1), deleteItem),
+    calls: {
+      add: (i) => addItem(pre + i),
+      copy: (i) => copyItem(pick(i)),
+      update: (i) => updateItem(pick(i), i + 1),
+      delete: (i) => deleteItem(n - 1 - i),
+    },
+    alone: {
       copyAll: () => {
-        const figure = measure(Math.min(SAMPLES, 100), (k) => {
-          const r = app.SecItemCopyMatching({ class: 'genp', svce: service(k), r_Attributes: true, m_Limit: 'm_LimitAll' });
-          if (r.status !== 0) throw new Error(`copy all: ${r.status}`);
-        });
+        const figure = figureOf(
+          timeCalls(0, Math.min(SAMPLES, 100), (k) => {
+            const r = app.SecItemCopyMatching({ class: 'genp', svce: service(k), r_Attributes: true, m_Limit: 'm_LimitAll' });
+            if (r.status !== 0) throw new Error(`copy all: ${r.status}`);
+          }),
+        );
         memory.rssAfterCopiesMB = MiB(process.memoryUsage().rss);
         process.stderr.write(`  n=${n}: RSS after the copies ${mb()}\n`);
         return figure;
       },
-      update: () =>
-        measure(SAMPLES, (k) => {
-          const s = app.SecItemUpdate(genp(pick(k)), { v_Data: secretFor(k + 1) });
-          if (s !== 0) throw new Error(`update: ${s}`);
-        }),
-      delete: () =>
-        measure(SAMPLES, (k) => {
-          const s = app.SecItemDelete(genp(n - 1 - k));
-          if (s !== 0) throw new Error(`delete: ${s}`);
-        }),
-      openUnlock: () => measure(5, () => openKeychain({ path, passcode: 'bench-passcode' }).close()),
+      openUnlock: () => figureOf(timeCalls(0, 5, () => openKeychain({ path, passcode: 'bench-passcode' }).close())),
     },
     close: () => {
       kc.close();
@@ -252,7 +283,10 @@ function secitemSide(n: number, dir: string): Side {
   };
 }
 
-type Request = { op: 'fill' | 'close' | 'memory' } | { op: 'workload'; workload: Workload };
+type Request =
+  | { op: 'fill' | 'warm' | 'close' | 'memory' }
+  | { op: 'slice'; calls: keyof Calls; from: number; count: number }
+  | { op: 'alone'; workload: 'copyAll' | 'openUnlock' };
 
 /** In a child process (this script with --worker): holds one side and answers the parent's requests in turn. */
 function serve(store: Store, n: number, dir: string): void {
@@ -260,7 +294,9 @@ function serve(store: Store, n: number, dir: string): void {
   process.on('message', (req: Request) => {
     let reply: unknown = null;
     if (req.op === 'fill') reply = side.fill();
-    else if (req.op === 'workload') reply = side.workloads[req.workload]!();
+    else if (req.op === 'warm') side.warm();
+    else if (req.op === 'slice') reply = timeCalls(req.from, req.count, side.calls[req.calls]);
+    else if (req.op === 'alone') reply = side.alone[req.workload]!();
     else if (req.op === 'close') side.close();
     else reply = side.memory();
     process.send!(reply);
@@ -322,19 +358,27 @@ async function runSize(n: number, dir: string): Promise<Row[]> {
     const secFill = await sec.ask<number>({ op: 'fill' });
     fills.push({ n, secitemUsPerItem: secFill, floorUsPerItem: floorFill });
     process.stderr.write(`  n=${n}: built ${prefilled(n)} items in batches of ${FILL_BATCH}: secitem ${secFill.toFixed(1)} µs/item, floor ${floorFill.toFixed(1)} µs/item\n`);
-    const run = (child: Child, workload: Workload): Promise<Figure> => child.ask<Figure>({ op: 'workload', workload });
-    const both = async (workload: Workload, name: string): Promise<void> => {
-      const f = await run(floor, workload);
-      rows.push({ n, workload: name, floor: f, secitem: await run(sec, workload) });
+    await floor.ask({ op: 'warm' });
+    await sec.ask({ op: 'warm' });
+    const both = async (calls: keyof Calls, name: string): Promise<void> => {
+      const lat: Record<Store, number[]> = { floor: [], secitem: [] };
+      const slice = SAMPLES / ROUNDS;
+      for (let r = 0; r < ROUNDS; r++) {
+        const req: Request = { op: 'slice', calls, from: r * slice, count: slice };
+        lat.floor.push(...(await floor.ask<number[]>(req)));
+        lat.secitem.push(...(await sec.ask<number[]>(req)));
+      }
+      rows.push({ n, workload: name, floor: figureOf(lat.floor), secitem: figureOf(lat.secitem) });
     };
     await both('add', 'add');
     await both('copy', 'copy by primary key (data)');
-    rows.push({ n, workload: `copy attributes, one service (${Math.floor(n / SERVICES)} matches)`, secitem: await run(sec, 'copyAll') });
+    const alone = (workload: 'copyAll' | 'openUnlock'): Promise<Figure> => sec.ask<Figure>({ op: 'alone', workload });
+    rows.push({ n, workload: `copy attributes, one service (${Math.floor(n / SERVICES)} matches)`, secitem: await alone('copyAll') });
     await both('update', 'update secret');
     await both('delete', 'delete');
     await sec.ask({ op: 'close' });
     await floor.ask({ op: 'close' });
-    rows.push({ n, workload: 'open + unlock (passcode KDF)', secitem: await run(sec, 'openUnlock') });
+    rows.push({ n, workload: 'open + unlock (passcode KDF)', secitem: await alone('openUnlock') });
     memory.push({ n, floor: await floor.finish(), secitem: await sec.finish() });
     return rows;
   } finally {
