@@ -16,18 +16,9 @@
 import { createCipheriv, createDecipheriv, hkdfSync, type Cipher, type Decipher } from 'node:crypto';
 
 export const SUM_BYTES = 16;
-const MASK = (1n << 128n) - 1n;
-
-const toBig = (b: Uint8Array): bigint => {
-  const v = Buffer.from(b.buffer, b.byteOffset, SUM_BYTES);
-  return (v.readBigUInt64LE(8) << 64n) | v.readBigUInt64LE(0);
-};
-const fromBig = (n: bigint): Buffer => {
-  const out = Buffer.alloc(SUM_BYTES);
-  out.writeBigUInt64LE(n & 0xffff_ffff_ffff_ffffn, 0);
-  out.writeBigUInt64LE((n >> 64n) & 0xffff_ffff_ffff_ffffn, 8);
-  return out;
-};
+/** Bytes of one ledger record: a UUID and a seal tag. */
+export const RECORD_BYTES = 32;
+const LANE = 2 ** 32;
 
 export const ZERO_SUM: Buffer = Buffer.alloc(SUM_BYTES);
 
@@ -39,38 +30,59 @@ export function toLanes(sum: Uint8Array): [number, number, number, number] {
 
 /**
  * The sum whose lanes, or lane totals (each a sum of many lanes, exact in a
- * double up to 2^53), are given: Σ lane_i · 2^(32·i) modulo 2^128.
- * Undefined unless there are four non-negative safe integers.
+ * double up to 2^53), are given: Σ lane_i · 2^(32·i) modulo 2^128, carried
+ * lane by lane. Undefined unless there are four non-negative safe integers.
  */
 export function fromLanes(lanes: readonly unknown[]): Buffer | undefined {
   if (lanes.length !== 4 || !lanes.every((l) => Number.isSafeInteger(l) && (l as number) >= 0)) return undefined;
-  let total = 0n;
-  for (let i = 3; i >= 0; i--) total = (total << 32n) + BigInt(lanes[i] as number);
-  return fromBig(total & MASK);
+  const out = Buffer.allocUnsafe(SUM_BYTES);
+  let carry = 0;
+  for (let i = 0; i < 4; i++) {
+    const v = (lanes[i] as number) + carry; // < 2^53 + 2^21: still exact
+    const lane = v % LANE;
+    carry = (v - lane) / LANE;
+    out.writeUInt32LE(lane, 4 * i);
+  }
+  return out;
 }
 
 /** Values added into lane totals before those are folded (2^20 · 2^32 < 2^53: exact in doubles). */
 const FOLD_EVERY = 1 << 20;
 
-/** The sum of many 16-byte values, modulo 2^128, in 32-bit lanes: no BigInt per value. */
-export function sumAll(values: Iterable<Uint8Array>): Buffer {
+/** The sum of the 16-byte values laid end to end in `blocks`, modulo 2^128, in 32-bit lanes. */
+function sumBlocks(blocks: Buffer): Buffer {
   let sum: Buffer = ZERO_SUM;
-  let lanes = [0, 0, 0, 0];
+  const lanes = [0, 0, 0, 0];
   let pending = 0;
-  for (const v of values) {
-    toLanes(v).forEach((l, i) => (lanes[i]! += l));
+  for (let off = 0; off + SUM_BYTES <= blocks.length; off += SUM_BYTES) {
+    for (let i = 0; i < 4; i++) lanes[i]! += blocks.readUInt32LE(off + 4 * i);
     if (++pending === FOLD_EVERY) {
       sum = sumAdjust(sum, fromLanes(lanes)!);
-      lanes = [0, 0, 0, 0];
+      lanes.fill(0);
       pending = 0;
     }
   }
   return sumAdjust(sum, fromLanes(lanes)!);
 }
 
-/** a + b − c, modulo 2^128. */
+/** The sum of many 16-byte values, modulo 2^128. */
+export function sumAll(values: Iterable<Uint8Array>): Buffer {
+  const all = Array.from(values);
+  return sumBlocks(Buffer.concat(all.map((v) => v.subarray(0, SUM_BYTES))));
+}
+
+/** a + b − c, modulo 2^128, lane by lane with carries (no BigInt). */
 export function sumAdjust(a: Uint8Array, plus: Uint8Array, minus: Uint8Array = ZERO_SUM): Buffer {
-  return fromBig((toBig(a) + toBig(plus) - toBig(minus)) & MASK);
+  const [x, y, z] = [a, plus, minus].map((v) => Buffer.from(v.buffer, v.byteOffset, SUM_BYTES)) as [Buffer, Buffer, Buffer];
+  const out = Buffer.allocUnsafe(SUM_BYTES);
+  let carry = 0;
+  for (let i = 0; i < SUM_BYTES; i += 4) {
+    const v = x.readUInt32LE(i) + y.readUInt32LE(i) - z.readUInt32LE(i) + carry; // in (−2^32, 2^33)
+    const lane = ((v % LANE) + LANE) % LANE;
+    carry = (v - lane) / LANE;
+    out.writeUInt32LE(lane, i);
+  }
+  return out;
 }
 
 const derive = (deviceKey: Uint8Array, info: string): Buffer => Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), info, 32));
@@ -102,12 +114,18 @@ export class MultisetHash {
 
   /** The sum of the elements of many (uuid, tag) pairs: one AES call over all of them. */
   sum(pairs: ReadonlyArray<readonly [uuid: Uint8Array, tag: Uint8Array]>): Buffer {
-    const blocks = Buffer.allocUnsafe(pairs.length * SUM_BYTES);
-    pairs.forEach(([uuid, tag], p) => {
-      for (let i = 0; i < SUM_BYTES; i++) blocks[p * SUM_BYTES + i] = uuid[i]! ^ tag[i]!;
-    });
-    const out = this.#prf.update(blocks);
-    return sumAll(Array.from({ length: pairs.length }, (_, p) => out.subarray(p * SUM_BYTES, (p + 1) * SUM_BYTES)));
+    return this.sumOfRecords(Buffer.concat(pairs.flatMap(([uuid, tag]) => [uuid.subarray(0, SUM_BYTES), tag.subarray(0, SUM_BYTES)])));
+  }
+
+  /** The sum of the elements of records laid end to end (uuid ‖ tag, RECORD_BYTES each): one AES call over all of them. */
+  sumOfRecords(records: Buffer): Buffer {
+    const count = Math.floor(records.length / RECORD_BYTES);
+    const blocks = Buffer.allocUnsafe(count * SUM_BYTES);
+    for (let r = 0; r < count; r++) {
+      const at = r * RECORD_BYTES;
+      for (let i = 0; i < SUM_BYTES; i++) blocks[r * SUM_BYTES + i] = records[at + i]! ^ records[at + SUM_BYTES + i]!;
+    }
+    return sumBlocks(this.#prf.update(blocks));
   }
 
   /** A total in its stored form. */

@@ -55,12 +55,20 @@ export interface ClassDef {
   /** Lookup by code (derived). */
   readonly byCode: ReadonlyMap<string, AttrDef>;
   /**
-   * SQL indexes over blind-index columns, each a list of attribute codes.
-   * A composite index serves queries on its leading columns too.
+   * SQL indexes over blind-index columns besides the unique one, each a list
+   * of attribute codes (derived: the declared indexes that uniqueIndex does
+   * not already serve).
    */
   readonly indexes: readonly (readonly string[])[];
   /** The uniqueness constraint, in schema order (derived). */
   readonly primaryKey: readonly AttrDef[];
+  /**
+   * The columns of the UNIQUE index that enforces the uniqueness constraint
+   * (derived): the first declared index made only of key attributes leads,
+   * then the other key attributes, so that one b-tree both enforces
+   * uniqueness and serves the class's main query.
+   */
+  readonly uniqueIndex: readonly string[];
   /**
    * Attributes with a blind-index column, so queries match them without
    * decryption: every stored attribute except secret data, the protection
@@ -81,13 +89,18 @@ export function defineClass(
   for (const index of indexes) {
     for (const code of index) if (!byCode.has(code)) throw new Error(`schema ${name}: index on unknown attribute ${code}`);
   }
+  const primaryKey = attrs.filter((a) => a.primaryKey);
+  const leading = indexes.find((index) => index.every((code) => byCode.get(code)!.primaryKey)) ?? [];
+  const uniqueIndex = [...leading, ...primaryKey.map((a) => a.code).filter((code) => !leading.includes(code))];
+  const servedByUnique = (index: readonly string[]): boolean => index.every((code, i) => uniqueIndex[i] === code);
   return {
     name,
     defaultProtection,
     attrs,
-    indexes,
+    indexes: indexes.filter((index) => !servedByUnique(index)),
     byCode,
-    primaryKey: attrs.filter((a) => a.primaryKey),
+    primaryKey,
+    uniqueIndex,
     searchable: attrs.filter((a) => !a.secretData && a.kind !== 'access' && a.kind !== 'accessControl'),
   };
 }

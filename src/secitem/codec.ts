@@ -19,34 +19,25 @@ export function indexOf(blind: BlindIndex, attr: AttrDef, value: AttrValue): Buf
   return blind.of(attr.code, canonicalFor(attr, value));
 }
 
-const UNUSED = Buffer.alloc(0);
+/** An attribute's value as stored and matched: a key attribute that is absent has its empty value (see indexItem). */
+export function matchedValue(attrs: ReadonlyMap<string, AttrValue>, attr: AttrDef): AttrValue | undefined {
+  return attrs.get(attr.code) ?? (attr.primaryKey ? (defaultValue(attr) ?? '') : undefined);
+}
 
 /**
- * The blind-index columns and uniqueness key of a set of attributes. With
- * `only`, columns of other attributes (and the key, when none of its
- * attributes is among them) are left empty: a rewrite does not write them.
+ * The blind-index columns of a set of attributes, in the order of the class's
+ * `searchable` attributes (null where absent). A key attribute that is absent
+ * is indexed as its empty value, as Apple's key columns default to '' or 0:
+ * the UNIQUE index over the key columns then treats it as that value. With
+ * `only`, the columns of other attributes are left null: a rewrite does not
+ * write them.
  */
-export function indexItem(
-  blind: BlindIndex,
-  cls: ClassDef,
-  attrs: ReadonlyMap<string, AttrValue>,
-  only?: ReadonlySet<string>,
-): { pk: Buffer; index: (Buffer | null)[] } {
-  const index = cls.searchable.map((a) => {
-    const v = only === undefined || only.has(a.code) ? attrs.get(a.code) : undefined;
+export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<string, AttrValue>, only?: ReadonlySet<string>): (Buffer | null)[] {
+  return cls.searchable.map((a) => {
+    if (only !== undefined && !only.has(a.code)) return null;
+    const v = matchedValue(attrs, a);
     return v === undefined ? null : indexOf(blind, a, v);
   });
-  if (only !== undefined && !cls.primaryKey.some((a) => only.has(a.code))) return { pk: UNUSED, index };
-  const parts: Buffer[] = [];
-  for (const a of cls.primaryKey) {
-    // Absent key attributes compare as their empty value, as SQLite's NULL-free key columns do in Apple's server.
-    const v = attrs.get(a.code) ?? defaultValue(a) ?? '';
-    const bytes = canonicalFor(a, v);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(bytes.length);
-    parts.push(Buffer.from(a.code), len, bytes);
-  }
-  return { pk: blind.of(`pk:${cls.name}`, Buffer.concat(parts)), index };
 }
 
 /**

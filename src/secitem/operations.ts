@@ -25,7 +25,7 @@ import type { AttrDef, ClassDef } from '../schema/model.js';
 import { canonicalFor, defaultValue, isAccessControl, isProtectionClass, type AttrValue } from '../schema/values.js';
 import type { KeychainDatabase } from '../store/database.js';
 import type { RowToWrite, Selection, StoredRow } from '../store/item-table.js';
-import { decodePayload, encodePayload, indexItem, indexOf, rowAad, type Item } from './codec.js';
+import { decodePayload, encodePayload, indexItem, indexOf, matchedValue, rowAad, type Item } from './codec.js';
 import type { SecDictionary } from './types.js';
 
 /** What every call needs of the open keychain. */
@@ -56,7 +56,7 @@ function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
 function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
   // A damaged file can hold any type in any column.
   if (!isProtectionClass(row.pdmn) || !Buffer.isBuffer(row.blob)) throw new SecError(errSecDecode, 'an item failed authentication');
-  if (!engine.db.ledger.vouchesFor(row.persistref, row.entryTag, sealTagOf(row.blob))) {
+  if (!engine.db.ledger.vouchesFor(row.persistref, row, sealTagOf(row.blob))) {
     throw new SecError(errSecDecode, 'an item is not its current version (restored from an older copy?)');
   }
   const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row.persistref, row.pdmn));
@@ -74,11 +74,11 @@ function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
 function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item: Item, changed?: ReadonlySet<string>): RowToWrite {
   const pdmn = item.attrs.get('pdmn') as ProtectionClassName;
   const key = classKeyFor(engine, pdmn);
-  const { pk, index } = indexItem(engine.blind, cls, item.attrs, changed);
+  const index = indexItem(engine.blind, cls, item.attrs, changed);
   const payload = encodePayload(item);
   const blob = sealItem(key, payload, rowAad(cls, persistref, pdmn));
   payload.fill(0);
-  return { persistref, pdmn, pk, index, blob };
+  return { persistref, pdmn, index, blob };
 }
 
 /**
@@ -117,7 +117,7 @@ function searchFor(engine: Engine, policy: AccessPolicy, q: ParsedDictionary, wr
   const satisfies = (item: Item): boolean =>
     (groups === undefined || groups.includes(item.attrs.get('agrp') as string)) &&
     expected.every(([attr, bytes]) => {
-      const v = item.attrs.get(attr.code);
+      const v = matchedValue(item.attrs, attr);
       return v !== undefined && canonicalFor(attr, v).equals(bytes);
     });
   return {

@@ -21,8 +21,13 @@ import type { MultisetHash } from '../crypto/multiset-hash.js';
 import { ItemTable } from './item-table.js';
 import { Ledger } from './ledger.js';
 
-/** Version 2 added the ledger. Version 1 files (development builds before it) are refused, never converted: converting would trust whatever rows they hold. */
-const FORMAT = 'secitem keychain 2';
+/**
+ * Version 2 added the ledger; version 3 keeps each ledger bucket's entries in
+ * its row and enforces uniqueness with one UNIQUE index over the key columns.
+ * Files of earlier versions (development builds) are refused, never converted:
+ * converting version 1 would trust whatever rows it holds.
+ */
+const FORMAT = 'secitem keychain 3';
 /** How long a call waits for another process's write transaction before giving up. */
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -34,7 +39,8 @@ export class KeychainDatabase {
   readonly #tables = new Map<string, ItemTable>();
   readonly ledger: Ledger;
   readonly #getMeta: Database.Statement;
-  readonly #setMeta: Database.Statement;
+  readonly #insertMeta: Database.Statement;
+  readonly #updateMeta: Database.Statement;
   /** One transaction wrapper, made once: `.immediate(fn)` runs fn inside BEGIN IMMEDIATE … COMMIT. */
   readonly #transaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
@@ -43,7 +49,9 @@ export class KeychainDatabase {
     this.#db = db;
     createTables(db, classes);
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
-    this.#setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.#insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    // In place: REPLACE would delete and re-insert, writing the key index's page too.
+    this.#updateMeta = db.prepare('UPDATE meta SET value = ? WHERE key = ?');
     this.ledger = new Ledger(db, { get: () => this.getMeta('ledger'), set: (value) => this.setMeta('ledger', value) });
     for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls, this.ledger));
     this.#transaction = db.transaction((fn: () => unknown) => fn());
@@ -60,8 +68,8 @@ export class KeychainDatabase {
       configure(db);
       const kdb = new KeychainDatabase(path, db, classes);
       kdb.write(() => {
-        kdb.#setMeta.run('format', FORMAT);
-        for (const [k, v] of initialMeta) kdb.#setMeta.run(k, v);
+        kdb.setMeta('format', FORMAT);
+        for (const [k, v] of initialMeta) kdb.setMeta(k, v);
       });
       return kdb;
     } catch (e) {
@@ -115,7 +123,7 @@ export class KeychainDatabase {
   }
 
   setMeta(key: MetaKey, value: Buffer | string): void {
-    this.#setMeta.run(key, value);
+    if (this.#updateMeta.run(value, key).changes === 0) this.#insertMeta.run(key, value);
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it happens or none. */

@@ -1,33 +1,30 @@
 /**
  * One SQLite table per item class, its columns and indexes generated from the
- * schema: a row holds only the persistent-reference UUID, the protection
- * class, the blind index of the uniqueness constraint (UNIQUE), one blind
- * index column per searchable attribute, and the sealed blob. Queries read
- * back only what opening the blob needs, with the row's ledger entry.
- * Every write keeps the ledger (ledger.ts) in step, in the same transaction.
- * Statements are prepared once per query shape and cached.
+ * schema: a row holds only the persistent-reference UUID, its ledger bucket,
+ * the protection class, one blind index column per searchable attribute (the
+ * key attributes' under one UNIQUE index: the uniqueness constraint), and the
+ * sealed blob. Queries read back only what opening the blob needs, with the
+ * row's ledger bucket. Every write keeps the ledger (ledger.ts) in step, in
+ * the same transaction. Statements are prepared once per query shape and cached.
  * @module
  */
 import type Database from 'better-sqlite3';
 import { sealTagOf } from '../crypto/item-seal.js';
 import type { ClassDef } from '../schema/model.js';
-import type { Ledger } from './ledger.js';
+import { bucketOf, type BucketColumns, type Ledger } from './ledger.js';
 
-/** A row as a query reads it: what opening the sealed blob needs. */
-export interface StoredRow {
+/** A row as a query reads it: what opening the sealed blob needs, and its ledger bucket's columns. */
+export interface StoredRow extends BucketColumns {
   rowid: number;
   persistref: Buffer;
   pdmn: string;
   blob: Buffer;
-  /** The seal tag the ledger holds for this row; null when it has no entry. */
-  entryTag: Buffer | null;
 }
 
-/** A row as written: the stored row plus its uniqueness key and blind indexes. */
+/** A row as written: the stored row plus its blind indexes. */
 export interface RowToWrite {
   persistref: Buffer;
   pdmn: string;
-  pk: Buffer;
   /** Blind index values, in the order of the class's `searchable` attributes (null when absent). */
   index: (Buffer | null)[];
   blob: Buffer;
@@ -57,10 +54,11 @@ export class ItemTable {
   /** DDL for this class: the table and the indexes its schema declares. */
   static createStatements(cls: ClassDef): string[] {
     const t = cls.name;
-    const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL UNIQUE', 'pdmn TEXT NOT NULL', 'pk BLOB NOT NULL UNIQUE'];
+    const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL UNIQUE', 'bucket INTEGER NOT NULL', 'pdmn TEXT NOT NULL'];
     for (const c of cls.searchable.map((a) => column(a.code))) cols.push(`${c} BLOB`);
     cols.push('blob BLOB NOT NULL');
     const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
+    ddl.push(`CREATE UNIQUE INDEX IF NOT EXISTS ${t}_unique ON ${t}(${cls.uniqueIndex.map(column).join(', ')})`);
     for (const codes of cls.indexes) {
       ddl.push(`CREATE INDEX IF NOT EXISTS ${t}_${codes.join('_')} ON ${t}(${codes.map(column).join(', ')})`);
     }
@@ -74,46 +72,54 @@ export class ItemTable {
     this.#indexColumns = cls.searchable.map((a) => column(a.code));
   }
 
-  #prepare(sql: string): Database.Statement {
-    let stmt = this.#statements.get(sql);
+  /** The statement for a query shape, built and prepared on first use. */
+  #forShape(shape: string, sql: () => string): Database.Statement {
+    let stmt = this.#statements.get(shape);
     if (stmt === undefined) {
-      stmt = this.#db.prepare(sql);
-      this.#statements.set(sql, stmt);
+      stmt = this.#db.prepare(sql());
+      this.#statements.set(shape, stmt);
     }
     return stmt;
   }
 
-  #where(sel: Selection): { sql: string; binds: unknown[] } {
-    const parts: string[] = [];
-    const binds: unknown[] = [];
-    for (const [code, value] of sel.equal) {
-      parts.push(`${column(code)} = ?`);
-      binds.push(value);
-    }
-    if (sel.pdmn !== undefined) {
-      parts.push('pdmn = ?');
-      binds.push(sel.pdmn);
-    }
+  /** A short key for the WHERE clause a selection needs (the SQL itself is built only once per key). */
+  static #shapeOf(sel: Selection): string {
+    let shape = '';
+    for (const [code] of sel.equal) shape += code;
+    return `${shape}|${sel.pdmn === undefined ? '' : 'p'}|${sel.groups?.length ?? ''}|${sel.persistref === undefined ? '' : 'r'}`;
+  }
+
+  #whereSql(sel: Selection): string {
+    const parts = sel.equal.map(([code]) => `${column(code)} = ?`);
+    if (sel.pdmn !== undefined) parts.push('pdmn = ?');
     if (sel.groups !== undefined) {
       // "= ?" for one group: SQLite evaluates an IN list more slowly, even of one value.
       parts.push(sel.groups.length === 1 ? `${column('agrp')} = ?` : `${column('agrp')} IN (${sel.groups.map(() => '?').join(', ')})`);
-      binds.push(...sel.groups);
     }
-    if (sel.persistref !== undefined) {
-      parts.push('persistref = ?');
-      binds.push(sel.persistref);
-    }
-    return { sql: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', binds };
+    if (sel.persistref !== undefined) parts.push('persistref = ?');
+    return parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '';
+  }
+
+  static #binds(sel: Selection): unknown[] {
+    const binds: unknown[] = sel.equal.map(([, value]) => value);
+    if (sel.pdmn !== undefined) binds.push(sel.pdmn);
+    if (sel.groups !== undefined) binds.push(...sel.groups);
+    if (sel.persistref !== undefined) binds.push(sel.persistref);
+    return binds;
   }
 
   #selectStatement(sel: Selection): { stmt: Database.Statement; binds: unknown[] } {
-    const where = this.#where(sel);
     // A limit of one is get() without a LIMIT clause: a bound "LIMIT ?" costs more than the lookup itself.
     const limited = sel.limit !== undefined && sel.limit !== 1;
-    const stmt = this.#prepare(
-      `SELECT t.rowid AS rowid, persistref, pdmn, blob, ledger.tag AS entryTag FROM ${this.cls.name} t LEFT JOIN ledger ON ledger.uuid = persistref${where.sql}${limited ? ' LIMIT ?' : ''}`,
+    const stmt = this.#forShape(
+      `select ${ItemTable.#shapeOf(sel)}${limited ? ' limit' : ''}`,
+      () =>
+        `SELECT t.rowid AS rowid, persistref, pdmn, blob, l.bucket AS bucket, s0, s1, s2, s3, entries FROM ${this.cls.name} t ` +
+        `LEFT JOIN ledger l ON l.bucket = t.bucket${this.#whereSql(sel)}${limited ? ' LIMIT ?' : ''}`,
     );
-    return { stmt, binds: limited ? [...where.binds, sel.limit] : where.binds };
+    const binds = ItemTable.#binds(sel);
+    if (limited) binds.push(sel.limit);
+    return { stmt, binds };
   }
 
   /** Rows matching the selection, in index order (rowid order among equal keys; no ORDER BY, as in Apple's server). */
@@ -139,9 +145,11 @@ export class ItemTable {
 
   /** Inserts a row; throws SQLITE_CONSTRAINT_UNIQUE when its key is taken. */
   insert(row: RowToWrite): number {
-    const cols = ['persistref', 'pdmn', 'pk', ...this.#indexColumns, 'blob'];
-    const stmt = this.#prepare(`INSERT INTO ${this.cls.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
-    const rowid = Number(stmt.run(row.persistref, row.pdmn, row.pk, ...row.index, row.blob).lastInsertRowid);
+    const stmt = this.#forShape('insert', () => {
+      const cols = ['persistref', 'bucket', 'pdmn', ...this.#indexColumns, 'blob'];
+      return `INSERT INTO ${this.cls.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+    });
+    const rowid = Number(stmt.run(row.persistref, bucketOf(row.persistref), row.pdmn, ...row.index, row.blob).lastInsertRowid);
     this.#ledger.set(row.persistref, sealTagOf(row.blob));
     return rowid;
   }
@@ -150,26 +158,26 @@ export class ItemTable {
    * Rewrites a row in place (same rowid, same persistent reference). Only the
    * columns of `changed` attribute codes are set besides the blob, so indexes
    * over unchanged columns are left alone (fewer pages to write and sync);
-   * `row.index` and `row.pk` are read only for those.
+   * `row.index` is read only for those.
    */
   update(rowid: number, row: RowToWrite, changed: ReadonlySet<string>): void {
     const cols: string[] = [];
     const binds: unknown[] = [];
     if (changed.has('pdmn')) cols.push('pdmn'), binds.push(row.pdmn);
-    if (this.cls.primaryKey.some((a) => changed.has(a.code))) cols.push('pk'), binds.push(row.pk);
     this.cls.searchable.forEach((a, i) => {
       if (changed.has(a.code)) cols.push(this.#indexColumns[i]!), binds.push(row.index[i]);
     });
     cols.push('blob');
     binds.push(row.blob, rowid);
-    this.#prepare(`UPDATE ${this.cls.name} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE rowid = ?`).run(...binds);
+    const sets = cols.join(',');
+    this.#forShape(`update ${sets}`, () => `UPDATE ${this.cls.name} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE rowid = ?`).run(...binds);
     this.#ledger.set(row.persistref, sealTagOf(row.blob));
   }
 
   /** Deletes the matching rows; returns how many. */
   delete(sel: Selection): number {
-    const where = this.#where(sel);
-    const gone = this.#prepare(`DELETE FROM ${this.cls.name}${where.sql} RETURNING persistref`).pluck().all(...where.binds);
+    const stmt = this.#forShape(`delete ${ItemTable.#shapeOf(sel)}`, () => `DELETE FROM ${this.cls.name}${this.#whereSql(sel)} RETURNING persistref`);
+    const gone = stmt.pluck().all(...ItemTable.#binds(sel));
     for (const uuid of gone) this.#ledger.remove(uuid);
     return gone.length;
   }

@@ -3,19 +3,20 @@
  * a row restored from an older copy of the file (an item's earlier secret, or
  * a deleted item) answers errSecDecode instead of opening.
  *
- *   ledger(uuid, tag)        one entry per item row: its persistent-reference
- *                            UUID and the tag of its current seal
- *   ledger_bucket(bucket, s0…s3) per bucket of UUIDs (their first 16 bits), the
- *                            keyed multiset hash of its entries, as four 32-bit
+ *   ledger(bucket, s0…s3, entries)  per bucket of UUIDs (their first 16 bits):
+ *                            the bucket's entries — for each item row, its
+ *                            persistent-reference UUID and the tag of its
+ *                            current seal, sorted by UUID — and the keyed
+ *                            multiset hash of those entries, as four 32-bit
  *                            lanes so that SQLite adds all buckets up at open
  *   meta 'ledger'            the sum of all buckets, enciphered under a key of its own
  *
  * Each layer catches the restore of the one below it: a restored row does not
- * match its entry (checked on every read); a restored entry does not add up
- * to its bucket sum (checked the first time an item of the bucket is read in
- * a process); a restored bucket sum does not add up to the sealed total
- * (checked at open), and the total cannot be re-enciphered without the key.
- * Every write updates entry, bucket and total in the item's own transaction.
+ * match its entry, and a restored entry does not add up to its bucket's sum
+ * (both checked on every read: the bucket row comes with the item row); a
+ * restored bucket does not add up to the sealed total (checked at open), and
+ * the total cannot be re-enciphered without the key. Every write rewrites the
+ * bucket row and the total in the item's own transaction: two pages.
  *
  * What no file-internal scheme can catch: restoring the whole file (or all of
  * it that changed since some moment) to an earlier state.
@@ -23,29 +24,50 @@
  */
 import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
-import { ZERO_SUM, fromLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
+import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
 
 /**
  * Buckets are the first 16 bits of the UUID: 65,536 of them, so that at a
- * million items checking one bucket reads ~15 entries, while the check at
- * open reads at most 65,536 bucket sums.
+ * million items a bucket row holds ~15 entries (~500 bytes, checked on each
+ * read in a few µs), while the check at open reads at most 65,536 sums.
  */
-const bucketOf = (uuid: Uint8Array): number => (uuid[0]! << 8) | uuid[1]!;
+export const bucketOf = (uuid: Uint8Array): number => (uuid[0]! << 8) | uuid[1]!;
 
-/** The UUID range of a bucket, as blob bounds: [low, high). */
-function bucketRange(bucket: number): [Buffer, Buffer] {
-  const low = Buffer.alloc(16);
-  low.writeUInt16BE(bucket);
-  if (bucket === 0xffff) return [low, Buffer.alloc(17, 0xff)]; // above every 16-byte UUID
-  const high = Buffer.alloc(16);
-  high.writeUInt16BE(bucket + 1);
-  return [low, high];
+/** A bucket row as a read brings it along with the item row (all null when the bucket has no row). */
+export interface BucketColumns {
+  bucket: unknown;
+  s0: unknown;
+  s1: unknown;
+  s2: unknown;
+  s3: unknown;
+  entries: unknown;
 }
 
-/** A stored 16-byte value (tag or sum), or undefined when the column holds anything else (a damaged file). */
-function sixteen(value: unknown): Buffer | undefined {
-  return Buffer.isBuffer(value) && value.length === 16 ? value : undefined;
+/** A bucket's stored state, when well formed. */
+interface Bucket {
+  sum: Buffer;
+  entries: Buffer;
 }
+
+/** The bucket a row holds, or undefined when its columns are not well formed (a damaged file). */
+function bucketFrom(c: BucketColumns): Bucket | undefined {
+  const lanes = [c.s0, c.s1, c.s2, c.s3];
+  const e = c.entries;
+  if (!lanes.every((l) => Number.isInteger(l) && (l as number) >= 0 && (l as number) <= 0xffff_ffff)) return undefined;
+  if (!Buffer.isBuffer(e) || e.length % RECORD_BYTES !== 0) return undefined;
+  return { sum: fromLanes(lanes)!, entries: e };
+}
+
+/** The offset of the uuid's record in sorted entries, or where it would go (then `found` is false). */
+function seek(entries: Buffer, uuid: Buffer): { at: number; found: boolean } {
+  for (let at = 0; at < entries.length; at += RECORD_BYTES) {
+    const order = entries.compare(uuid, 0, SUM_BYTES, at, at + SUM_BYTES);
+    if (order >= 0) return { at, found: order === 0 };
+  }
+  return { at: entries.length, found: false };
+}
+
+const is16 = (value: unknown): value is Buffer => Buffer.isBuffer(value) && value.length === 16;
 
 /** Where the enciphered total lives (the keychain's meta table, key 'ledger'). */
 export interface TotalSlot {
@@ -53,40 +75,31 @@ export interface TotalSlot {
   set(value: Buffer): void;
 }
 
+const untrusted = (): SecError => new SecError(errSecDecode, 'the keychain ledger does not add up here (restored from an older copy?)');
+
 export class Ledger {
   static readonly ddl = [
-    'CREATE TABLE IF NOT EXISTS ledger (uuid BLOB PRIMARY KEY, tag BLOB NOT NULL) WITHOUT ROWID',
-    'CREATE TABLE IF NOT EXISTS ledger_bucket (bucket INTEGER PRIMARY KEY, s0 INTEGER NOT NULL, s1 INTEGER NOT NULL, s2 INTEGER NOT NULL, s3 INTEGER NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS ledger (bucket INTEGER PRIMARY KEY, s0 INTEGER NOT NULL, s1 INTEGER NOT NULL, s2 INTEGER NOT NULL, s3 INTEGER NOT NULL, entries BLOB NOT NULL)',
   ];
 
   #hash: MultisetHash | undefined;
-  /** Buckets checked in this process: true when their entries add up. */
-  readonly #bucketTrusted = new Map<number, boolean>();
   /** False when the sealed total failed at start: no bucket can be trusted. */
   #totalTrusted = false;
   readonly #total: TotalSlot;
-  readonly #stmts: Record<'entry' | 'setEntry' | 'dropEntry' | 'bucket' | 'setBucket' | 'buckets' | 'bucketAndEntries', Database.Statement>;
+  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'sums', Database.Statement>;
 
   constructor(db: Database.Database, total: TotalSlot) {
     this.#total = total;
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
-      entry: p('SELECT tag FROM ledger WHERE uuid = ?').pluck(),
-      setEntry: p('INSERT INTO ledger (uuid, tag) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET tag = excluded.tag'),
-      dropEntry: p('DELETE FROM ledger WHERE uuid = ?'),
-      bucket: p('SELECT s0, s1, s2, s3 FROM ledger_bucket WHERE bucket = ?').raw(),
-      setBucket: p(
-        'INSERT INTO ledger_bucket (bucket, s0, s1, s2, s3) VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET s0 = excluded.s0, s1 = excluded.s1, s2 = excluded.s2, s3 = excluded.s3',
-      ),
+      bucket: p('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?'),
+      setBucket: p('INSERT OR REPLACE INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (?, ?, ?, ?, ?, ?)'),
+      dropBucket: p('DELETE FROM ledger WHERE bucket = ?'),
       // Lane totals over all buckets, and how many rows are not well formed (then nothing adds up).
-      buckets: p(
+      sums: p(
         `SELECT coalesce(sum(s0), 0), coalesce(sum(s1), 0), coalesce(sum(s2), 0), coalesce(sum(s3), 0),
            count(*) FILTER (WHERE NOT (bucket BETWEEN 0 AND 65535 ${[0, 1, 2, 3].map((i) => `AND typeof(s${i}) = 'integer' AND s${i} BETWEEN 0 AND 4294967295`).join(' ')}))
-         FROM ledger_bucket`,
-      ).raw(),
-      // A bucket's stored lanes (in the row whose uuid is NULL), then its entries.
-      bucketAndEntries: p(
-        'SELECT NULL, s0, s1, s2, s3 FROM ledger_bucket WHERE bucket = ? UNION ALL SELECT uuid, tag, NULL, NULL, NULL FROM ledger WHERE uuid >= ? AND uuid < ?',
+         FROM ledger`,
       ).raw(),
     };
   }
@@ -103,49 +116,36 @@ export class Ledger {
    */
   start(hash: MultisetHash): void {
     this.#hash = hash;
-    this.#bucketTrusted.clear();
     const total = hash.openTotal(this.#total.get());
-    const [s0, s1, s2, s3, malformed] = this.#stmts.buckets.get() as unknown[];
+    const [s0, s1, s2, s3, malformed] = this.#stmts.sums.get() as unknown[];
     const sum = fromLanes([s0, s1, s2, s3]);
     this.#totalTrusted = malformed === 0 && sum !== undefined && total !== undefined && total.equals(sum);
   }
 
   /**
-   * Whether the ledger vouches for a row: its entry holds the tag of the
-   * row's seal, and the entry's bucket adds up.
+   * Whether the ledger vouches for a row: the bucket row read with it is the
+   * row's own, its entries add up to its sum, and they hold the tag of the
+   * row's seal.
    */
-  vouchesFor(uuid: unknown, entryTag: unknown, sealTag: Buffer): boolean {
-    const u = sixteen(uuid);
-    const tag = sixteen(entryTag);
-    return u !== undefined && tag !== undefined && tag.equals(sealTag) && this.#trusts(bucketOf(u));
+  vouchesFor(uuid: unknown, columns: BucketColumns, sealTag: Buffer): boolean {
+    if (!is16(uuid) || columns.bucket !== bucketOf(uuid)) return false;
+    const bucket = this.#trusted(columns);
+    if (bucket === undefined) return false;
+    const { at, found } = seek(bucket.entries, uuid);
+    return found && bucket.entries.compare(sealTag, 0, SUM_BYTES, at + SUM_BYTES, at + RECORD_BYTES) === 0;
   }
 
-  /**
-   * Whether a bucket's entries add up to its sum, checked once per process.
-   * One statement reads the sum and the entries, so they come from one state
-   * of the file even while another process writes.
-   */
-  #trusts(bucket: number): boolean {
-    if (!this.#totalTrusted) return false;
-    let trusted = this.#bucketTrusted.get(bucket);
-    if (trusted === undefined) {
-      let expected: Buffer | undefined = ZERO_SUM;
-      const pairs: [Buffer, Buffer][] = [];
-      let wellFormed = true;
-      for (const [u, t, ...rest] of this.#stmts.bucketAndEntries.all(bucket, ...bucketRange(bucket)) as unknown[][]) {
-        if (u === null) {
-          expected = fromLanes([t, ...rest]); // the bucket's stored sum
-          continue;
-        }
-        const uuid = sixteen(u);
-        const tag = sixteen(t);
-        if (uuid === undefined || tag === undefined) wellFormed = false;
-        else pairs.push([uuid, tag]);
-      }
-      trusted = wellFormed && expected !== undefined && this.#key().sum(pairs).equals(expected);
-      this.#bucketTrusted.set(bucket, trusted);
-    }
-    return trusted;
+  /** A bucket row whose entries add up to its sum, under a total that adds up; else undefined. */
+  #trusted(columns: BucketColumns): Bucket | undefined {
+    if (!this.#totalTrusted) return undefined;
+    const bucket = bucketFrom(columns);
+    return bucket !== undefined && this.#key().sumOfRecords(bucket.entries).equals(bucket.sum) ? bucket : undefined;
+  }
+
+  /** The bucket's row as stored (an empty bucket when it has none). */
+  #read(bucket: number): BucketColumns {
+    const row = this.#stmts.bucket.get(bucket) as BucketColumns | undefined;
+    return row ?? { bucket, s0: 0, s1: 0, s2: 0, s3: 0, entries: Buffer.alloc(0) };
   }
 
   /**
@@ -154,32 +154,36 @@ export class Ledger {
    * up: an item written there could never be read back.
    */
   set(uuid: Buffer, tag: Buffer): void {
-    const bucket = bucketOf(uuid);
-    if (!this.#trusts(bucket)) throw new SecError(errSecDecode, 'the keychain ledger does not add up here (restored from an older copy?)');
-    const old = sixteen(this.#stmts.entry.get(uuid));
-    this.#stmts.setEntry.run(uuid, tag);
+    const number = bucketOf(uuid);
+    const bucket = this.#trusted(this.#read(number));
+    if (bucket === undefined) throw untrusted();
+    const { at, found } = seek(bucket.entries, uuid);
+    const record = Buffer.concat([uuid, tag]);
     const hash = this.#key();
-    this.#adjust(bucket, hash.element(uuid, tag), old === undefined ? ZERO_SUM : hash.element(uuid, old));
+    const minus = found ? hash.sumOfRecords(bucket.entries.subarray(at, at + RECORD_BYTES)) : ZERO_SUM;
+    const entries = Buffer.concat([bucket.entries.subarray(0, at), record, bucket.entries.subarray(found ? at + RECORD_BYTES : at)]);
+    this.#write(number, bucket.sum, entries, hash.sumOfRecords(record), minus);
   }
 
   /** Forgets the row `uuid` (deleted). Works whatever the ledger's state, so damaged items can be removed. */
   remove(uuid: unknown): void {
-    const u = sixteen(uuid);
-    if (u === undefined) return; // a damaged row's UUID: it never had an entry
-    const stored = this.#stmts.entry.get(u);
-    if (stored === undefined) return;
-    this.#stmts.dropEntry.run(u);
-    const old = sixteen(stored);
-    // A damaged entry was never part of a sum that added up; its bucket stays as it is.
-    if (old !== undefined) this.#adjust(bucketOf(u), ZERO_SUM, this.#key().element(u, old));
+    if (!is16(uuid)) return; // a damaged row's UUID: it never had an entry
+    const number = bucketOf(uuid);
+    const columns = this.#read(number);
+    const bucket = bucketFrom(columns);
+    if (bucket === undefined) return; // a damaged bucket stays as it is: still untrusted
+    const { at, found } = seek(bucket.entries, uuid);
+    if (!found) return;
+    const entries = Buffer.concat([bucket.entries.subarray(0, at), bucket.entries.subarray(at + RECORD_BYTES)]);
+    // Subtracting the entry's element keeps a bucket that added up adding up, and one that did not, not.
+    this.#write(number, bucket.sum, entries, ZERO_SUM, this.#key().sumOfRecords(bucket.entries.subarray(at, at + RECORD_BYTES)));
   }
 
-  /** Adds and subtracts one element in a bucket sum and in the sealed total. */
-  #adjust(bucket: number, plus: Buffer, minus: Buffer): void {
-    const stored = this.#stmts.bucket.get(bucket) as unknown[] | undefined;
-    // A damaged bucket sum is rebuilt from zero: still wrong (untrusted) unless the bucket holds nothing else.
-    const bucketSum = (stored === undefined ? undefined : fromLanes(stored)) ?? ZERO_SUM;
-    this.#stmts.setBucket.run(bucket, ...toLanes(sumAdjust(bucketSum, plus, minus)));
+  /** Stores a bucket's new entries with its sum adjusted by plus − minus, and adjusts the sealed total alike. */
+  #write(number: number, sum: Buffer, entries: Buffer, plus: Buffer, minus: Buffer): void {
+    const newSum = sumAdjust(sum, plus, minus);
+    if (entries.length === 0 && newSum.equals(ZERO_SUM)) this.#stmts.dropBucket.run(number);
+    else this.#stmts.setBucket.run(number, ...toLanes(newSum), entries);
     const hash = this.#key();
     // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
     const total = hash.openTotal(this.#total.get());
@@ -191,4 +195,3 @@ export class Ledger {
     return this.#hash;
   }
 }
-

@@ -19,7 +19,7 @@ describe('KeychainDatabase', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     const raw = new Database(path, { readonly: true });
     const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables, ['cert', 'genp', 'inet', 'keys', 'ledger', 'ledger_bucket', 'meta']);
+    assert.deepEqual(tables, ['cert', 'genp', 'inet', 'keys', 'ledger', 'meta']);
     raw.close();
   });
 

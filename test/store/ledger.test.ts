@@ -1,14 +1,14 @@
 /**
  * The ledger (src/store/ledger.ts): an item's row restored from an older copy
  * of the file answers errSecDecode, and so does one restored together with its
- * ledger entry or bucket sum. Restoring everything written since a moment
- * (a whole-file rollback) is the documented limit.
+ * ledger entry or its whole ledger bucket. Restoring everything written since
+ * a moment (a whole-file rollback) is the documented limit.
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { Ledger } from '../../src/store/ledger.js';
+import { Ledger, type BucketColumns } from '../../src/store/ledger.js';
 import { MultisetHash } from '../../src/crypto/multiset-hash.js';
 import {
   openKeychain,
@@ -31,30 +31,54 @@ after(() => {
   for (const c of cleanups) c();
 });
 
-type Snapshot = { row: Record<string, unknown> & { rowid: number }; entry: unknown; bucket: unknown; total: unknown };
+type Snapshot = { row: Record<string, unknown> & { rowid: number }; bucket: Record<string, unknown> | undefined; total: unknown };
+
+const RECORD = 32;
 
 /** Everything the ledger holds about one item, as raw rows. */
 function snapshot(path: string, item: TamperItem): Snapshot {
   const db = new Database(path);
   const row = rowOf(db, item.pref);
-  const entry = db.prepare('SELECT * FROM ledger WHERE uuid = ?').get(row.persistref);
-  const bucket = db.prepare('SELECT * FROM ledger_bucket WHERE bucket = ?').get(row.persistref.readUInt16BE(0));
+  const bucket = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(row.persistref.readUInt16BE(0)) as Record<string, unknown> | undefined;
   const total = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").pluck().get();
   db.close();
-  return { row, entry, bucket, total };
+  return { row, bucket, total };
 }
 
-/** Restores the parts of a snapshot named in `parts`. */
+/** The item's record (UUID ‖ tag) in a bucket row's entries, if there. */
+function recordIn(bucket: Record<string, unknown> | undefined, uuid: Buffer): Buffer | undefined {
+  const entries = bucket?.['entries'] as Buffer | undefined;
+  for (let at = 0; entries !== undefined && at < entries.length; at += RECORD) {
+    if (entries.subarray(at, at + 16).equals(uuid)) return entries.subarray(at, at + RECORD);
+  }
+  return undefined;
+}
+
+/**
+ * Restores the parts of a snapshot named in `parts`: the item's row; its
+ * entry alone (its old record spliced into the bucket's current entries,
+ * the bucket's sum left as it is); its whole bucket row; the sealed total.
+ */
 function restore(path: string, s: Snapshot, parts: ReadonlyArray<'row' | 'entry' | 'bucket' | 'total'>): void {
   const db = new Database(path);
+  const uuid = s.row['persistref'] as Buffer;
   if (parts.includes('row')) {
     const { rowid: _rowid, ...values } = s.row;
-    const now = db.prepare('SELECT rowid FROM genp WHERE persistref = ?').pluck().get(s.row['persistref']) as number | undefined;
+    const now = db.prepare('SELECT rowid FROM genp WHERE persistref = ?').pluck().get(uuid) as number | undefined;
     if (now === undefined) insertRow(db, values);
     else writeRow(db, now, values);
   }
-  if (parts.includes('entry')) db.prepare('INSERT OR REPLACE INTO ledger (uuid, tag) VALUES (@uuid, @tag)').run(s.entry as object);
-  if (parts.includes('bucket')) db.prepare('INSERT OR REPLACE INTO ledger_bucket (bucket, s0, s1, s2, s3) VALUES (@bucket, @s0, @s1, @s2, @s3)').run(s.bucket as object);
+  if (parts.includes('entry')) {
+    const old = recordIn(s.bucket, uuid)!;
+    const current = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(uuid.readUInt16BE(0)) as Record<string, unknown> | undefined;
+    const kept: Buffer[] = [];
+    const entries = (current?.['entries'] as Buffer | undefined) ?? Buffer.alloc(0);
+    for (let at = 0; at < entries.length; at += RECORD) if (!entries.subarray(at, at + 16).equals(uuid)) kept.push(entries.subarray(at, at + RECORD));
+    const spliced = Buffer.concat([...kept, old].sort((x, y) => x.subarray(0, 16).compare(y.subarray(0, 16))));
+    const lanes = current ?? { s0: 0, s1: 0, s2: 0, s3: 0 };
+    db.prepare('INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?, ?)').run(uuid.readUInt16BE(0), lanes['s0'], lanes['s1'], lanes['s2'], lanes['s3'], spliced);
+  }
+  if (parts.includes('bucket')) db.prepare('INSERT OR REPLACE INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (@bucket, @s0, @s1, @s2, @s3, @entries)').run(s.bucket as object);
   if (parts.includes('total')) db.prepare("UPDATE meta SET value = ? WHERE key = 'ledger'").run(s.total);
   db.close();
 }
@@ -93,7 +117,7 @@ describe('the ledger: an item restored from an older copy of the file answers er
     for (const it of items.slice(1)) assert.deepEqual(read(owner, it), { status: errSecSuccess, data: it.secret });
   });
 
-  it('its row and its ledger entry: errSecDecode for that item (its bucket no longer adds up); items of other buckets keep working', () => {
+  it('its row and its ledger entry (the bucket sum left as it is): errSecDecode for that item (its bucket no longer adds up); items of other buckets keep working', () => {
     const { tk, items, before } = updatedAfterSnapshot();
     restore(tk.path, before, ['row', 'entry']);
     tk.reopen();
@@ -102,9 +126,9 @@ describe('the ledger: an item restored from an older copy of the file answers er
     for (const it of othersInOtherBuckets(items)) assert.deepEqual(read(owner, it), { status: errSecSuccess, data: it.secret });
   });
 
-  it('its row, entry and bucket sum: every item answers errSecDecode (the sealed total no longer adds up); writing is refused; deleting works', () => {
+  it('its row and its whole ledger bucket (entries and sum): every item answers errSecDecode (the sealed total no longer adds up); writing is refused; deleting works', () => {
     const { tk, items, before } = updatedAfterSnapshot();
-    restore(tk.path, before, ['row', 'entry', 'bucket']);
+    restore(tk.path, before, ['row', 'bucket']);
     tk.reopen();
     const { owner } = clientsOf(tk.kc);
     for (const it of items) assert.equal(read(owner, it).status, errSecDecode, it.account);
@@ -131,6 +155,10 @@ describe('the ledger: an item restored from an older copy of the file answers er
     restore(tk.path, before, ['entry']);
     tk.reopen();
     assert.equal(read(clientsOf(tk.kc).owner, items[0]).status, errSecDecode, 'row and entry');
+    tk.kc.close();
+    restore(tk.path, before, ['bucket']);
+    tk.reopen();
+    assert.equal(read(clientsOf(tk.kc).owner, items[0]).status, errSecDecode, 'row and whole bucket');
   });
 
   it('a damaged or missing sealed total: every item answers errSecDecode, never a crash', () => {
@@ -147,22 +175,27 @@ describe('the ledger: an item restored from an older copy of the file answers er
     }
   });
 
-  it('the documented limit: restoring everything written since a moment (row, entry, bucket and total) is a whole-file rollback and is not detected', () => {
+  it('the documented limit: restoring everything written since a moment (row, bucket and total) is a whole-file rollback and is not detected', () => {
     const { tk, items, before } = updatedAfterSnapshot();
-    restore(tk.path, before, ['row', 'entry', 'bucket', 'total']);
+    restore(tk.path, before, ['row', 'bucket', 'total']);
     tk.reopen();
     assert.deepEqual(read(clientsOf(tk.kc).owner, items[0]), { status: errSecSuccess, data: 'ledger-secret-0' });
   });
 
-  it('a keychain file of format 1 (made before the ledger) is refused with errSecInvalidKeychain, not converted', () => {
-    const tk = new TempKeychain();
-    cleanups.push(() => tk.cleanup());
-    tk.kc.close();
-    const db = new Database(tk.path);
-    db.exec("UPDATE meta SET value = 'secitem keychain 1' WHERE key = 'format'");
-    db.close();
-    assert.throws(() => openKeychain({ path: tk.path }), (e: unknown) => e instanceof SecError && e.status === errSecInvalidKeychain);
-  });
+  for (const [format, why] of [
+    ['secitem keychain 1', 'made before the ledger'],
+    ['secitem keychain 2', 'a ledger entry per row, a uniqueness column'],
+  ]) {
+    it(`a keychain file of format "${format}" (${why}) is refused with errSecInvalidKeychain, not converted`, () => {
+      const tk = new TempKeychain();
+      cleanups.push(() => tk.cleanup());
+      tk.kc.close();
+      const db = new Database(tk.path);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'format'").run(format);
+      db.close();
+      assert.throws(() => openKeychain({ path: tk.path }), (e: unknown) => e instanceof SecError && e.status === errSecInvalidKeychain);
+    });
+  }
 });
 
 /** The meta row the keychain keeps the enciphered total in. */
@@ -183,19 +216,38 @@ describe('Ledger, on its own', () => {
     return { db, ledger, hash };
   };
   const uuid = (hex: string): Buffer => Buffer.from(hex.padEnd(32, '0'), 'hex');
+  /** The bucket columns a read brings along with the row of `u`. */
+  const columnsOf = (db: Database.Database, u: Buffer): BucketColumns =>
+    (db.prepare('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?').get(u.readUInt16BE(0)) as BucketColumns | undefined) ??
+    { bucket: null, s0: null, s1: null, s2: null, s3: null, entries: null };
 
   it('vouches for the current tag only, and for no row it has no entry for', () => {
-    const { ledger } = fresh();
+    const { db, ledger } = fresh();
     const u = randomBytes(16);
     const [t1, t2] = [randomBytes(16), randomBytes(16)];
     ledger.set(u, t1);
-    assert.equal(ledger.vouchesFor(u, t1, t1), true);
+    assert.equal(ledger.vouchesFor(u, columnsOf(db, u), t1), true);
     ledger.set(u, t2);
-    assert.equal(ledger.vouchesFor(u, t2, t2), true);
-    assert.equal(ledger.vouchesFor(u, t2, t1), false, 'an older seal of the row');
-    assert.equal(ledger.vouchesFor(u, null, t2), false, 'no entry');
+    assert.equal(ledger.vouchesFor(u, columnsOf(db, u), t2), true);
+    assert.equal(ledger.vouchesFor(u, columnsOf(db, u), t1), false, 'an older seal of the row');
+    const stranger = Buffer.from(u);
+    stranger[15] ^= 1; // same bucket, no entry
+    assert.equal(ledger.vouchesFor(stranger, columnsOf(db, stranger), t2), false, 'no entry');
     ledger.remove(u);
+    assert.equal(ledger.vouchesFor(u, columnsOf(db, u), t2), false, 'removed');
+    assert.equal(db.prepare('SELECT count(*) FROM ledger').pluck().get(), 0, 'an emptied bucket leaves no row');
     ledger.remove(u); // twice: nothing to do
+  });
+
+  it('keeps a bucket\'s entries sorted by UUID whatever the order of writes, and each one vouched for', () => {
+    const { db, ledger } = fresh();
+    const us = ['00aa05', '00aa01', '00aa03', '00aaff', '00aa00'].map(uuid);
+    const tags = us.map(() => randomBytes(16));
+    us.forEach((u, i) => ledger.set(u, tags[i]!));
+    const entries = columnsOf(db, us[0]!).entries as Buffer;
+    const order = Array.from({ length: entries.length / RECORD }, (_, r) => entries.subarray(r * RECORD, r * RECORD + 16).toString('hex'));
+    assert.deepEqual(order, [...order].sort());
+    us.forEach((u, i) => assert.equal(ledger.vouchesFor(u, columnsOf(db, u), tags[i]!), true));
   });
 
   it('buckets at the edges of the UUID space (0000…, ffff…) add up like any other, and a stray entry breaks only its own bucket', () => {
@@ -203,10 +255,20 @@ describe('Ledger, on its own', () => {
     const edges = [uuid('0000'), uuid('0000ff'), uuid('0001'), uuid('ffff'), Buffer.alloc(16, 0xff)];
     const tags = edges.map(() => randomBytes(16));
     edges.forEach((u, i) => ledger.set(u, tags[i]!));
-    db.prepare('INSERT INTO ledger (uuid, tag) VALUES (?, ?)').run(uuid('0001ff'), randomBytes(16)); // written behind the ledger's back
+    // A record spliced into bucket 0001 behind the ledger's back.
+    db.prepare('UPDATE ledger SET entries = entries || ? WHERE bucket = 1').run(Buffer.concat([uuid('0001ff'), randomBytes(16)]));
     const again = new Ledger(db, totalSlot(db));
     again.start(hash);
-    assert.deepEqual(edges.map((u, i) => again.vouchesFor(u, tags[i]!, tags[i]!)), [true, true, false, true, true]);
+    assert.deepEqual(edges.map((u, i) => again.vouchesFor(u, columnsOf(db, u), tags[i]!)), [true, true, false, true, true]);
+  });
+
+  it('a bucket row read for another item\'s bucket vouches for nothing', () => {
+    const { db, ledger } = fresh();
+    const [u, v] = [uuid('0a0a'), uuid('0b0b')];
+    const t = randomBytes(16);
+    ledger.set(u, t);
+    ledger.set(v, randomBytes(16));
+    assert.equal(ledger.vouchesFor(u, columnsOf(db, v), t), false);
   });
 
   it('a ledger whose sums were written with another key vouches for nothing', () => {
@@ -216,17 +278,20 @@ describe('Ledger, on its own', () => {
     ledger.set(u, t);
     const other = new Ledger(db, totalSlot(db));
     other.start(new MultisetHash(randomBytes(32)));
-    assert.equal(other.vouchesFor(u, t, t), false);
+    assert.equal(other.vouchesFor(u, columnsOf(db, u), t), false);
   });
 });
 
 describe('the ledger in a file whose columns hold the wrong types: errSecDecode, never a crash', () => {
   const damages: [string, string][] = [
-    ['a ledger entry holding a number', 'UPDATE ledger SET tag = 42'],
-    ['a ledger entry holding text', "UPDATE ledger SET tag = 'sixteen characters'"],
-    ['a bucket sum holding text', "UPDATE ledger_bucket SET s1 = 'not a sum'"],
-    ['a bucket sum with a lane out of range', 'UPDATE ledger_bucket SET s2 = -1'],
-    ['a bucket row outside the 65,536 buckets', 'INSERT INTO ledger_bucket VALUES (70000, 0, 0, 0, 0)'],
+    ['bucket entries holding a number', 'UPDATE ledger SET entries = 42'],
+    ['bucket entries holding text', "UPDATE ledger SET entries = 'thirty-two characters of text...'"],
+    ['bucket entries cut short of a whole record', 'UPDATE ledger SET entries = substr(entries, 1, 20)'],
+    ['a bucket sum holding text', "UPDATE ledger SET s1 = 'not a sum'"],
+    ['a bucket sum with a lane out of range', 'UPDATE ledger SET s2 = -1'],
+    ['a bucket row outside the 65,536 buckets', "INSERT INTO ledger VALUES (70000, 0, 0, 0, 0, x'')"],
+    ['a row whose bucket column names another bucket', 'UPDATE genp SET bucket = (bucket + 1) % 65536'],
+    ['a row whose bucket column is text', "UPDATE genp SET bucket = 'b'"],
     ['a row whose blob is text', "UPDATE genp SET blob = 'a blob of text'"],
     ['a row whose persistent reference is a number', 'UPDATE genp SET persistref = 7'],
   ];
@@ -249,7 +314,7 @@ describe('the ledger in a file whose columns hold the wrong types: errSecDecode,
 });
 
 describe('listings check the ledger as they read rows one at a time', () => {
-  it('right after opening, a kSecMatchLimitAll listing of 200 items answers all of them (buckets are checked while rows are read); with one replayed row it answers errSecDecode', () => {
+  it('a kSecMatchLimitAll listing of 200 items answers all of them (each row checked with its bucket); with one replayed row it answers errSecDecode', () => {
     const tk = new TempKeychain();
     cleanups.push(() => tk.cleanup());
     const { owner } = clientsOf(tk.kc);

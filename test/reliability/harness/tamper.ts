@@ -202,9 +202,9 @@ export function applyTamper(path: string, kind: TamperKind, items: TamperItem[],
         writeRow(db, ra.rowid, { persistref: rb.persistref });
         return new Set([a, b]);
       case 'copyIndexColumns': {
-        // a's row takes b's index columns (but keeps its unique pk and persistref).
-        const idx: Record<string, unknown> = {};
-        for (const c of Object.keys(rb)) if (c.startsWith('h_')) idx[c] = rb[c];
+        // a's row takes b's index columns, but for one key column no query here names (h_tkid), made unique.
+        const idx: Record<string, unknown> = { h_tkid: Buffer.from(rng.hex(16), 'hex') };
+        for (const c of Object.keys(rb)) if (c.startsWith('h_') && c !== 'h_tkid') idx[c] = rb[c];
         writeRow(db, ra.rowid, idx);
         return new Set([a, b]);
       }
@@ -219,10 +219,13 @@ export function applyTamper(path: string, kind: TamperKind, items: TamperItem[],
         const gone = deleted.shift();
         if (gone === undefined) return new Set();
         // Only if its unique keys are free again.
-        const clash = db.prepare('SELECT 1 FROM genp WHERE pk = ? OR persistref = ?').get(gone.row['pk'], gone.row.persistref);
-        if (clash !== undefined) return new Set();
         const { rowid: _rowid, ...values } = gone.row;
-        insertRow(db, values);
+        try {
+          insertRow(db, values);
+        } catch (e) {
+          if ((e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) return new Set();
+          throw e;
+        }
         items.push(gone.item);
         return new Set([gone.item]);
       }
