@@ -50,7 +50,7 @@ export function fromLanes(lanes: readonly unknown[]): Buffer | undefined {
 const FOLD_EVERY = 1 << 20;
 
 /** The sum of the 16-byte values laid end to end in `blocks`, modulo 2^128, in 32-bit lanes. */
-function sumBlocks(blocks: Buffer): Buffer {
+export function sumBlocks(blocks: Buffer): Buffer {
   let sum: Buffer = ZERO_SUM;
   const lanes = [0, 0, 0, 0];
   let pending = 0;
@@ -117,15 +117,20 @@ export class MultisetHash {
     return this.sumOfRecords(Buffer.concat(pairs.flatMap(([uuid, tag]) => [uuid.subarray(0, SUM_BYTES), tag.subarray(0, SUM_BYTES)])));
   }
 
-  /** The sum of the elements of records laid end to end (uuid ‖ tag, RECORD_BYTES each): one AES call over all of them. */
+  /** The sum of the elements of records laid end to end (uuid ‖ tag, RECORD_BYTES each). */
   sumOfRecords(records: Buffer): Buffer {
+    return sumBlocks(this.elements(records));
+  }
+
+  /** The element of each record laid end to end (uuid ‖ tag, RECORD_BYTES each), 16 bytes each, in one AES call. */
+  elements(records: Buffer): Buffer {
     const count = Math.floor(records.length / RECORD_BYTES);
     const blocks = Buffer.allocUnsafe(count * SUM_BYTES);
     for (let r = 0; r < count; r++) {
       const at = r * RECORD_BYTES;
       for (let i = 0; i < SUM_BYTES; i++) blocks[r * SUM_BYTES + i] = records[at + i]! ^ records[at + SUM_BYTES + i]!;
     }
-    return sumBlocks(this.#prf.update(blocks));
+    return this.#prf.update(blocks);
   }
 
   /** A total in its stored form. */

@@ -24,7 +24,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
-import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
+import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, sumAdjust, sumBlocks, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
 
 /**
  * Buckets are the first 16 bits of the UUID: 65,536 of them, so that at a
@@ -155,14 +155,18 @@ export class Ledger {
    */
   set(uuid: Buffer, tag: Buffer): void {
     const number = bucketOf(uuid);
-    const bucket = this.#trusted(this.#read(number));
+    const bucket = this.#totalTrusted ? bucketFrom(this.#read(number)) : undefined;
     if (bucket === undefined) throw untrusted();
-    const { at, found } = seek(bucket.entries, uuid);
     const record = Buffer.concat([uuid, tag]);
-    const hash = this.#key();
-    const minus = found ? hash.sumOfRecords(bucket.entries.subarray(at, at + RECORD_BYTES)) : ZERO_SUM;
+    const n = bucket.entries.length / RECORD_BYTES;
+    // One AES call: the elements of the bucket's entries (to check them) and of the new record.
+    const elements = this.#key().elements(Buffer.concat([bucket.entries, record]));
+    if (!sumBlocks(elements.subarray(0, n * SUM_BYTES)).equals(bucket.sum)) throw untrusted();
+    const { at, found } = seek(bucket.entries, uuid);
+    const r = at / RECORD_BYTES;
+    const minus = found ? elements.subarray(r * SUM_BYTES, (r + 1) * SUM_BYTES) : ZERO_SUM;
     const entries = Buffer.concat([bucket.entries.subarray(0, at), record, bucket.entries.subarray(found ? at + RECORD_BYTES : at)]);
-    this.#write(number, bucket.sum, entries, hash.sumOfRecords(record), minus);
+    this.#write(number, bucket.sum, entries, elements.subarray(n * SUM_BYTES), minus);
   }
 
   /** Forgets the row `uuid` (deleted). Works whatever the ledger's state, so damaged items can be removed. */

@@ -27,6 +27,8 @@ import {
   kSecAttrAuthenticationType,
   kSecAttrCreationDate,
   kSecAttrSHA1,
+  kSecAttrSyncViewHint,
+  kSecAttrTokenID,
   kSecValueData,
   kSecReturnData,
   kSecReturnAttributes,
@@ -112,6 +114,16 @@ describe('Queries and Uniqueness Constraints (seed pitfall)', () => {
     const svce = unique('noacct');
     ok(app.SecItemAdd({ [kSecClass]: kSecClassGenericPassword, [kSecAttrService]: svce, [kSecValueData]: utf8('p') }));
     expectOutcome(app.SecItemAdd(genpWithData(svce, '', 'q')), errSecDuplicateItem);
+  });
+
+  it('"NULL in a primary-key column is replaced by the kind\'s default": an item without kSecAttrSyncViewHint or kSecAttrTokenID collides with one whose values are "", and a query for "" finds it (reference §1.2)', () => {
+    const svce = unique('nullpk');
+    ok(app.SecItemAdd(genpWithData(svce, 'A', 'p')));
+    expectOutcome(app.SecItemAdd(genpWithData(svce, 'A', 'q', { [kSecAttrSyncViewHint]: '' })), errSecDuplicateItem, 'vwht ""');
+    expectOutcome(app.SecItemAdd(genpWithData(svce, 'A', 'q', { [kSecAttrTokenID]: '' })), errSecDuplicateItem, 'tkid ""');
+    ok(app.SecItemAdd(genpWithData(svce, 'A', 'r', { [kSecAttrSyncViewHint]: 'a-view' })));
+    const found = ok(app.SecItemCopyMatching(genp(svce, 'A', { [kSecAttrSyncViewHint]: '', [kSecAttrTokenID]: '', [kSecReturnData]: true })));
+    sameBytes(found, 'p');
   });
 
   it('agrp is part of the genp uniqueness constraint "acct, svce, agrp, sync, ...": the same account and service may exist once per access group (reference §1.5)', () => {
