@@ -24,7 +24,7 @@ import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
 import type { AttrDef, ClassDef } from '../schema/model.js';
 import { canonicalFor, defaultValue, isAccessControl, isProtectionClass, type AttrValue } from '../schema/values.js';
 import type { KeychainDatabase } from '../store/database.js';
-import type { RowToWrite, Selection, StoredRow } from '../store/item-table.js';
+import { rowidOf, type RowToWrite, type Selection, type StoredRow } from '../store/item-table.js';
 import { decodePayload, encodePayload, indexItem, indexOf, matchedValue, rowAad, type Item } from './codec.js';
 import type { SecDictionary } from './types.js';
 
@@ -38,6 +38,10 @@ export interface Engine {
 function isUniqueViolation(e: unknown): boolean {
   return typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_CONSTRAINT');
 }
+
+const rowidTaken = (e: unknown): boolean => (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+/** UUIDs drawn for one add before giving up (two rows share a 48-bit rowid with chance ~n/2^48). */
+const MAX_UUID_DRAWS = 8;
 
 /** The class key for a protection class, or the status that withholds it. */
 function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
@@ -59,6 +63,7 @@ function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
   if (!engine.db.ledger.vouchesFor(row.persistref, row, sealTagOf(row.blob))) {
     throw new SecError(errSecDecode, 'an item is not its current version (restored from an older copy?)');
   }
+  if (row.rowid !== rowidOf(row.persistref)) throw new SecError(errSecDecode, 'an item is not in its own row');
   const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row.persistref, row.pdmn));
   const item = payload === undefined ? undefined : decodePayload(payload);
   payload?.fill(0);
@@ -174,18 +179,22 @@ export function add(engine: Engine, policy: AccessPolicy, attributes: SecDiction
   attrs.set('cdat', now);
   attrs.set('mdat', new Date(now.getTime()));
   const item: Item = { attrs, data: q.data };
-  const persistref = freshRandom(UUID_BYTES);
-  // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
-  const row = sealRow(engine, q.cls, persistref, item);
   const table = engine.db.table(q.cls.name);
-  try {
-    engine.db.write(() => table.insert(row));
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
-    throw e;
+  for (let draw = 1; ; draw++) {
+    const persistref = freshRandom(UUID_BYTES);
+    // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
+    const row = sealRow(engine, q.cls, persistref, item);
+    try {
+      engine.db.write(() => table.insert(row));
+    } catch (e) {
+      // Another row has this UUID's rowid (its first 48 bits): draw another UUID.
+      if (rowidTaken(e) && draw < MAX_UUID_DRAWS) continue;
+      if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
+      throw e;
+    }
+    if (!wantsResult(q.returns)) return undefined;
+    return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns);
   }
-  if (!wantsResult(q.returns)) return undefined;
-  return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns);
 }
 
 export function update(engine: Engine, policy: AccessPolicy, query: SecDictionary, attributesToUpdate: SecDictionary): void {

@@ -1,6 +1,8 @@
 /**
  * One SQLite table per item class, its columns and indexes generated from the
- * schema: a row holds only the persistent-reference UUID, its ledger bucket,
+ * schema: a row's rowid is the first 48 bits of its persistent-reference UUID
+ * (so a persistent reference finds its row without an index of its own: one
+ * b-tree fewer to write per add and delete), and it holds only the UUID, its ledger bucket,
  * the protection class, one blind index column per searchable attribute (the
  * key attributes' under one UNIQUE index: the uniqueness constraint), and the
  * sealed blob. Queries read back only what opening the blob needs, with the
@@ -44,6 +46,9 @@ export interface Selection {
 
 const column = (code: string): string => `"h_${code}"`;
 
+/** The rowid of the row with this UUID: its first 48 bits (exact in a JS number, unlike SQLite's full 64). */
+export const rowidOf = (uuid: Uint8Array): number => Buffer.from(uuid.buffer, uuid.byteOffset, 6).readUIntBE(0, 6);
+
 export class ItemTable {
   readonly cls: ClassDef;
   readonly #db: Database.Database;
@@ -54,7 +59,7 @@ export class ItemTable {
   /** DDL for this class: the table and the indexes its schema declares. */
   static createStatements(cls: ClassDef): string[] {
     const t = cls.name;
-    const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL UNIQUE', 'bucket INTEGER NOT NULL', 'pdmn TEXT NOT NULL'];
+    const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL', 'bucket INTEGER NOT NULL', 'pdmn TEXT NOT NULL'];
     for (const c of cls.searchable.map((a) => column(a.code))) cols.push(`${c} BLOB`);
     cols.push('blob BLOB NOT NULL');
     const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
@@ -96,7 +101,7 @@ export class ItemTable {
       // "= ?" for one group: SQLite evaluates an IN list more slowly, even of one value.
       parts.push(sel.groups.length === 1 ? `${column('agrp')} = ?` : `${column('agrp')} IN (${sel.groups.map(() => '?').join(', ')})`);
     }
-    if (sel.persistref !== undefined) parts.push('persistref = ?');
+    if (sel.persistref !== undefined) parts.push('t.rowid = ? AND persistref = ?');
     return parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '';
   }
 
@@ -104,7 +109,7 @@ export class ItemTable {
     const binds: unknown[] = sel.equal.map(([, value]) => value);
     if (sel.pdmn !== undefined) binds.push(sel.pdmn);
     if (sel.groups !== undefined) binds.push(...sel.groups);
-    if (sel.persistref !== undefined) binds.push(sel.persistref);
+    if (sel.persistref !== undefined) binds.push(rowidOf(sel.persistref), sel.persistref);
     return binds;
   }
 
@@ -143,15 +148,18 @@ export class ItemTable {
     return stmt.iterate(...binds) as IterableIterator<StoredRow>;
   }
 
-  /** Inserts a row; throws SQLITE_CONSTRAINT_UNIQUE when its key is taken. */
-  insert(row: RowToWrite): number {
+  /**
+   * Inserts a row; throws SQLITE_CONSTRAINT_UNIQUE when its key is taken, and
+   * SQLITE_CONSTRAINT_PRIMARYKEY when its UUID's rowid is (the caller draws
+   * another UUID).
+   */
+  insert(row: RowToWrite): void {
     const stmt = this.#forShape('insert', () => {
-      const cols = ['persistref', 'bucket', 'pdmn', ...this.#indexColumns, 'blob'];
+      const cols = ['rowid', 'persistref', 'bucket', 'pdmn', ...this.#indexColumns, 'blob'];
       return `INSERT INTO ${this.cls.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
     });
-    const rowid = Number(stmt.run(row.persistref, bucketOf(row.persistref), row.pdmn, ...row.index, row.blob).lastInsertRowid);
+    stmt.run(rowidOf(row.persistref), row.persistref, bucketOf(row.persistref), row.pdmn, ...row.index, row.blob);
     this.#ledger.set(row.persistref, sealTagOf(row.blob));
-    return rowid;
   }
 
   /**
@@ -176,9 +184,12 @@ export class ItemTable {
 
   /** Deletes the matching rows; returns how many. */
   delete(sel: Selection): number {
-    const stmt = this.#forShape(`delete ${ItemTable.#shapeOf(sel)}`, () => `DELETE FROM ${this.cls.name}${this.#whereSql(sel)} RETURNING persistref`);
-    const gone = stmt.pluck().all(...ItemTable.#binds(sel));
-    for (const uuid of gone) this.#ledger.remove(uuid);
+    const stmt = this.#forShape(`delete ${ItemTable.#shapeOf(sel)}`, () => `DELETE FROM ${this.cls.name} AS t${this.#whereSql(sel)} RETURNING rowid, persistref`);
+    const gone = stmt.raw().all(...ItemTable.#binds(sel)) as [unknown, unknown][];
+    for (const [rowid, uuid] of gone) {
+      // Only a row at its own UUID's rowid stands for that UUID: a forged or moved row cannot strike another item's record.
+      if (uuid instanceof Uint8Array && uuid.length === 16 && rowid === rowidOf(uuid)) this.#ledger.remove(uuid);
+    }
     return gone.length;
   }
 }

@@ -128,7 +128,7 @@ export class Ledger {
    * row's seal.
    */
   vouchesFor(uuid: unknown, columns: BucketColumns, sealTag: Buffer): boolean {
-    if (!is16(uuid) || columns.bucket !== bucketOf(uuid)) return false;
+    if (!is16(uuid) || !is16(sealTag) || columns.bucket !== bucketOf(uuid)) return false;
     const bucket = this.#trusted(columns);
     if (bucket === undefined) return false;
     const { at, found } = seek(bucket.entries, uuid);

@@ -357,7 +357,9 @@ export function runFuzz(options: FuzzOptions): FuzzReport {
             report.largest.attributeValue = valueSize(v);
             report.largest.attributeKey = k;
           }
-          if ((typeof v === 'string' || v instanceof Uint8Array) && !constantSet.has(v as string) && isDistinctive(v) && valueSize(v) < 4096 && needles.size < 400) needles.add(v);
+          // Constants (in either form) are not secrets: they are also SQL identifiers in the schema ('persistref').
+          const asText = v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v;
+          if ((typeof v === 'string' || v instanceof Uint8Array) && !constantSet.has(asText as string) && isDistinctive(v) && valueSize(v) < 4096 && needles.size < 400) needles.add(v);
         }
       }
     }

@@ -296,11 +296,16 @@ export function runTamper(options: { cases: number; seed: number }): TamperRepor
       } catch (e) {
         report.failures.push((e as Error).message);
       }
-      // Repair: delete the affected items by persistent reference (delete works on damaged rows) and add new ones.
+      // Repair: delete the affected items (delete works on damaged rows) and add new ones. By persistent
+      // reference; a row no longer at its UUID's rowid (moved, or brought back elsewhere) by its attributes.
       owner = clientsOf(kc).owner;
       for (const it of affected) {
-        const st = owner.SecItemDelete({ [kSecValuePersistentRef]: it.pref });
-        if (st !== errSecSuccess) report.failures.push(`case ${c} (${kind}): deleting a tampered item by persistent ref: ${statusName(st)}`);
+        const byRef = owner.SecItemDelete({ [kSecValuePersistentRef]: it.pref });
+        const st =
+          byRef === errSecItemNotFound
+            ? owner.SecItemDelete({ [kSecClass]: kSecClassGenericPassword, [kSecAttrService]: SERVICE, [kSecAttrAccount]: it.account, [kSecAttrAccessGroup]: it.group })
+            : byRef;
+        if (st !== errSecSuccess) report.failures.push(`case ${c} (${kind}): deleting a tampered item: ${statusName(st)}`);
       }
       items = items.filter((x) => !affected.has(x));
       while (items.length < 8) items.push(fresh(owner, rng.pick(TAMPER_GROUPS)));
