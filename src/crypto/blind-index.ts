@@ -15,25 +15,62 @@ const INDEX_BYTES = 16;
  * V8's old space (≈12 MB of peak RSS at 8,192 entries).
  */
 const CACHE_ENTRIES = 1024;
+/** Longer values (rarely repeated, and costly to keep) are not memoized. */
+const CACHED_BYTES = 256;
+
+interface Memo {
+  label: string;
+  /** The canonical bytes as a latin1 string (one character a byte). */
+  canonical: string;
+  value: Buffer;
+}
+
+/** FNV-1a of label and bytes, cut to 30 bits so that it stays a small integer (a Map key that allocates nothing). */
+function memoKey(label: string, canonical: Uint8Array, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193);
+  h = Math.imul(h, 0x01000193); // the separator
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ canonical[i], 0x01000193);
+  return h & 0x3fffffff;
+}
+
+function holds(memo: Memo, label: string, canonical: Uint8Array, length: number): boolean {
+  if (memo.label !== label || memo.canonical.length !== length) return false;
+  for (let i = 0; i < length; i++) if (memo.canonical.charCodeAt(i) !== canonical[i]) return false;
+  return true;
+}
 
 export class BlindIndex {
   readonly #key: Buffer;
-  readonly #recent = new Map<string, Buffer>();
+  /** Memoized values by memoKey; a key taken by other bytes is recomputed and overwritten. */
+  readonly #recent = new Map<number, Memo>();
 
   constructor(deviceKey: Uint8Array) {
     this.#key = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), 'secitem blind index v1', 32));
   }
 
-  /** The index value of `canonical` (a value's canonical bytes) under `label` (its column). */
-  of(label: string, canonical: Buffer): Buffer {
-    const cacheKey = `${label}\0${canonical.toString('latin1')}`;
-    let value = this.#recent.get(cacheKey);
-    if (value === undefined) {
-      value = createHmac('sha256', this.#key).update(label).update('\0').update(canonical).digest().subarray(0, INDEX_BYTES);
-      if (this.#recent.size >= CACHE_ENTRIES) this.#recent.delete(this.#recent.keys().next().value!);
-      this.#recent.set(cacheKey, value);
-    }
+  /**
+   * The index value of a value's canonical bytes (the first `length` of
+   * `canonical`, which may be a buffer the caller reuses) under `label` (its column).
+   */
+  of(label: string, canonical: Buffer, length = canonical.length): Buffer {
+    if (length > CACHED_BYTES) return this.#compute(label, length === canonical.length ? canonical : canonical.subarray(0, length));
+    const key = memoKey(label, canonical, length);
+    const memo = this.#recent.get(key);
+    if (memo !== undefined && holds(memo, label, canonical, length)) return memo.value;
+    const bytes = canonical.toString('latin1', 0, length);
+    const value = this.#compute(label, bytes);
+    if (memo === undefined && this.#recent.size >= CACHE_ENTRIES) this.#recent.delete(this.#recent.keys().next().value!);
+    this.#recent.set(key, { label, canonical: bytes, value });
     return value;
+  }
+
+  /** HMAC of label, NUL and the canonical bytes (as a Buffer, or one latin1 character a byte). */
+  #compute(label: string, canonical: Buffer | string): Buffer {
+    const hmac = createHmac('sha256', this.#key).update(label).update('\0');
+    if (typeof canonical === 'string') hmac.update(canonical, 'latin1');
+    else hmac.update(canonical);
+    return hmac.digest().subarray(0, INDEX_BYTES);
   }
 
   /** A check value that tells whether a device key is the one a keychain was made with. */

@@ -8,17 +8,23 @@
  * @module
  */
 import { freshRandom } from './random.js';
-import { KEY_BYTES, SEAL_OVERHEAD, TAG_BYTES, open, seal } from './aead.js';
+import { KEY_BYTES, NONCE_BYTES, SEAL_OVERHEAD, TAG_BYTES, open, sealInto } from './aead.js';
 
 const VERSION = 1;
 const WRAPPED_KEY_BYTES = KEY_BYTES + SEAL_OVERHEAD;
 
 export function sealItem(classKey: Uint8Array, payload: Uint8Array, aad: Uint8Array): Buffer {
-  const itemKey = freshRandom(KEY_BYTES);
+  // One draw: the item key, then the nonces of its two seals.
+  const random = freshRandom(KEY_BYTES + 2 * NONCE_BYTES);
   try {
-    return Buffer.concat([Buffer.of(VERSION), seal(classKey, itemKey, aad), seal(itemKey, payload, aad)]);
+    const itemKey = random.subarray(0, KEY_BYTES);
+    const blob = Buffer.allocUnsafe(1 + WRAPPED_KEY_BYTES + payload.length + SEAL_OVERHEAD);
+    blob[0] = VERSION;
+    sealInto(blob, 1, classKey, itemKey, aad, random, KEY_BYTES);
+    sealInto(blob, 1 + WRAPPED_KEY_BYTES, itemKey, payload, aad, random, KEY_BYTES + NONCE_BYTES);
+    return blob;
   } finally {
-    itemKey.fill(0);
+    random.fill(0);
   }
 }
 
@@ -27,16 +33,19 @@ export function sealItem(classKey: Uint8Array, payload: Uint8Array, aad: Uint8Ar
  * version of the item's blob has another tag; the ledger records it.
  */
 export function sealTagOf(blob: Uint8Array): Buffer {
-  return Buffer.from(blob.subarray(Math.max(0, blob.length - TAG_BYTES)));
+  const start = Math.max(0, blob.length - TAG_BYTES);
+  const tag = Buffer.allocUnsafe(blob.length - start);
+  for (let i = 0; i < tag.length; i++) tag[i] = blob[start + i]; // a copy without a view of the blob
+  return tag;
 }
 
 /** The payload, or undefined when the blob does not open under this key and AAD. */
 export function openItem(classKey: Uint8Array, blob: Uint8Array, aad: Uint8Array): Buffer | undefined {
   if (blob.length < 1 + WRAPPED_KEY_BYTES + SEAL_OVERHEAD || blob[0] !== VERSION) return undefined;
-  const itemKey = open(classKey, blob.subarray(1, 1 + WRAPPED_KEY_BYTES), aad);
+  const itemKey = open(classKey, blob, aad, 1, 1 + WRAPPED_KEY_BYTES);
   if (itemKey === undefined) return undefined;
   try {
-    return open(itemKey, blob.subarray(1 + WRAPPED_KEY_BYTES), aad);
+    return open(itemKey, blob, aad, 1 + WRAPPED_KEY_BYTES);
   } finally {
     itemKey.fill(0);
   }

@@ -101,14 +101,18 @@ function parseLimit(value: unknown): number | 'all' {
   return fail(errSecParam, 'kSecMatchLimit must be kSecMatchLimitOne, kSecMatchLimitAll or a count');
 }
 
-/** Parses one attribute key/value for `cls`, or returns undefined for keys to ignore. */
-function parseAttribute(cls: ClassDef, key: string, value: unknown): { attr: AttrDef; value: AttrValue | 'any' } | undefined {
+/** The attribute a key names in `cls`, or undefined for keys to ignore. */
+function attributeFor(cls: ClassDef, key: string): AttrDef | undefined {
   if (ignoredAttributeKeys.has(key)) return undefined;
   if (rejectedAttributeKeys.has(key)) fail(errSecParam, `${key} is an internal attribute`);
   const attr = cls.byCode.get(key);
   if (attr === undefined) fail(errSecNoSuchAttr, `class ${cls.name} has no attribute ${key}`);
-  if (attr.kind === 'sync' && value === 'syna') return { attr, value: 'any' };
-  return { attr, value: convertValue(attr, value) };
+  return attr;
+}
+
+/** kSecAttrSynchronizableAny, a query value of the sync attribute rather than a value to convert. */
+function isSyncAny(attr: AttrDef, value: unknown): boolean {
+  return attr.kind === 'sync' && value === 'syna';
 }
 
 /** Classifies and validates a SecItemAdd / CopyMatching / Update-query / Delete dictionary. */
@@ -138,13 +142,14 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
     if (key === 'class' || key === 'v_PersistentRef') continue;
     if (key.length <= 1) fail(errSecParam, `invalid key "${key}"`);
     if (key.length === 4) {
-      const parsed = parseAttribute(cls, key, value);
-      if (parsed === undefined) continue;
-      if (parsed.attr.kind === 'sync') syncGiven = true;
-      if (parsed.value === 'any') continue;
+      const attr = attributeFor(cls, key);
+      if (attr === undefined) continue;
+      if (attr.kind === 'sync') syncGiven = true;
+      if (isSyncAny(attr, value)) continue;
+      const converted = convertValue(attr, value);
       // The keychain maintains creation and modification dates on add.
-      if (kind === 'add' && parsed.attr.maintained) continue;
-      attrs.set(key, parsed.value);
+      if (kind === 'add' && attr.maintained) continue;
+      attrs.set(key, converted);
       continue;
     }
     switch (key[0]) {
@@ -265,11 +270,12 @@ export function parseUpdateAttributes(cls: ClassDef, dict: SecDictionary): Parse
       data = copyBytes(value);
       continue;
     }
-    const parsed = parseAttribute(cls, key, value);
-    if (parsed === undefined) continue;
-    if (parsed.value === 'any') fail(errSecParam, 'kSecAttrSynchronizableAny is not a value to store');
-    if (parsed.attr.code === 'mdat') continue; // set to now by the update itself
-    attrs.set(key, parsed.value);
+    const attr = attributeFor(cls, key);
+    if (attr === undefined) continue;
+    if (isSyncAny(attr, value)) fail(errSecParam, 'kSecAttrSynchronizableAny is not a value to store');
+    const converted = convertValue(attr, value);
+    if (attr.code === 'mdat') continue; // set to now by the update itself
+    attrs.set(key, converted);
   }
   return { attrs, data };
 }

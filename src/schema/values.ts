@@ -116,63 +116,86 @@ export function defaultValue(attr: AttrDef): AttrValue | undefined {
   return undefined;
 }
 
-/**
- * The bytes two values of one attribute are compared by. Strings and data
- * with the same UTF-8 bytes are the same value, as in Apple's hashed columns.
- * (A type tag first, so a number never equals the string of its digits.)
+/*
+ * The bytes two values of one attribute are compared by: a type tag, then
+ * the value. Strings and data with the same UTF-8 bytes are the same value,
+ * as in Apple's hashed columns; the tag keeps a number from equalling the
+ * string of its digits. Kinds that keep a caller's other type are minded:
+ * a string in a number attribute is tagged 's', a number in a blob attribute
+ * is its int32 bytes.
  */
-function canonicalBytes(value: AttrValue): Buffer {
-  if (typeof value === 'string') return tagged(0x62, value); // 'b'
-  if (value instanceof Uint8Array) return tagged(0x62, value);
-  if (typeof value === 'number') return tagged(0x6e, String(value)); // 'n'
-  if (value instanceof Date) return tagged(0x64, String(value.getTime())); // 'd'
-  return tagged(0x63, `${value.protection}:${value.flags}`); // 'c'
+
+function canonicalTag(attr: AttrDef, value: AttrValue): number {
+  if (typeof value === 'string') return attr.kind === 'number' ? 0x73 : 0x62; // 's', 'b'
+  if (value instanceof Uint8Array) return 0x62;
+  if (typeof value === 'number') return attr.kind === 'blob' ? 0x62 : 0x6e; // 'n'
+  if (value instanceof Date) return 0x64; // 'd'
+  return 0x63; // 'c'
 }
 
-/** Canonical bytes for an attribute's value, minding the kinds that keep a caller's other type. */
+function canonicalBody(attr: AttrDef, value: AttrValue): string | Uint8Array {
+  if (typeof value === 'string' || value instanceof Uint8Array) return value;
+  if (typeof value === 'number') return attr.kind === 'blob' ? int32LE(value) : String(value);
+  if (value instanceof Date) return String(value.getTime());
+  return `${value.protection}:${value.flags}`;
+}
+
+/** Canonical bytes for an attribute's value. */
 export function canonicalFor(attr: AttrDef, value: AttrValue): Buffer {
-  if (attr.kind === 'number' && typeof value === 'string') return tagged(0x73, value); // 's'
-  if (attr.kind === 'blob' && typeof value === 'number') return tagged(0x62, int32LE(value));
-  return canonicalBytes(value);
-}
-
-function tagged(tag: number, body: string | Uint8Array): Buffer {
-  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  const out = Buffer.allocUnsafe(1 + length);
-  out[0] = tag;
-  if (typeof body === 'string') out.write(body, 1, 'utf8');
-  else out.set(body, 1);
+  const body = canonicalBody(attr, value);
+  const out = Buffer.allocUnsafe(1 + byteLengthOf(body));
+  writeTagged(out, canonicalTag(attr, value), body);
   return out;
 }
 
-/** A value in the sealed payload's JSON: a type tag and a JSON-safe value. */
-export type EncodedValue =
-  | readonly ['s', string]
-  | readonly ['b', string]
-  | readonly ['n', number]
-  | readonly ['d', number]
-  | readonly ['c', ProtectionClass, number];
-
-export function encodeValue(value: AttrValue): EncodedValue {
-  if (typeof value === 'string') return ['s', value];
-  if (value instanceof Uint8Array) return ['b', Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64')];
-  if (typeof value === 'number') return ['n', value];
-  if (value instanceof Date) return ['d', value.getTime()];
-  return ['c', value.protection, value.flags];
+/**
+ * Writes canonicalFor(attr, value) at the start of `out` and answers its
+ * length, or -1 (writing nothing) when it does not fit: for callers that
+ * only hash the bytes, in a buffer of their own they reuse.
+ */
+export function writeCanonical(attr: AttrDef, value: AttrValue, out: Buffer): number {
+  const body = canonicalBody(attr, value);
+  const length = 1 + byteLengthOf(body);
+  if (length > out.length) return -1;
+  writeTagged(out, canonicalTag(attr, value), body);
+  return length;
 }
 
-export function decodeValue(encoded: EncodedValue): AttrValue {
-  switch (encoded[0]) {
-    case 's':
-    case 'n':
-      return encoded[1];
-    case 'b':
-      return copyBytes(Buffer.from(encoded[1], 'base64'));
-    case 'd':
-      return new Date(encoded[1]);
-    case 'c':
-      return Object.freeze({ kind: 'SecAccessControl', protection: encoded[1], flags: encoded[2] });
+function byteLengthOf(body: string | Uint8Array): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+}
+
+function writeTagged(out: Buffer, tag: number, body: string | Uint8Array): void {
+  out[0] = tag;
+  if (typeof body === 'string') out.write(body, 1, 'utf8');
+  else out.set(body, 1);
+}
+
+/**
+ * Whether two values of one attribute have the same canonical bytes
+ * (`canonicalFor(attr, a).equals(canonicalFor(attr, b))`), without building
+ * them when both values have the same type.
+ */
+export function sameValue(attr: AttrDef, a: AttrValue, b: AttrValue): boolean {
+  if (typeof a === 'string' && typeof b === 'string') {
+    if (a === b) return true;
+    // Well-formed strings differ in UTF-8 too; lone surrogates all encode as U+FFFD.
+    if (!surrogate.test(a) && !surrogate.test(b)) return false;
+  } else if (typeof a === 'number' && typeof b === 'number') {
+    return attr.kind === 'blob' ? (a | 0) === (b | 0) : sameNumber(a, b); // int32LE bytes, or String(n)
+  } else if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.length === b.length && Buffer.compare(a, b) === 0;
+  } else if (a instanceof Date && b instanceof Date) {
+    return sameNumber(a.getTime(), b.getTime());
   }
+  return canonicalFor(attr, a).equals(canonicalFor(attr, b));
+}
+
+const surrogate = /[\uD800-\uDFFF]/;
+
+/** Equal as String(n) is: -0 is 0, NaN is NaN. */
+function sameNumber(x: number, y: number): boolean {
+  return x === y || (x !== x && y !== y);
 }
 
 /** A value as handed back to a caller: a fresh copy it may keep or change. */

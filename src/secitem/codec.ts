@@ -6,7 +6,8 @@
  */
 import type { BlindIndex } from '../crypto/blind-index.js';
 import type { ClassDef, AttrDef } from '../schema/model.js';
-import { canonicalFor, decodeValue, defaultValue, encodeValue, type AttrValue, type EncodedValue } from '../schema/values.js';
+import { itemClasses } from '../schema/classes.js';
+import { canonicalFor, defaultValue, isProtectionClass, writeCanonical, type AttrValue } from '../schema/values.js';
 
 /** An item in the clear: its attributes (secret extra fields included) and its data. */
 export interface Item {
@@ -14,9 +15,13 @@ export interface Item {
   data: Uint8Array | undefined;
 }
 
+/** Where indexOf writes canonical bytes: BlindIndex only hashes them (and copies them into its memo). */
+const canonicalScratch = Buffer.alloc(256);
+
 /** The blind index of one attribute value. */
 export function indexOf(blind: BlindIndex, attr: AttrDef, value: AttrValue): Buffer {
-  return blind.of(attr.code, canonicalFor(attr, value));
+  const length = writeCanonical(attr, value, canonicalScratch);
+  return length < 0 ? blind.of(attr.code, canonicalFor(attr, value)) : blind.of(attr.code, canonicalScratch, length);
 }
 
 /** An attribute's value as stored and matched: a key attribute that is absent has its empty value (see indexItem). */
@@ -40,36 +45,230 @@ export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<s
   });
 }
 
+/** The constant start of each class's associated data. */
+const aadPrefixes = new Map<string, Buffer>();
+
 /**
  * Associated data binding a blob to its row: class, persistent-reference UUID
  * and protection class. (Index columns are not bound: a query checks the
  * opened attributes against its own conditions instead; see operations.ts.)
  */
 export function rowAad(cls: ClassDef, persistref: Buffer, pdmn: string): Buffer {
-  return Buffer.concat([Buffer.from(`secitem row v1\0${cls.name}\0`), persistref, Buffer.from(`\0${pdmn}`)]);
+  let prefix = aadPrefixes.get(cls.name);
+  if (prefix === undefined) {
+    prefix = Buffer.from(`secitem row v1\0${cls.name}\0`);
+    aadPrefixes.set(cls.name, prefix);
+  }
+  const at = prefix.length + persistref.length;
+  const out = Buffer.allocUnsafe(at + 1 + Buffer.byteLength(pdmn));
+  prefix.copy(out, 0);
+  persistref.copy(out, prefix.length);
+  out[at] = 0;
+  out.write(pdmn, at + 1);
+  return out;
 }
 
-interface Payload {
-  a: Record<string, EncodedValue>;
-  d?: string;
+/*
+ * The payload: an item's attributes and data, in a binary layout (numbers little-endian):
+ *   0x01, the payload format
+ *   attribute count (u16), then per attribute: its code (4 ASCII bytes), a type byte and the value:
+ *     's' string      u32 length, UTF-8
+ *     'u' string      u32 length, UTF-16 code units (a string with lone surrogates, which UTF-8 cannot keep)
+ *     'b' bytes       u32 length, bytes
+ *     'n' number      f64
+ *     'd' date        f64, ms since 1970
+ *     'c' access ctl  u8 length, protection class (ASCII), f64 flags
+ *   0 (no data), or 1, u32 length and the data.
+ */
+const BINARY = 0x01;
+const STRING = 0x73;
+const UTF16 = 0x75;
+const BYTES = 0x62;
+const NUMBER = 0x6e;
+const DATE = 0x64;
+const ACCESS_CONTROL = 0x63;
+
+function isWellFormed(s: string): boolean {
+  // (String.prototype.isWellFormed is in Node 20, not yet in the ES2022 lib types.)
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+function valueBytes(v: AttrValue): number {
+  if (typeof v === 'string') return 4 + (isWellFormed(v) ? Buffer.byteLength(v) : 2 * v.length);
+  if (v instanceof Uint8Array) return 4 + v.length;
+  if (typeof v === 'number' || v instanceof Date) return 8;
+  return 1 + v.protection.length + 8;
+}
+
+function writeValue(out: Buffer, at: number, v: AttrValue): number {
+  if (typeof v === 'string') {
+    const wellFormed = isWellFormed(v);
+    out[at] = wellFormed ? STRING : UTF16;
+    const n = out.write(v, at + 5, wellFormed ? 'utf8' : 'utf16le');
+    out.writeUInt32LE(n, at + 1);
+    return at + 5 + n;
+  }
+  if (v instanceof Uint8Array) {
+    out[at] = BYTES;
+    out.writeUInt32LE(v.length, at + 1);
+    out.set(v, at + 5);
+    return at + 5 + v.length;
+  }
+  if (typeof v === 'number') {
+    out[at] = NUMBER;
+    // -0 is kept as 0.
+    return out.writeDoubleLE(v + 0, at + 1);
+  }
+  if (v instanceof Date) {
+    out[at] = DATE;
+    return out.writeDoubleLE(v.getTime(), at + 1);
+  }
+  out[at] = ACCESS_CONTROL;
+  out[at + 1] = out.write(v.protection, at + 2, 'latin1');
+  return out.writeDoubleLE(v.flags + 0, at + 2 + v.protection.length);
+}
+
+/** A 4-character ASCII code as a number (7 bits a character: a small integer, no allocation as a Map key). */
+function codeKey(c0: number, c1: number, c2: number, c3: number): number {
+  return c0 | (c1 << 7) | (c2 << 14) | (c3 << 21);
+}
+
+function isCode(code: string): boolean {
+  return code.length === 4 && (code.charCodeAt(0) | code.charCodeAt(1) | code.charCodeAt(2) | code.charCodeAt(3)) < 0x80;
+}
+
+/** The schema's codes by key, so decoding an attribute's code allocates no string. */
+const knownCodes = new Map<number, string>();
+for (const cls of itemClasses.values()) {
+  for (const { code } of cls.attrs) knownCodes.set(codeKey(code.charCodeAt(0), code.charCodeAt(1), code.charCodeAt(2), code.charCodeAt(3)), code);
 }
 
 export function encodePayload(item: Item): Buffer {
-  const a: Record<string, EncodedValue> = {};
-  for (const [code, v] of item.attrs) a[code] = encodeValue(v);
-  const payload: Payload = { a };
-  if (item.data !== undefined) payload.d = Buffer.from(item.data.buffer, item.data.byteOffset, item.data.length).toString('base64');
-  return Buffer.from(JSON.stringify(payload));
+  const { attrs, data } = item;
+  if (attrs.size > 0xffff) throw new RangeError('too many attributes for a payload');
+  // (keys, then get: iterating entries would make a pair per attribute)
+  let size = 1 + 2 + 1 + (data === undefined ? 0 : 4 + data.length);
+  for (const code of attrs.keys()) {
+    if (!isCode(code)) throw new RangeError(`attribute code ${JSON.stringify(code)} is not 4 ASCII characters`);
+    size += 4 + 1 + valueBytes(attrs.get(code)!);
+  }
+  const out = Buffer.allocUnsafe(size);
+  out[0] = BINARY;
+  out.writeUInt16LE(attrs.size, 1);
+  let at = 3;
+  for (const code of attrs.keys()) {
+    for (let i = 0; i < 4; i++) out[at + i] = code.charCodeAt(i);
+    at = writeValue(out, at + 4, attrs.get(code)!);
+  }
+  if (data === undefined) {
+    out[at] = 0;
+  } else {
+    out[at] = 1;
+    out.writeUInt32LE(data.length, at + 1);
+    out.set(data, at + 5);
+  }
+  return out;
+}
+
+/** Thrown (and caught) on a malformed binary payload; made once, as it carries nothing. */
+const MALFORMED = new Error('malformed payload');
+
+/** Reads a binary payload front to back; any read past the end throws MALFORMED. */
+class Reader {
+  at = 1;
+  constructor(readonly bytes: Buffer) {}
+
+  /** The offset of the next `n` bytes, which are passed over. */
+  take(n: number): number {
+    const start = this.at;
+    if (n > this.bytes.length - start) throw MALFORMED;
+    this.at = start + n;
+    return start;
+  }
+
+  u8(): number {
+    return this.bytes[this.take(1)];
+  }
+
+  u16(): number {
+    return this.bytes.readUInt16LE(this.take(2));
+  }
+
+  u32(): number {
+    return this.bytes.readUInt32LE(this.take(4));
+  }
+
+  f64(): number {
+    return this.bytes.readDoubleLE(this.take(8));
+  }
+
+  code(): string {
+    const b = this.bytes;
+    const at = this.take(4);
+    if ((b[at] | b[at + 1] | b[at + 2] | b[at + 3]) & 0x80) throw MALFORMED;
+    return knownCodes.get(codeKey(b[at], b[at + 1], b[at + 2], b[at + 3])) ?? b.toString('latin1', at, at + 4);
+  }
+
+  /** A fresh copy of the next `n` bytes (the payload is wiped after decoding). */
+  copy(n: number): Uint8Array {
+    const at = this.take(n);
+    const out = new Uint8Array(n);
+    if (n > 64) this.bytes.copy(out, 0, at, at + n);
+    else for (let i = 0; i < n; i++) out[i] = this.bytes[at + i]; // (Buffer.copy makes a view of the source)
+    return out;
+  }
+
+  value(): AttrValue {
+    switch (this.u8()) {
+      case STRING: {
+        const n = this.u32();
+        const at = this.take(n);
+        return this.bytes.toString('utf8', at, at + n);
+      }
+      case UTF16: {
+        const n = this.u32();
+        if (n % 2 !== 0) throw MALFORMED;
+        const at = this.take(n);
+        return this.bytes.toString('utf16le', at, at + n);
+      }
+      case BYTES:
+        return this.copy(this.u32());
+      case NUMBER:
+        return this.f64();
+      case DATE:
+        return new Date(this.f64());
+      case ACCESS_CONTROL: {
+        const n = this.u8();
+        const at = this.take(n);
+        const protection = this.bytes.toString('latin1', at, at + n);
+        if (!isProtectionClass(protection)) throw MALFORMED;
+        return Object.freeze({ kind: 'SecAccessControl', protection, flags: this.f64() });
+      }
+      default:
+        throw MALFORMED;
+    }
+  }
+}
+
+function decodeBinary(bytes: Buffer): Item {
+  const r = new Reader(bytes);
+  const attrs = new Map<string, AttrValue>();
+  for (let count = r.u16(); count > 0; count--) {
+    const code = r.code();
+    attrs.set(code, r.value());
+  }
+  let data: Uint8Array | undefined;
+  const hasData = r.u8();
+  if (hasData === 1) data = r.copy(r.u32());
+  else if (hasData !== 0) throw MALFORMED;
+  if (r.at !== bytes.length) throw MALFORMED; // trailing bytes
+  return { attrs, data };
 }
 
 /** The item in a payload; undefined when the payload is not well formed. */
 export function decodePayload(bytes: Buffer): Item | undefined {
   try {
-    const payload = JSON.parse(bytes.toString('utf8')) as Payload;
-    const attrs = new Map<string, AttrValue>();
-    for (const [code, v] of Object.entries(payload.a)) attrs.set(code, decodeValue(v));
-    const data = payload.d === undefined ? undefined : new Uint8Array(Buffer.from(payload.d, 'base64'));
-    return { attrs, data };
+    return bytes[0] === BINARY ? decodeBinary(bytes) : undefined;
   } catch {
     return undefined;
   }

@@ -21,8 +21,8 @@ import type { Keybag, ProtectionClassName } from '../crypto/keybag.js';
 import { parseDictionary, parseUpdateAttributes, protectionOf, type ParsedDictionary } from '../dictionary/parse.js';
 import { makePersistentRef, UUID_BYTES } from '../dictionary/persistent-ref.js';
 import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
-import type { AttrDef, ClassDef } from '../schema/model.js';
-import { canonicalFor, defaultValue, isAccessControl, isProtectionClass, type AttrValue } from '../schema/values.js';
+import type { ClassDef } from '../schema/model.js';
+import { defaultValue, isAccessControl, isProtectionClass, sameValue, type AttrValue } from '../schema/values.js';
 import type { KeychainDatabase } from '../store/database.js';
 import { rowidOf, type RowToWrite, type Selection, type StoredRow } from '../store/item-table.js';
 import { decodePayload, encodePayload, indexItem, indexOf, matchedValue, rowAad, type Item } from './codec.js';
@@ -98,39 +98,42 @@ interface Search {
 }
 
 function searchFor(engine: Engine, policy: AccessPolicy, q: ParsedDictionary, write: boolean): Search {
+  const { cls, attrs } = q;
   const equal: [string, Buffer][] = [];
-  const expected: [AttrDef, Buffer][] = [];
   let pdmn: string | undefined;
   let group: string | undefined;
-  const conditions: [string, AttrValue][] = [...q.attrs];
-  // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
-  if (!q.syncGiven && q.persistentRef === undefined) conditions.push(['sync', 0]);
-  for (const [code, value] of conditions) {
-    const attr = q.cls.byCode.get(code)!;
+  // (keys, then get: iterating entries would make a pair per attribute)
+  for (const code of attrs.keys()) {
+    const value = attrs.get(code)!;
+    const attr = cls.byCode.get(code)!;
     if (code === 'agrp') group = value as string;
     else if (attr.kind === 'access') pdmn = value as string;
     else if (attr.kind === 'accessControl') continue; // not a search condition (reference §4.1)
     else if (attr.secretData) throw new SecError(errSecParam, `${code} is secret data and cannot be matched`);
-    else {
-      const canonical = canonicalFor(attr, value);
-      equal.push([code, engine.blind.of(code, canonical)]);
-      expected.push([attr, canonical]);
-    }
+    else equal.push([code, indexOf(engine.blind, attr, value)]);
   }
+  // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
+  if (!q.syncGiven && q.persistentRef === undefined) equal.push(['sync', indexOf(engine.blind, cls.byCode.get('sync')!, 0)]);
   const groups = policy.groupsToSearch(group, write);
-  const agrp = q.cls.byCode.get('agrp')!;
-  const satisfies = (item: Item): boolean =>
-    (groups === undefined || groups.includes(item.attrs.get('agrp') as string)) &&
-    expected.every(([attr, bytes]) => {
-      const v = matchedValue(item.attrs, attr);
-      return v !== undefined && canonicalFor(attr, v).equals(bytes);
-    });
-  return {
+  let groupIndexes: Buffer[] | undefined;
+  if (groups !== undefined) {
     // Blind indexes are memoized by BlindIndex, so the caller's groups cost no HMAC after the first call.
-    selection: { equal, pdmn, groups: groups?.map((g) => indexOf(engine.blind, agrp, g)), persistref: q.persistentRef?.uuid },
+    groupIndexes = new Array<Buffer>(groups.length);
+    for (let i = 0; i < groups.length; i++) groupIndexes[i] = indexOf(engine.blind, cls.byCode.get('agrp')!, groups[i]);
+  }
+  return {
+    selection: { equal, pdmn, groups: groupIndexes, persistref: q.persistentRef?.uuid },
     open(row) {
-      const item = openRow(engine, q.cls, row);
-      if (!satisfies(item)) throw new SecError(errSecDecode, 'an item does not match its index');
+      const item = openRow(engine, cls, row);
+      // The item must hold what its row was selected by: the query's values (or sync 0, the one condition not among them).
+      let satisfies = groups === undefined || groups.includes(item.attrs.get('agrp') as string);
+      for (let i = 0; satisfies && i < equal.length; i++) {
+        const code = equal[i][0];
+        const attr = cls.byCode.get(code)!;
+        const v = matchedValue(item.attrs, attr);
+        satisfies = v !== undefined && sameValue(attr, v, attrs.get(code) ?? 0);
+      }
+      if (!satisfies) throw new SecError(errSecDecode, 'an item does not match its index');
       return item;
     },
   };
@@ -239,7 +242,7 @@ function changedAttributes(cls: ClassDef, before: ReadonlyMap<string, AttrValue>
     const a = before.get(attr.code);
     const b = after.get(attr.code);
     if (a === undefined && b === undefined) continue;
-    if (a === undefined || b === undefined || !canonicalFor(attr, a).equals(canonicalFor(attr, b))) changed.add(attr.code);
+    if (a === undefined || b === undefined || !sameValue(attr, a, b)) changed.add(attr.code);
   }
   return changed;
 }

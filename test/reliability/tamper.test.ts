@@ -36,7 +36,10 @@ describe('row tampering: the affected item answers errSecDecode or errSecItemNot
       assert.ok(affected.size > 0);
       tk.reopen();
       checkAfterTamper(tk.kc, items, affected, kind);
-      for (const it of affected) assert.notEqual(read(clientsOf(tk.kc).owner, it).status, errSecSuccess, `${kind}: ${it.account} is detected`);
+      // copyIndexColumns gives a's row b's index columns: b's own row may then answer first, with b's own data
+      // (checkAfterTamper allows that); a's row can only be detected.
+      const mustFail = kind === 'copyIndexColumns' ? [...affected].slice(0, 1) : [...affected];
+      for (const it of mustFail) assert.notEqual(read(clientsOf(tk.kc).owner, it).status, errSecSuccess, `${kind}: ${it.account} is detected`);
     });
   }
 
