@@ -4,7 +4,6 @@
  * are SecErrors, turned into OSStatus answers by the client (client.ts).
  * @module
  */
-import { freshRandom } from '../crypto/random.js';
 import {
   SecError,
   errSecDecode,
@@ -19,12 +18,12 @@ import type { BlindIndex } from '../crypto/blind-index.js';
 import { openItem, sealItem, sealTagOf } from '../crypto/item-seal.js';
 import type { Keybag, ProtectionClassName } from '../crypto/keybag.js';
 import { parseDictionary, parseUpdateAttributes, protectionOf, type ParsedDictionary } from '../dictionary/parse.js';
-import { makePersistentRef, UUID_BYTES } from '../dictionary/persistent-ref.js';
+import { makePersistentRef } from '../dictionary/persistent-ref.js';
 import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
 import type { ClassDef } from '../schema/model.js';
 import { defaultValue, isAccessControl, isProtectionClass, sameValue, type AttrValue } from '../schema/values.js';
 import type { KeychainDatabase } from '../store/database.js';
-import { rowidOf, type RowToWrite, type Selection, type StoredRow } from '../store/item-table.js';
+import { rowidOf, uuidAt, type RowToWrite, type Selection, type StoredRow } from '../store/item-table.js';
 import { decodePayload, encodePayload, indexItem, indexOf, matchedValue, rowAad, type Item } from './codec.js';
 import type { SecDictionary } from './types.js';
 
@@ -40,7 +39,7 @@ function isUniqueViolation(e: unknown): boolean {
 }
 
 const rowidTaken = (e: unknown): boolean => (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-/** UUIDs drawn for one add before giving up (two rows share a 48-bit rowid with chance ~n/2^48). */
+/** Random rowids drawn for one add before giving up. */
 const MAX_UUID_DRAWS = 8;
 
 /** The class key for a protection class, or the status that withholds it. */
@@ -184,19 +183,22 @@ export function add(engine: Engine, policy: AccessPolicy, attributes: SecDiction
   const item: Item = { attrs, data: q.data };
   const table = engine.db.table(q.cls.name);
   for (let draw = 1; ; draw++) {
-    const persistref = freshRandom(UUID_BYTES);
-    // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
-    const row = sealRow(engine, q.cls, persistref, item);
+    let persistref: Buffer | undefined;
     try {
-      engine.db.write(() => table.insert(row));
+      engine.db.write(() => {
+        persistref = uuidAt(table.nextRowid());
+        // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
+        table.insert(sealRow(engine, q.cls, persistref, item));
+      });
     } catch (e) {
-      // Another row has this UUID's rowid (its first 48 bits): draw another UUID.
+      // A rowid taken can only happen past 48-bit rowids, where they are drawn at random: draw again.
       if (rowidTaken(e) && draw < MAX_UUID_DRAWS) continue;
       if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
       throw e;
     }
     if (!wantsResult(q.returns)) return undefined;
-    return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns);
+    const uuid = persistref!;
+    return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, uuid), q.returns);
   }
 }
 

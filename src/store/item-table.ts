@@ -2,7 +2,8 @@
  * One SQLite table per item class, its columns and indexes generated from the
  * schema: a row's rowid is the first 48 bits of its persistent-reference UUID
  * (so a persistent reference finds its row without an index of its own: one
- * b-tree fewer to write per add and delete), and it holds only the UUID, its ledger bucket,
+ * b-tree fewer to write per add and delete; rowids still grow, so adds append),
+ * and it holds only the UUID, its ledger bucket,
  * the protection class, one blind index column per searchable attribute (the
  * key attributes' under one UNIQUE index: the uniqueness constraint), and the
  * sealed blob. Queries read back only what opening the blob needs, with the
@@ -12,6 +13,7 @@
  */
 import type Database from 'better-sqlite3';
 import { sealTagOf } from '../crypto/item-seal.js';
+import { freshRandom } from '../crypto/random.js';
 import type { ClassDef } from '../schema/model.js';
 import { bucketOf, type BucketColumns, type Ledger } from './ledger.js';
 
@@ -48,6 +50,19 @@ const column = (code: string): string => `"h_${code}"`;
 
 /** The rowid of the row with this UUID: its first 48 bits (exact in a JS number, unlike SQLite's full 64). */
 export const rowidOf = (uuid: Uint8Array): number => Buffer.from(uuid.buffer, uuid.byteOffset, 6).readUIntBE(0, 6);
+
+const MAX_ROWID = 2 ** 48 - 1;
+
+/**
+ * A new UUID for the row at `rowid`: the rowid in its first 48 bits, then 80
+ * random bits (so a persistent reference is never reused after a delete).
+ * Past 48 bits (only if rowids were set from outside), a random rowid.
+ */
+export function uuidAt(rowid: number): Buffer {
+  const uuid = freshRandom(16);
+  if (rowid <= MAX_ROWID) uuid.writeUIntBE(rowid, 0, 6);
+  return uuid;
+}
 
 export class ItemTable {
   readonly cls: ClassDef;
@@ -146,6 +161,11 @@ export class ItemTable {
   iterate(sel: Selection): IterableIterator<StoredRow> {
     const { stmt, binds } = this.#selectStatement(sel);
     return stmt.iterate(...binds) as IterableIterator<StoredRow>;
+  }
+
+  /** The rowid after the last one: rows are appended, so an add writes the table's last page, not a random one. */
+  nextRowid(): number {
+    return this.#forShape('next rowid', () => `SELECT coalesce(max(rowid), 0) + 1 FROM ${this.cls.name}`).pluck().get() as number;
   }
 
   /**

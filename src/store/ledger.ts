@@ -3,7 +3,7 @@
  * a row restored from an older copy of the file (an item's earlier secret, or
  * a deleted item) answers errSecDecode instead of opening.
  *
- *   ledger(bucket, s0…s3, entries)  per bucket of UUIDs (their first 16 bits):
+ *   ledger(bucket, s0…s3, entries)  per bucket of UUIDs (their last 16 bits):
  *                            the bucket's entries — for each item row, its
  *                            persistent-reference UUID and the tag of its
  *                            current seal, sorted by UUID — and the keyed
@@ -27,11 +27,12 @@ import { SecError, errSecDecode } from '../status.js';
 import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, sumAdjust, sumBlocks, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
 
 /**
- * Buckets are the first 16 bits of the UUID: 65,536 of them, so that at a
- * million items a bucket row holds ~15 entries (~500 bytes, checked on each
- * read in a few µs), while the check at open reads at most 65,536 sums.
+ * Buckets are the last 16 bits of the UUID (random ones: its first 48 are
+ * its row's rowid): 65,536 of them, so that at a million items a bucket row
+ * holds ~15 entries (~500 bytes, checked on each read in a few µs), while
+ * the check at open reads at most 65,536 sums.
  */
-export const bucketOf = (uuid: Uint8Array): number => (uuid[0]! << 8) | uuid[1]!;
+export const bucketOf = (uuid: Uint8Array): number => (uuid[14]! << 8) | uuid[15]!;
 
 /** A bucket row as a read brings it along with the item row (all null when the bucket has no row). */
 export interface BucketColumns {

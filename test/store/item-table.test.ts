@@ -25,7 +25,7 @@ after(() => {
 });
 
 describe('rows at their UUID\'s rowid', () => {
-  it('a row\'s rowid is the first 48 bits of its persistent-reference UUID, and no index is kept on the UUID', () => {
+  it('a row\'s rowid is the first 48 bits of its persistent-reference UUID, rowids grow (adds append), and no index is kept on the UUID', () => {
     const tk = new TempKeychain();
     cleanups.push(() => tk.cleanup());
     const items = [0, 1, 2].map((i) => addItem(clientsOf(tk.kc).owner, TAMPER_GROUPS[0], `rowid-${i}`, `secret-${i}`));
@@ -35,12 +35,14 @@ describe('rows at their UUID\'s rowid', () => {
       const row = rowOf(db, it.pref);
       assert.equal(row.rowid, Buffer.from(it.pref.subarray(4)).readUIntBE(0, 6));
     }
+    const rowids = items.map((it) => rowOf(db, it.pref).rowid);
+    assert.deepEqual(rowids, [...rowids].sort((x, y) => x - y), 'appended: rowids grow');
     const indexed = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'genp'").all() as { name: string; sql: string | null }[];
     assert.deepEqual(indexed.map((i) => i.name).sort(), ['genp_acct', 'genp_unique']);
     db.close();
   });
 
-  it('inserting a row whose UUID\'s rowid is taken fails with SQLITE_CONSTRAINT_PRIMARYKEY (SecItemAdd then draws another UUID), distinct from a duplicate item', () => {
+  it('inserting a row whose UUID\'s rowid is taken fails with SQLITE_CONSTRAINT_PRIMARYKEY, distinct from a duplicate item', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'secitem-table-')), 'k.db');
     const hash = new MultisetHash(randomBytes(32));
     const kdb = KeychainDatabase.create(path, [...itemClasses.values()], new Map([['ledger', Ledger.initialTotal(hash)]]));

@@ -39,7 +39,7 @@ const RECORD = 32;
 function snapshot(path: string, item: TamperItem): Snapshot {
   const db = new Database(path);
   const row = rowOf(db, item.pref);
-  const bucket = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(row.persistref.readUInt16BE(0)) as Record<string, unknown> | undefined;
+  const bucket = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(row.persistref.readUInt16BE(14)) as Record<string, unknown> | undefined;
   const total = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").pluck().get();
   db.close();
   return { row, bucket, total };
@@ -70,13 +70,13 @@ function restore(path: string, s: Snapshot, parts: ReadonlyArray<'row' | 'entry'
   }
   if (parts.includes('entry')) {
     const old = recordIn(s.bucket, uuid)!;
-    const current = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(uuid.readUInt16BE(0)) as Record<string, unknown> | undefined;
+    const current = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(uuid.readUInt16BE(14)) as Record<string, unknown> | undefined;
     const kept: Buffer[] = [];
     const entries = (current?.['entries'] as Buffer | undefined) ?? Buffer.alloc(0);
     for (let at = 0; at < entries.length; at += RECORD) if (!entries.subarray(at, at + 16).equals(uuid)) kept.push(entries.subarray(at, at + RECORD));
     const spliced = Buffer.concat([...kept, old].sort((x, y) => x.subarray(0, 16).compare(y.subarray(0, 16))));
     const lanes = current ?? { s0: 0, s1: 0, s2: 0, s3: 0 };
-    db.prepare('INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?, ?)').run(uuid.readUInt16BE(0), lanes['s0'], lanes['s1'], lanes['s2'], lanes['s3'], spliced);
+    db.prepare('INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?, ?)').run(uuid.readUInt16BE(14), lanes['s0'], lanes['s1'], lanes['s2'], lanes['s3'], spliced);
   }
   if (parts.includes('bucket')) db.prepare('INSERT OR REPLACE INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (@bucket, @s0, @s1, @s2, @s3, @entries)').run(s.bucket as object);
   if (parts.includes('total')) db.prepare("UPDATE meta SET value = ? WHERE key = 'ledger'").run(s.total);
@@ -103,8 +103,8 @@ function updatedAfterSnapshot(): { tk: TempKeychain; items: TamperItem[]; before
   return { tk, items, before };
 }
 
-/** The ledger bucket of an item: the first 16 bits of its UUID (the persistent reference after the class code). */
-const bucketOf = (it: TamperItem): number => Buffer.from(it.pref).readUInt16BE(4);
+/** The ledger bucket of an item: the last 16 bits of its UUID (the persistent reference after the class code). */
+const bucketOf = (it: TamperItem): number => Buffer.from(it.pref).readUInt16BE(18);
 const othersInOtherBuckets = (items: TamperItem[]): TamperItem[] => items.slice(1).filter((it) => bucketOf(it) !== bucketOf(items[0]));
 
 describe('the ledger: an item restored from an older copy of the file answers errSecDecode', () => {
@@ -215,10 +215,16 @@ describe('Ledger, on its own', () => {
     ledger.start(hash);
     return { db, ledger, hash };
   };
-  const uuid = (hex: string): Buffer => Buffer.from(hex.padEnd(32, '0'), 'hex');
+  /** A UUID in `bucket` (its last 16 bits) whose first byte is `first`. */
+  const uuid = (bucket: number, first = 0): Buffer => {
+    const u = Buffer.alloc(16);
+    u[0] = first;
+    u.writeUInt16BE(bucket, 14);
+    return u;
+  };
   /** The bucket columns a read brings along with the row of `u`. */
   const columnsOf = (db: Database.Database, u: Buffer): BucketColumns =>
-    (db.prepare('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?').get(u.readUInt16BE(0)) as BucketColumns | undefined) ??
+    (db.prepare('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?').get(u.readUInt16BE(14)) as BucketColumns | undefined) ??
     { bucket: null, s0: null, s1: null, s2: null, s3: null, entries: null };
 
   it('vouches for the current tag only, and for no row it has no entry for', () => {
@@ -241,7 +247,7 @@ describe('Ledger, on its own', () => {
 
   it('keeps a bucket\'s entries sorted by UUID whatever the order of writes, and each one vouched for', () => {
     const { db, ledger } = fresh();
-    const us = ['00aa05', '00aa01', '00aa03', '00aaff', '00aa00'].map(uuid);
+    const us = [5, 1, 3, 0xff, 0].map((first) => uuid(0x00aa, first));
     const tags = us.map(() => randomBytes(16));
     us.forEach((u, i) => ledger.set(u, tags[i]!));
     const entries = columnsOf(db, us[0]!).entries as Buffer;
@@ -250,13 +256,13 @@ describe('Ledger, on its own', () => {
     us.forEach((u, i) => assert.equal(ledger.vouchesFor(u, columnsOf(db, u), tags[i]!), true));
   });
 
-  it('buckets at the edges of the UUID space (0000…, ffff…) add up like any other, and a stray entry breaks only its own bucket', () => {
+  it('buckets at the edges (…0000, …ffff) add up like any other, and a stray entry breaks only its own bucket', () => {
     const { db, ledger, hash } = fresh();
-    const edges = [uuid('0000'), uuid('0000ff'), uuid('0001'), uuid('ffff'), Buffer.alloc(16, 0xff)];
+    const edges = [uuid(0x0000), uuid(0x0000, 0xff), uuid(0x0001), uuid(0xffff), Buffer.alloc(16, 0xff)];
     const tags = edges.map(() => randomBytes(16));
     edges.forEach((u, i) => ledger.set(u, tags[i]!));
     // A record spliced into bucket 0001 behind the ledger's back.
-    db.prepare('UPDATE ledger SET entries = entries || ? WHERE bucket = 1').run(Buffer.concat([uuid('0001ff'), randomBytes(16)]));
+    db.prepare('UPDATE ledger SET entries = entries || ? WHERE bucket = 1').run(Buffer.concat([uuid(0x0001, 0xff), randomBytes(16)]));
     const again = new Ledger(db, totalSlot(db));
     again.start(hash);
     assert.deepEqual(edges.map((u, i) => again.vouchesFor(u, columnsOf(db, u), tags[i]!)), [true, true, false, true, true]);
@@ -264,7 +270,7 @@ describe('Ledger, on its own', () => {
 
   it('a bucket row read for another item\'s bucket vouches for nothing', () => {
     const { db, ledger } = fresh();
-    const [u, v] = [uuid('0a0a'), uuid('0b0b')];
+    const [u, v] = [uuid(0x0a0a), uuid(0x0b0b)];
     const t = randomBytes(16);
     ledger.set(u, t);
     ledger.set(v, randomBytes(16));
