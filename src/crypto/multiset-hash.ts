@@ -65,12 +65,6 @@ export function sumBlocks(blocks: Buffer): Buffer {
   return sumAdjust(sum, fromLanes(lanes)!);
 }
 
-/** The sum of many 16-byte values, modulo 2^128. */
-export function sumAll(values: Iterable<Uint8Array>): Buffer {
-  const all = Array.from(values);
-  return sumBlocks(Buffer.concat(all.map((v) => v.subarray(0, SUM_BYTES))));
-}
-
 /** a + b − c, modulo 2^128, lane by lane with carries (no BigInt). */
 export function sumAdjust(a: Uint8Array, plus: Uint8Array, minus: Uint8Array = ZERO_SUM): Buffer {
   const [x, y, z] = [a, plus, minus].map((v) => Buffer.from(v.buffer, v.byteOffset, SUM_BYTES)) as [Buffer, Buffer, Buffer];
@@ -103,18 +97,6 @@ export class MultisetHash {
     this.#openTotal = blockDecipher(totalKey);
     prfKey.fill(0);
     totalKey.fill(0);
-  }
-
-  /** The element value of one row: PRF(uuid ⊕ tag). Both are 16 bytes. */
-  element(uuid: Uint8Array, tag: Uint8Array): Buffer {
-    const block = Buffer.allocUnsafe(SUM_BYTES);
-    for (let i = 0; i < SUM_BYTES; i++) block[i] = uuid[i]! ^ tag[i]!;
-    return this.#prf.update(block);
-  }
-
-  /** The sum of the elements of many (uuid, tag) pairs: one AES call over all of them. */
-  sum(pairs: ReadonlyArray<readonly [uuid: Uint8Array, tag: Uint8Array]>): Buffer {
-    return this.sumOfRecords(Buffer.concat(pairs.flatMap(([uuid, tag]) => [uuid.subarray(0, SUM_BYTES), tag.subarray(0, SUM_BYTES)])));
   }
 
   /** The sum of the elements of records laid end to end (uuid ‖ tag, RECORD_BYTES each). */

@@ -38,9 +38,6 @@ function isUniqueViolation(e: unknown): boolean {
   return typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_CONSTRAINT');
 }
 
-const rowidTaken = (e: unknown): boolean => (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-/** Random rowids drawn for one add before giving up. */
-const MAX_UUID_DRAWS = 8;
 
 /** The class key for a protection class, or the status that withholds it. */
 function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
@@ -182,24 +179,20 @@ export function add(engine: Engine, policy: AccessPolicy, attributes: SecDiction
   attrs.set('mdat', new Date(now.getTime()));
   const item: Item = { attrs, data: q.data };
   const table = engine.db.table(q.cls.name);
-  for (let draw = 1; ; draw++) {
-    let persistref: Buffer | undefined;
-    try {
-      engine.db.write(() => {
-        persistref = uuidAt(table.nextRowid());
-        // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
-        table.insert(sealRow(engine, q.cls, persistref, item));
-      });
-    } catch (e) {
-      // A rowid taken can only happen past 48-bit rowids, where they are drawn at random: draw again.
-      if (rowidTaken(e) && draw < MAX_UUID_DRAWS) continue;
-      if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
-      throw e;
-    }
-    if (!wantsResult(q.returns)) return undefined;
-    const uuid = persistref!;
-    return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, uuid), q.returns);
+  let persistref: Buffer | undefined;
+  try {
+    engine.db.write(() => {
+      persistref = uuidAt(table.nextRowid());
+      // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
+      table.insert(sealRow(engine, q.cls, persistref, item));
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
+    throw e;
   }
+  if (!wantsResult(q.returns)) return undefined;
+  const uuid = persistref!;
+  return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, uuid), q.returns);
 }
 
 export function update(engine: Engine, policy: AccessPolicy, query: SecDictionary, attributesToUpdate: SecDictionary): void {

@@ -14,6 +14,7 @@
 import type Database from 'better-sqlite3';
 import { sealTagOf } from '../crypto/item-seal.js';
 import { freshRandom } from '../crypto/random.js';
+import { SecError, errSecDecode } from '../status.js';
 import type { ClassDef } from '../schema/model.js';
 import { bucketOf, type BucketColumns, type Ledger } from './ledger.js';
 
@@ -51,16 +52,15 @@ const column = (code: string): string => `"h_${code}"`;
 /** The rowid of the row with this UUID: its first 48 bits (exact in a JS number, unlike SQLite's full 64). */
 export const rowidOf = (uuid: Uint8Array): number => Buffer.from(uuid.buffer, uuid.byteOffset, 6).readUIntBE(0, 6);
 
-const MAX_ROWID = 2 ** 48 - 1;
-
 /**
  * A new UUID for the row at `rowid`: the rowid in its first 48 bits, then 80
  * random bits (so a persistent reference is never reused after a delete).
- * Past 48 bits (only if rowids were set from outside), a random rowid.
+ * A rowid past 48 bits follows only a row written from outside: errSecDecode.
  */
 export function uuidAt(rowid: number): Buffer {
+  if (rowid > 2 ** 48 - 1) throw new SecError(errSecDecode, 'the keychain table holds a row no add could have made');
   const uuid = freshRandom(16);
-  if (rowid <= MAX_ROWID) uuid.writeUIntBE(rowid, 0, 6);
+  uuid.writeUIntBE(rowid, 0, 6);
   return uuid;
 }
 
@@ -169,9 +169,8 @@ export class ItemTable {
   }
 
   /**
-   * Inserts a row; throws SQLITE_CONSTRAINT_UNIQUE when its key is taken, and
-   * SQLITE_CONSTRAINT_PRIMARYKEY when its UUID's rowid is (the caller draws
-   * another UUID).
+   * Inserts a row; throws SQLITE_CONSTRAINT_UNIQUE when its key is taken
+   * (SQLITE_CONSTRAINT_PRIMARYKEY when its UUID's rowid is: uuidAt(nextRowid()) never is).
    */
   insert(row: RowToWrite): void {
     const stmt = this.#forShape('insert', () => {

@@ -58,6 +58,20 @@ describe('rows at their UUID\'s rowid', () => {
     assert.equal(rowidOf(twin), rowidOf(first));
   });
 
+  it('after a row written from outside at the last 48-bit rowid, an add answers errSecDecode and writes nothing', () => {
+    const tk = new TempKeychain();
+    cleanups.push(() => tk.cleanup());
+    const moved = addItem(clientsOf(tk.kc).owner, TAMPER_GROUPS[0], 'highest', 'highest-secret');
+    tk.kc.close();
+    const db = new Database(tk.path);
+    db.prepare('UPDATE genp SET rowid = ? WHERE rowid = ?').run(2 ** 48 - 1, rowOf(db, moved.pref).rowid);
+    db.close();
+    tk.reopen();
+    const { owner } = clientsOf(tk.kc);
+    assert.equal(owner.SecItemAdd({ [kSecClass]: kSecClassGenericPassword, acct: 'next', agrp: TAMPER_GROUPS[0], v_Data: new Uint8Array([1]) }).status, errSecDecode);
+    assert.equal(owner.SecItemCopyMatching({ [kSecClass]: kSecClassGenericPassword, acct: 'next', agrp: TAMPER_GROUPS[0] }).status, errSecItemNotFound);
+  });
+
   it('a row moved to another rowid is not found by its persistent reference and answers errSecDecode by its attributes; it can still be deleted', () => {
     const tk = new TempKeychain();
     cleanups.push(() => tk.cleanup());
