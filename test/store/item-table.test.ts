@@ -17,12 +17,25 @@ import { MultisetHash } from '../../src/crypto/multiset-hash.js';
 import { itemClasses } from '../../src/schema/classes.js';
 import { errSecDecode, errSecItemNotFound, errSecSuccess, kSecClass, kSecClassGenericPassword, kSecValuePersistentRef } from '../../src/index.js';
 import { TempKeychain } from '../helpers.js';
-import { TAMPER_GROUPS, addItem, clientsOf, read, rowOf } from '../reliability/harness/tamper.js';
+import { TAMPER_GROUPS, addItem, clientsOf, read, rowOf, type TamperItem } from '../reliability/harness/tamper.js';
 
 const cleanups: (() => void)[] = [];
 after(() => {
   for (const c of cleanups) c();
 });
+
+/** A reopened keychain with one item whose row was moved, from outside, to `rowid`. */
+function itemMovedTo(rowid: number, account: string, secret: string): { tk: TempKeychain; moved: TamperItem } {
+  const tk = new TempKeychain();
+  cleanups.push(() => tk.cleanup());
+  const moved = addItem(clientsOf(tk.kc).owner, TAMPER_GROUPS[0], account, secret);
+  tk.kc.close();
+  const db = new Database(tk.path);
+  db.prepare('UPDATE genp SET rowid = ? WHERE rowid = ?').run(rowid, rowOf(db, moved.pref).rowid);
+  db.close();
+  tk.reopen();
+  return { tk, moved };
+}
 
 describe('rows at their UUID\'s rowid', () => {
   it('a row\'s rowid is the first 48 bits of its persistent-reference UUID, rowids grow (adds append), and no index is kept on the UUID', () => {
@@ -59,28 +72,14 @@ describe('rows at their UUID\'s rowid', () => {
   });
 
   it('after a row written from outside at the last 48-bit rowid, an add answers errSecDecode and writes nothing', () => {
-    const tk = new TempKeychain();
-    cleanups.push(() => tk.cleanup());
-    const moved = addItem(clientsOf(tk.kc).owner, TAMPER_GROUPS[0], 'highest', 'highest-secret');
-    tk.kc.close();
-    const db = new Database(tk.path);
-    db.prepare('UPDATE genp SET rowid = ? WHERE rowid = ?').run(2 ** 48 - 1, rowOf(db, moved.pref).rowid);
-    db.close();
-    tk.reopen();
+    const { tk } = itemMovedTo(2 ** 48 - 1, 'highest', 'highest-secret');
     const { owner } = clientsOf(tk.kc);
     assert.equal(owner.SecItemAdd({ [kSecClass]: kSecClassGenericPassword, acct: 'next', agrp: TAMPER_GROUPS[0], v_Data: new Uint8Array([1]) }).status, errSecDecode);
     assert.equal(owner.SecItemCopyMatching({ [kSecClass]: kSecClassGenericPassword, acct: 'next', agrp: TAMPER_GROUPS[0] }).status, errSecItemNotFound);
   });
 
   it('a row moved to another rowid is not found by its persistent reference and answers errSecDecode by its attributes; it can still be deleted', () => {
-    const tk = new TempKeychain();
-    cleanups.push(() => tk.cleanup());
-    const moved = addItem(clientsOf(tk.kc).owner, TAMPER_GROUPS[0], 'moved', 'moved-secret');
-    tk.kc.close();
-    const db = new Database(tk.path);
-    db.prepare('UPDATE genp SET rowid = ? WHERE rowid = ?').run(12345, rowOf(db, moved.pref).rowid);
-    db.close();
-    tk.reopen();
+    const { tk, moved } = itemMovedTo(12345, 'moved', 'moved-secret');
     const { owner } = clientsOf(tk.kc);
     assert.equal(owner.SecItemCopyMatching({ [kSecValuePersistentRef]: moved.pref, r_Data: true }).status, errSecItemNotFound);
     assert.equal(read(owner, moved).status, errSecDecode);
