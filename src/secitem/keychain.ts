@@ -21,7 +21,6 @@ import { checkSuppliedDeviceKey, createOrReadDeviceKey, deviceKeyPath, readDevic
 import { Keybag, KeybagError, createKeybagRecord, parseKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
 import { MultisetHash } from '../crypto/multiset-hash.js';
 import { itemClasses } from '../schema/classes.js';
-import { Ledger } from '../store/ledger.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
 import { passcodeLockoutRemaining, tryPasscode } from './passcode-attempts.js';
 import { add, copyMatching, remove, update, type Engine } from './operations.js';
@@ -101,9 +100,8 @@ export class Keychain {
       const meta = new Map<MetaKey, Buffer | string>([
         ['deviceCheck', BlindIndex.check(deviceKey)],
         ['keybag', JSON.stringify(record)],
-        ['ledger', Ledger.initialTotal(ledgerHash)],
       ]);
-      const db = KeychainDatabase.create(path, classes, meta);
+      const db = KeychainDatabase.create(path, classes, meta, ledgerHash);
       db.startLedger(ledgerHash);
       const keybag = new Keybag(deviceKey, record);
       if (passcode !== null) keybag.unlock(passcode);

@@ -23,7 +23,8 @@ import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
 import type { ClassDef } from '../schema/model.js';
 import { defaultValue, isAccessControl, isProtectionClass, sameValue, type AttrValue } from '../schema/values.js';
 import type { KeychainDatabase } from '../store/database.js';
-import { rowidOf, uuidAt, type RowToWrite, type Selection, type StoredRow } from '../store/item-table.js';
+import type { RowToWrite, Selection, StoredRow } from '../store/item-table.js';
+import { rowidOf, uuidAt } from '../store/row-uuid.js';
 import { decodePayload, encodePayload, indexItem, indexOf, matchedValue, rowAad, type Item } from './codec.js';
 import type { SecDictionary } from './types.js';
 

@@ -23,15 +23,16 @@ import { Ledger } from './ledger.js';
 
 /**
  * Version 2 added the ledger; version 3 keeps each ledger bucket's entries in
- * its row and enforces uniqueness with one UNIQUE index over the key columns.
+ * its row and enforces uniqueness with one UNIQUE index over the key columns;
+ * version 4 buckets rows by rowid and keeps the ledger's total in its last row.
  * Files of earlier versions (development builds) are refused, never converted:
  * converting version 1 would trust whatever rows it holds.
  */
-const FORMAT = 'secitem keychain 3';
+const FORMAT = 'secitem keychain 4';
 /** How long a call waits for another process's write transaction before giving up. */
 const BUSY_TIMEOUT_MS = 5000;
 
-export type MetaKey = 'format' | 'deviceCheck' | 'keybag' | 'attempts' | 'ledger';
+export type MetaKey = 'format' | 'deviceCheck' | 'keybag' | 'attempts';
 
 export class KeychainDatabase {
   readonly path: string;
@@ -52,16 +53,16 @@ export class KeychainDatabase {
     this.#insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     // In place: REPLACE would delete and re-insert, writing the key index's page too.
     this.#updateMeta = db.prepare('UPDATE meta SET value = ? WHERE key = ?');
-    this.ledger = new Ledger(db, { get: () => this.getMeta('ledger'), set: (value) => this.setMeta('ledger', value) });
+    this.ledger = new Ledger(db);
     for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls, this.ledger));
     this.#transaction = db.transaction((fn: () => unknown) => fn());
   }
 
   /**
    * Creates a keychain database at a path where no file exists (mode 0600),
-   * writing its tables and the initial meta values in one transaction.
+   * writing its tables, the initial meta values and the ledger's first total in one transaction.
    */
-  static create(path: string, classes: readonly ClassDef[], initialMeta: ReadonlyMap<MetaKey, Buffer | string>): KeychainDatabase {
+  static create(path: string, classes: readonly ClassDef[], initialMeta: ReadonlyMap<MetaKey, Buffer | string>, ledgerHash: MultisetHash): KeychainDatabase {
     closeSync(openSync(path, 'wx', 0o600)); // exclusive: never replaces an existing file
     const db = new Database(path, { fileMustExist: true });
     try {
@@ -70,6 +71,7 @@ export class KeychainDatabase {
       kdb.write(() => {
         kdb.setMeta('format', FORMAT);
         for (const [k, v] of initialMeta) kdb.setMeta(k, v);
+        Ledger.create(db, ledgerHash);
       });
       return kdb;
     } catch (e) {

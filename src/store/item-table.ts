@@ -1,10 +1,9 @@
 /**
  * One SQLite table per item class, its columns and indexes generated from the
- * schema: a row's rowid is the first 48 bits of its persistent-reference UUID
- * (so a persistent reference finds its row without an index of its own: one
- * b-tree fewer to write per add and delete; rowids still grow, so adds append),
- * and it holds only the UUID, its ledger bucket,
- * the protection class, one blind index column per searchable attribute (the
+ * schema: a row's rowid and ledger bucket follow from its persistent-reference
+ * UUID (row-uuid.ts: no index of its own, one b-tree fewer to write per add
+ * and delete; rowids grow, so adds append), and it holds only the UUID, the
+ * protection class, one blind index column per searchable attribute (the
  * key attributes' under one UNIQUE index: the uniqueness constraint), and the
  * sealed blob. Queries read back only what opening the blob needs, with the
  * row's ledger bucket. Every write keeps the ledger (ledger.ts) in step, in
@@ -13,10 +12,9 @@
  */
 import type Database from 'better-sqlite3';
 import { sealTagOf } from '../crypto/item-seal.js';
-import { freshRandom } from '../crypto/random.js';
-import { SecError, errSecDecode } from '../status.js';
 import type { ClassDef } from '../schema/model.js';
-import { bucketOf, type BucketColumns, type Ledger } from './ledger.js';
+import type { BucketColumns, Ledger } from './ledger.js';
+import { ITEMS_PER_BUCKET, rowidOf } from './row-uuid.js';
 
 /** A row as a query reads it: what opening the sealed blob needs, and its ledger bucket's columns. */
 export interface StoredRow extends BucketColumns {
@@ -49,21 +47,6 @@ export interface Selection {
 
 const column = (code: string): string => `"h_${code}"`;
 
-/** The rowid of the row with this UUID: its first 48 bits (exact in a JS number, unlike SQLite's full 64). */
-export const rowidOf = (uuid: Uint8Array): number => Buffer.from(uuid.buffer, uuid.byteOffset, 6).readUIntBE(0, 6);
-
-/**
- * A new UUID for the row at `rowid`: the rowid in its first 48 bits, then 80
- * random bits (so a persistent reference is never reused after a delete).
- * A rowid past 48 bits follows only a row written from outside: errSecDecode.
- */
-export function uuidAt(rowid: number): Buffer {
-  if (rowid > 2 ** 48 - 1) throw new SecError(errSecDecode, 'the keychain table holds a row no add could have made');
-  const uuid = freshRandom(16);
-  uuid.writeUIntBE(rowid, 0, 6);
-  return uuid;
-}
-
 export class ItemTable {
   readonly cls: ClassDef;
   readonly #db: Database.Database;
@@ -74,7 +57,7 @@ export class ItemTable {
   /** DDL for this class: the table and the indexes its schema declares. */
   static createStatements(cls: ClassDef): string[] {
     const t = cls.name;
-    const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL', 'bucket INTEGER NOT NULL', 'pdmn TEXT NOT NULL'];
+    const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL', 'pdmn TEXT NOT NULL'];
     for (const c of cls.searchable.map((a) => column(a.code))) cols.push(`${c} BLOB`);
     cols.push('blob BLOB NOT NULL');
     const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
@@ -135,7 +118,7 @@ export class ItemTable {
       `select ${ItemTable.#shapeOf(sel)}${limited ? ' limit' : ''}`,
       () =>
         `SELECT t.rowid AS rowid, persistref, pdmn, blob, l.bucket AS bucket, s0, s1, s2, s3, entries FROM ${this.cls.name} t ` +
-        `LEFT JOIN ledger l ON l.bucket = t.bucket${this.#whereSql(sel)}${limited ? ' LIMIT ?' : ''}`,
+        `LEFT JOIN ledger l ON l.bucket = t.rowid / ${ITEMS_PER_BUCKET}${this.#whereSql(sel)}${limited ? ' LIMIT ?' : ''}`,
     );
     const binds = ItemTable.#binds(sel);
     if (limited) binds.push(sel.limit);
@@ -174,10 +157,10 @@ export class ItemTable {
    */
   insert(row: RowToWrite): void {
     const stmt = this.#forShape('insert', () => {
-      const cols = ['rowid', 'persistref', 'bucket', 'pdmn', ...this.#indexColumns, 'blob'];
+      const cols = ['rowid', 'persistref', 'pdmn', ...this.#indexColumns, 'blob'];
       return `INSERT INTO ${this.cls.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
     });
-    stmt.run(rowidOf(row.persistref), row.persistref, bucketOf(row.persistref), row.pdmn, ...row.index, row.blob);
+    stmt.run(rowidOf(row.persistref), row.persistref, row.pdmn, ...row.index, row.blob);
     this.#ledger.set(row.persistref, sealTagOf(row.blob));
   }
 

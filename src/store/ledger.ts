@@ -3,20 +3,23 @@
  * a row restored from an older copy of the file (an item's earlier secret, or
  * a deleted item) answers errSecDecode instead of opening.
  *
- *   ledger(bucket, s0…s3, entries)  per bucket of UUIDs (their last 16 bits):
+ *   ledger(bucket, s0…s3, entries)  per bucket of rows (row-uuid.ts: rowid / 8):
  *                            the bucket's entries — for each item row, its
  *                            persistent-reference UUID and the tag of its
  *                            current seal, sorted by UUID — and the keyed
  *                            multiset hash of those entries, as four 32-bit
  *                            lanes so that SQLite adds all buckets up at open
- *   meta 'ledger'            the sum of all buckets, enciphered under a key of its own
+ *   ledger row TOTAL_ROW     the sum of all buckets, enciphered under a key of
+ *                            its own (in `entries`; its lanes are 0)
  *
  * Each layer catches the restore of the one below it: a restored row does not
  * match its entry, and a restored entry does not add up to its bucket's sum
  * (both checked on every read: the bucket row comes with the item row); a
  * restored bucket does not add up to the sealed total (checked at open), and
  * the total cannot be re-enciphered without the key. Every write rewrites the
- * bucket row and the total in the item's own transaction: two pages.
+ * bucket row and the total in the item's own transaction. The total's row
+ * sorts after every bucket, so it shares a page with the last buckets: an
+ * add (which appends rows, so writes the last bucket) syncs one ledger page.
  *
  * What no file-internal scheme can catch: restoring the whole file (or all of
  * it that changed since some moment) to an earlier state.
@@ -25,14 +28,10 @@
 import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
 import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, sumAdjust, sumBlocks, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
+import { MAX_BUCKET, bucketOf } from './row-uuid.js';
 
-/**
- * Buckets are the last 16 bits of the UUID (random ones: its first 48 are
- * its row's rowid): 65,536 of them, so that at a million items a bucket row
- * holds ~15 entries (~500 bytes, checked on each read in a few µs), while
- * the check at open reads at most 65,536 sums.
- */
-export const bucketOf = (uuid: Uint8Array): number => (uuid[14]! << 8) | uuid[15]!;
+/** The key of the total's row: past every bucket. */
+export const TOTAL_ROW = MAX_BUCKET + 1;
 
 /** A bucket row as a read brings it along with the item row (all null when the bucket has no row). */
 export interface BucketColumns {
@@ -70,12 +69,6 @@ function seek(entries: Buffer, uuid: Buffer): { at: number; found: boolean } {
 
 const is16 = (value: unknown): value is Buffer => Buffer.isBuffer(value) && value.length === 16;
 
-/** Where the enciphered total lives (the keychain's meta table, key 'ledger'). */
-export interface TotalSlot {
-  get(): unknown;
-  set(value: Buffer): void;
-}
-
 const untrusted = (): SecError => new SecError(errSecDecode, 'the keychain ledger does not add up here (restored from an older copy?)');
 
 export class Ledger {
@@ -86,11 +79,9 @@ export class Ledger {
   #hash: MultisetHash | undefined;
   /** False when the sealed total failed at start: no bucket can be trusted. */
   #totalTrusted = false;
-  readonly #total: TotalSlot;
-  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'sums', Database.Statement>;
+  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'sums' | 'total' | 'setTotal', Database.Statement>;
 
-  constructor(db: Database.Database, total: TotalSlot) {
-    this.#total = total;
+  constructor(db: Database.Database) {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
       bucket: p('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?'),
@@ -99,15 +90,18 @@ export class Ledger {
       // Lane totals over all buckets, and how many rows are not well formed (then nothing adds up).
       sums: p(
         `SELECT coalesce(sum(s0), 0), coalesce(sum(s1), 0), coalesce(sum(s2), 0), coalesce(sum(s3), 0),
-           count(*) FILTER (WHERE NOT (bucket BETWEEN 0 AND 65535 ${[0, 1, 2, 3].map((i) => `AND typeof(s${i}) = 'integer' AND s${i} BETWEEN 0 AND 4294967295`).join(' ')}))
-         FROM ledger`,
+           count(*) FILTER (WHERE NOT (bucket BETWEEN 0 AND ${MAX_BUCKET} ${[0, 1, 2, 3].map((i) => `AND typeof(s${i}) = 'integer' AND s${i} BETWEEN 0 AND 4294967295`).join(' ')}))
+         FROM ledger WHERE bucket IS NOT ${TOTAL_ROW}`,
       ).raw(),
+      total: p(`SELECT entries FROM ledger WHERE bucket = ${TOTAL_ROW}`).pluck(),
+      // In place (the row exists from the keychain's creation): REPLACE would delete and re-insert it.
+      setTotal: p(`UPDATE ledger SET entries = ? WHERE bucket = ${TOTAL_ROW}`),
     };
   }
 
-  /** The first total of a new keychain. */
-  static initialTotal(hash: MultisetHash): Buffer {
-    return hash.sealTotal(ZERO_SUM);
+  /** Writes the first total of a new keychain (once, as it is created: a missing total is never re-created). */
+  static create(db: Database.Database, hash: MultisetHash): void {
+    db.prepare(`INSERT INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (${TOTAL_ROW}, 0, 0, 0, 0, ?)`).run(hash.sealTotal(ZERO_SUM));
   }
 
   /**
@@ -117,7 +111,7 @@ export class Ledger {
    */
   start(hash: MultisetHash): void {
     this.#hash = hash;
-    const total = hash.openTotal(this.#total.get());
+    const total = hash.openTotal(this.#stmts.total.get());
     const [s0, s1, s2, s3, malformed] = this.#stmts.sums.get() as unknown[];
     const sum = fromLanes([s0, s1, s2, s3]);
     this.#totalTrusted = malformed === 0 && sum !== undefined && total !== undefined && total.equals(sum);
@@ -191,8 +185,8 @@ export class Ledger {
     else this.#stmts.setBucket.run(number, ...toLanes(newSum), entries);
     const hash = this.#key();
     // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
-    const total = hash.openTotal(this.#total.get());
-    if (total !== undefined) this.#total.set(hash.sealTotal(sumAdjust(total, plus, minus)));
+    const total = hash.openTotal(this.#stmts.total.get());
+    if (total !== undefined) this.#stmts.setTotal.run(hash.sealTotal(sumAdjust(total, plus, minus)));
   }
 
   #key(): MultisetHash {

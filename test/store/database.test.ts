@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KeychainDatabase } from '../../src/store/database.js';
+import { MultisetHash } from '../../src/crypto/multiset-hash.js';
+import { randomBytes } from 'node:crypto';
 import { itemClasses } from '../../src/schema/classes.js';
 import { SecError, errSecInvalidKeychain } from '../../src/status.js';
 
@@ -14,7 +16,7 @@ const isInvalid = (e: unknown): boolean => e instanceof SecError && e.status ===
 describe('KeychainDatabase', () => {
   it('creates a 0600 file with one table per class and unique key columns', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'secitem-db-')), 'k.db');
-    const db = KeychainDatabase.create(path, classes, new Map());
+    const db = KeychainDatabase.create(path, classes, new Map(), new MultisetHash(randomBytes(32)));
     db.close();
     assert.equal(statSync(path).mode & 0o777, 0o600);
     const raw = new Database(path, { readonly: true });

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { KeychainDatabase } from '../../src/store/database.js';
-import { Ledger } from '../../src/store/ledger.js';
-import { rowidOf } from '../../src/store/item-table.js';
+import { rowidOf } from '../../src/store/row-uuid.js';
 import { MultisetHash } from '../../src/crypto/multiset-hash.js';
 import { itemClasses } from '../../src/schema/classes.js';
 import { errSecDecode, errSecItemNotFound, errSecSuccess, kSecClass, kSecClassGenericPassword, kSecValuePersistentRef } from '../../src/index.js';
@@ -58,7 +57,7 @@ describe('rows at their UUID\'s rowid', () => {
   it('inserting a row whose UUID\'s rowid is taken fails with SQLITE_CONSTRAINT_PRIMARYKEY, distinct from a duplicate item', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'secitem-table-')), 'k.db');
     const hash = new MultisetHash(randomBytes(32));
-    const kdb = KeychainDatabase.create(path, [...itemClasses.values()], new Map([['ledger', Ledger.initialTotal(hash)]]));
+    const kdb = KeychainDatabase.create(path, [...itemClasses.values()], new Map(), hash);
     cleanups.push(() => kdb.close());
     kdb.startLedger(hash);
     const table = kdb.table('genp');

@@ -8,7 +8,8 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { Ledger, type BucketColumns } from '../../src/store/ledger.js';
+import { Ledger, TOTAL_ROW, type BucketColumns } from '../../src/store/ledger.js';
+import { ITEMS_PER_BUCKET, MAX_BUCKET, bucketOf as bucketOfUuid } from '../../src/store/row-uuid.js';
 import { MultisetHash } from '../../src/crypto/multiset-hash.js';
 import {
   openKeychain,
@@ -39,8 +40,8 @@ const RECORD = 32;
 function snapshot(path: string, item: TamperItem): Snapshot {
   const db = new Database(path);
   const row = rowOf(db, item.pref);
-  const bucket = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(row.persistref.readUInt16BE(14)) as Record<string, unknown> | undefined;
-  const total = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").pluck().get();
+  const bucket = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(bucketOfUuid(row.persistref)) as Record<string, unknown> | undefined;
+  const total = db.prepare('SELECT entries FROM ledger WHERE bucket = ?').pluck().get(TOTAL_ROW);
   db.close();
   return { row, bucket, total };
 }
@@ -70,25 +71,25 @@ function restore(path: string, s: Snapshot, parts: ReadonlyArray<'row' | 'entry'
   }
   if (parts.includes('entry')) {
     const old = recordIn(s.bucket, uuid)!;
-    const current = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(uuid.readUInt16BE(14)) as Record<string, unknown> | undefined;
+    const current = db.prepare('SELECT * FROM ledger WHERE bucket = ?').get(bucketOfUuid(uuid)) as Record<string, unknown> | undefined;
     const kept: Buffer[] = [];
     const entries = (current?.['entries'] as Buffer | undefined) ?? Buffer.alloc(0);
     for (let at = 0; at < entries.length; at += RECORD) if (!entries.subarray(at, at + 16).equals(uuid)) kept.push(entries.subarray(at, at + RECORD));
     const spliced = Buffer.concat([...kept, old].sort((x, y) => x.subarray(0, 16).compare(y.subarray(0, 16))));
     const lanes = current ?? { s0: 0, s1: 0, s2: 0, s3: 0 };
-    db.prepare('INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?, ?)').run(uuid.readUInt16BE(14), lanes['s0'], lanes['s1'], lanes['s2'], lanes['s3'], spliced);
+    db.prepare('INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?, ?)').run(bucketOfUuid(uuid), lanes['s0'], lanes['s1'], lanes['s2'], lanes['s3'], spliced);
   }
   if (parts.includes('bucket')) db.prepare('INSERT OR REPLACE INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (@bucket, @s0, @s1, @s2, @s3, @entries)').run(s.bucket as object);
-  if (parts.includes('total')) db.prepare("UPDATE meta SET value = ? WHERE key = 'ledger'").run(s.total);
+  if (parts.includes('total')) db.prepare('UPDATE ledger SET entries = ? WHERE bucket = ?').run(s.total, TOTAL_ROW);
   db.close();
 }
 
-/** A closed keychain with four items; `a` was updated after the snapshot was taken. */
+/** A closed keychain with items in two ledger buckets; `a` (the first) was updated after the snapshot was taken. */
 function updatedAfterSnapshot(): { tk: TempKeychain; items: TamperItem[]; before: Snapshot } {
   const tk = new TempKeychain();
   cleanups.push(() => tk.cleanup());
   const { owner } = clientsOf(tk.kc);
-  const items = [0, 1, 2, 3].map((i) => addItem(owner, TAMPER_GROUPS[i % 2], `ledger-account-${i}`, `ledger-secret-${i}`));
+  const items = Array.from({ length: ITEMS_PER_BUCKET + 2 }, (_, i) => i).map((i) => addItem(owner, TAMPER_GROUPS[i % 2], `ledger-account-${i}`, `ledger-secret-${i}`));
   tk.kc.close();
   const before = snapshot(tk.path, items[0]);
   tk.reopen();
@@ -103,9 +104,13 @@ function updatedAfterSnapshot(): { tk: TempKeychain; items: TamperItem[]; before
   return { tk, items, before };
 }
 
-/** The ledger bucket of an item: the last 16 bits of its UUID (the persistent reference after the class code). */
-const bucketOf = (it: TamperItem): number => Buffer.from(it.pref).readUInt16BE(18);
-const othersInOtherBuckets = (items: TamperItem[]): TamperItem[] => items.slice(1).filter((it) => bucketOf(it) !== bucketOf(items[0]));
+/** The ledger bucket of an item (of its UUID: the persistent reference after the class code). */
+const bucketOf = (it: TamperItem): number => bucketOfUuid(Buffer.from(it.pref).subarray(4));
+function othersInOtherBuckets(items: TamperItem[]): TamperItem[] {
+  const others = items.slice(1).filter((it) => bucketOf(it) !== bucketOf(items[0]));
+  assert.ok(others.length > 0, 'items in another bucket');
+  return others;
+}
 
 describe('the ledger: an item restored from an older copy of the file answers errSecDecode', () => {
   it('its row alone: errSecDecode for that item; every other item answers its current secret', () => {
@@ -162,7 +167,7 @@ describe('the ledger: an item restored from an older copy of the file answers er
   });
 
   it('a damaged or missing sealed total: every item answers errSecDecode, never a crash', () => {
-    for (const damage of ["UPDATE meta SET value = randomblob(48) WHERE key = 'ledger'", "DELETE FROM meta WHERE key = 'ledger'"]) {
+    for (const damage of [`UPDATE ledger SET entries = randomblob(16) WHERE bucket = ${TOTAL_ROW}`, `UPDATE ledger SET entries = randomblob(48) WHERE bucket = ${TOTAL_ROW}`, `DELETE FROM ledger WHERE bucket = ${TOTAL_ROW}`]) {
       const tk = new TempKeychain();
       cleanups.push(() => tk.cleanup());
       const item = addItem(clientsOf(tk.kc).owner, TAMPER_GROUPS[0], 'acct', 'secret');
@@ -185,6 +190,7 @@ describe('the ledger: an item restored from an older copy of the file answers er
   for (const [format, why] of [
     ['secitem keychain 1', 'made before the ledger'],
     ['secitem keychain 2', 'a ledger entry per row, a uniqueness column'],
+    ['secitem keychain 3', 'ledger buckets by UUID bits, the total in the meta table'],
   ]) {
     it(`a keychain file of format "${format}" (${why}) is refused with errSecInvalidKeychain, not converted`, () => {
       const tk = new TempKeychain();
@@ -198,33 +204,26 @@ describe('the ledger: an item restored from an older copy of the file answers er
   }
 });
 
-/** The meta row the keychain keeps the enciphered total in. */
-const totalSlot = (db: Database.Database): { get(): unknown; set(value: Buffer): void } => ({
-  get: () => db.prepare("SELECT value FROM meta WHERE key = 'ledger'").pluck().get(),
-  set: (value) => void db.prepare("UPDATE meta SET value = ? WHERE key = 'ledger'").run(value),
-});
-
 describe('Ledger, on its own', () => {
   const fresh = (): { db: Database.Database; ledger: Ledger; hash: MultisetHash } => {
     const db = new Database(':memory:');
-    db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)');
     for (const ddl of Ledger.ddl) db.exec(ddl);
     const hash = new MultisetHash(randomBytes(32));
-    db.prepare("INSERT INTO meta VALUES ('ledger', ?)").run(Ledger.initialTotal(hash));
-    const ledger = new Ledger(db, totalSlot(db));
+    Ledger.create(db, hash);
+    const ledger = new Ledger(db);
     ledger.start(hash);
     return { db, ledger, hash };
   };
-  /** A UUID in `bucket` (its last 16 bits) whose first byte is `first`. */
-  const uuid = (bucket: number, first = 0): Buffer => {
+  /** A UUID in `bucket`, at `slot` of its ITEMS_PER_BUCKET rows, ending in byte `tail`. */
+  const uuid = (bucket: number, slot = 0, tail = 0): Buffer => {
     const u = Buffer.alloc(16);
-    u[0] = first;
-    u.writeUInt16BE(bucket, 14);
+    u.writeUIntBE(bucket * ITEMS_PER_BUCKET + slot, 0, 6);
+    u[15] = tail;
     return u;
   };
   /** The bucket columns a read brings along with the row of `u`. */
   const columnsOf = (db: Database.Database, u: Buffer): BucketColumns =>
-    (db.prepare('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?').get(u.readUInt16BE(14)) as BucketColumns | undefined) ??
+    (db.prepare('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?').get(bucketOfUuid(u)) as BucketColumns | undefined) ??
     { bucket: null, s0: null, s1: null, s2: null, s3: null, entries: null };
 
   it('vouches for the current tag only, and for no row it has no entry for', () => {
@@ -241,13 +240,13 @@ describe('Ledger, on its own', () => {
     assert.equal(ledger.vouchesFor(stranger, columnsOf(db, stranger), t2), false, 'no entry');
     ledger.remove(u);
     assert.equal(ledger.vouchesFor(u, columnsOf(db, u), t2), false, 'removed');
-    assert.equal(db.prepare('SELECT count(*) FROM ledger').pluck().get(), 0, 'an emptied bucket leaves no row');
+    assert.equal(db.prepare('SELECT count(*) FROM ledger WHERE bucket != ?').pluck().get(TOTAL_ROW), 0, 'an emptied bucket leaves no row');
     ledger.remove(u); // twice: nothing to do
   });
 
   it('keeps a bucket\'s entries sorted by UUID whatever the order of writes, and each one vouched for', () => {
     const { db, ledger } = fresh();
-    const us = [5, 1, 3, 0xff, 0].map((first) => uuid(0x00aa, first));
+    const us = [5, 1, 3, 7, 0].map((slot) => uuid(0x00aa, slot, 0xff - slot));
     const tags = us.map(() => randomBytes(16));
     us.forEach((u, i) => ledger.set(u, tags[i]!));
     const entries = columnsOf(db, us[0]!).entries as Buffer;
@@ -256,14 +255,14 @@ describe('Ledger, on its own', () => {
     us.forEach((u, i) => assert.equal(ledger.vouchesFor(u, columnsOf(db, u), tags[i]!), true));
   });
 
-  it('buckets at the edges (…0000, …ffff) add up like any other, and a stray entry breaks only its own bucket', () => {
+  it('buckets at the edges (the first, the last before the total\'s row) add up like any other, and a stray entry breaks only its own bucket', () => {
     const { db, ledger, hash } = fresh();
-    const edges = [uuid(0x0000), uuid(0x0000, 0xff), uuid(0x0001), uuid(0xffff), Buffer.alloc(16, 0xff)];
+    const edges = [uuid(0), uuid(0, ITEMS_PER_BUCKET - 1), uuid(1), uuid(MAX_BUCKET), Buffer.alloc(16, 0xff)];
     const tags = edges.map(() => randomBytes(16));
     edges.forEach((u, i) => ledger.set(u, tags[i]!));
-    // A record spliced into bucket 0001 behind the ledger's back.
-    db.prepare('UPDATE ledger SET entries = entries || ? WHERE bucket = 1').run(Buffer.concat([uuid(0x0001, 0xff), randomBytes(16)]));
-    const again = new Ledger(db, totalSlot(db));
+    // A record spliced into bucket 1 behind the ledger's back.
+    db.prepare('UPDATE ledger SET entries = entries || ? WHERE bucket = 1').run(Buffer.concat([uuid(1, ITEMS_PER_BUCKET - 1), randomBytes(16)]));
+    const again = new Ledger(db);
     again.start(hash);
     assert.deepEqual(edges.map((u, i) => again.vouchesFor(u, columnsOf(db, u), tags[i]!)), [true, true, false, true, true]);
   });
@@ -282,7 +281,7 @@ describe('Ledger, on its own', () => {
     const u = randomBytes(16);
     const t = randomBytes(16);
     ledger.set(u, t);
-    const other = new Ledger(db, totalSlot(db));
+    const other = new Ledger(db);
     other.start(new MultisetHash(randomBytes(32)));
     assert.equal(other.vouchesFor(u, columnsOf(db, u), t), false);
   });
@@ -295,9 +294,9 @@ describe('the ledger in a file whose columns hold the wrong types: errSecDecode,
     ['bucket entries cut short of a whole record', 'UPDATE ledger SET entries = substr(entries, 1, 20)'],
     ['a bucket sum holding text', "UPDATE ledger SET s1 = 'not a sum'"],
     ['a bucket sum with a lane out of range', 'UPDATE ledger SET s2 = -1'],
-    ['a bucket row outside the 65,536 buckets', "INSERT INTO ledger VALUES (70000, 0, 0, 0, 0, x'')"],
-    ['a row whose bucket column names another bucket', 'UPDATE genp SET bucket = (bucket + 1) % 65536'],
-    ['a row whose bucket column is text', "UPDATE genp SET bucket = 'b'"],
+    ['a bucket row past the last bucket', `INSERT INTO ledger VALUES (${MAX_BUCKET + 5}, 0, 0, 0, 0, x'')`],
+    ['a bucket row before the first bucket', "INSERT INTO ledger VALUES (-1, 0, 0, 0, 0, x'')"],
+    ['a bucket row moved to another bucket', `UPDATE ledger SET bucket = bucket + 1 WHERE bucket != ${TOTAL_ROW}`],
     ['a row whose blob is text', "UPDATE genp SET blob = 'a blob of text'"],
     ['a row whose persistent reference is a number', 'UPDATE genp SET persistref = 7'],
   ];
