@@ -10,11 +10,17 @@ import { createHmac, hkdfSync } from 'node:crypto';
 const INDEX_BYTES = 16;
 /**
  * Recently computed index values kept in memory: most queries and updates
- * repeat services, groups and flags. Small on purpose: unique values (accounts,
- * dates, keys) pass through it, and a large memo lives long enough to swell
- * V8's old space (≈12 MB of peak RSS at 8,192 entries).
+ * repeat services, groups and flags. Small on purpose: a large memo lives
+ * long enough to swell V8's old space (≈12 MB of peak RSS at 8,192 entries).
  */
 const CACHE_ENTRIES = 1024;
+/**
+ * A value is memoized the second time it is seen (its memo key recorded the
+ * first time in a table of numbers): unique values (accounts, dates) then
+ * never enter the memo, where each would live just long enough for the
+ * garbage collector to copy it out of the young generation.
+ */
+const SEEN_SLOTS = 4096;
 /** Longer values (rarely repeated, and costly to keep) are not memoized. */
 const CACHED_BYTES = 256;
 
@@ -44,6 +50,8 @@ export class BlindIndex {
   readonly #key: Buffer;
   /** Memoized values by memoKey; a key taken by other bytes is recomputed and overwritten. */
   readonly #recent = new Map<number, Memo>();
+  /** Memo keys seen once, by their low bits (a number table: nothing for the collector to trace). */
+  readonly #seen = new Int32Array(SEEN_SLOTS).fill(-1);
 
   constructor(deviceKey: Uint8Array) {
     this.#key = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), 'secitem blind index v1', 32));
@@ -58,6 +66,11 @@ export class BlindIndex {
     const key = memoKey(label, canonical, length);
     const memo = this.#recent.get(key);
     if (memo !== undefined && holds(memo, label, canonical, length)) return memo.value;
+    const slot = key & (SEEN_SLOTS - 1);
+    if (memo === undefined && this.#seen[slot] !== key) {
+      this.#seen[slot] = key;
+      return this.#compute(label, length === canonical.length ? canonical : canonical.subarray(0, length));
+    }
     const bytes = canonical.toString('latin1', 0, length);
     const value = this.#compute(label, bytes);
     if (memo === undefined && this.#recent.size >= CACHE_ENTRIES) this.#recent.delete(this.#recent.keys().next().value!);

@@ -49,20 +49,35 @@ export function fromLanes(lanes: readonly unknown[]): Buffer | undefined {
 /** Values added into lane totals before those are folded (2^20 · 2^32 < 2^53: exact in doubles). */
 const FOLD_EVERY = 1 << 20;
 
-/** The sum of the 16-byte values laid end to end in `blocks`, modulo 2^128, in 32-bit lanes. */
-export function sumBlocks(blocks: Buffer): Buffer {
-  let sum: Buffer = ZERO_SUM;
+/** Carries lane totals (non-negative safe integers) into four lanes below 2^32, modulo 2^128, in place. */
+function carry(lanes: number[]): number[] {
+  let c = 0;
+  for (let i = 0; i < 4; i++) {
+    const v = lanes[i]! + c;
+    lanes[i] = v % LANE;
+    c = (v - lanes[i]!) / LANE;
+  }
+  return lanes;
+}
+
+/** The sum of the 16-byte values laid end to end in `blocks`, modulo 2^128, as four 32-bit lanes. */
+export function laneSum(blocks: Uint8Array): number[] {
+  const b = Buffer.from(blocks.buffer, blocks.byteOffset, blocks.length);
   const lanes = [0, 0, 0, 0];
   let pending = 0;
-  for (let off = 0; off + SUM_BYTES <= blocks.length; off += SUM_BYTES) {
-    for (let i = 0; i < 4; i++) lanes[i]! += blocks.readUInt32LE(off + 4 * i);
+  for (let off = 0; off + SUM_BYTES <= b.length; off += SUM_BYTES) {
+    for (let i = 0; i < 4; i++) lanes[i]! += b.readUInt32LE(off + 4 * i);
     if (++pending === FOLD_EVERY) {
-      sum = sumAdjust(sum, fromLanes(lanes)!);
-      lanes.fill(0);
+      carry(lanes);
       pending = 0;
     }
   }
-  return sumAdjust(sum, fromLanes(lanes)!);
+  return carry(lanes);
+}
+
+/** The sum of the 16-byte values laid end to end in `blocks`, modulo 2^128. */
+export function sumBlocks(blocks: Buffer): Buffer {
+  return fromLanes(laneSum(blocks))!;
 }
 
 /** a + b − c, modulo 2^128, lane by lane with carries (no BigInt). */
@@ -88,6 +103,7 @@ export class MultisetHash {
   readonly #prf: Cipher;
   readonly #sealTotal: Cipher;
   readonly #openTotal: Decipher;
+  #input = Buffer.allocUnsafe(16 * SUM_BYTES);
 
   constructor(deviceKey: Uint8Array) {
     const prfKey = derive(deviceKey, 'secitem ledger prf v1');
@@ -104,15 +120,23 @@ export class MultisetHash {
     return sumBlocks(this.elements(records));
   }
 
+  /** Whether the elements of records laid end to end add up to the sum whose lanes are given (as a bucket row stores it). */
+  addsUpTo(records: Buffer, lanes: readonly number[]): boolean {
+    const sum = laneSum(this.elements(records));
+    return sum[0] === lanes[0] && sum[1] === lanes[1] && sum[2] === lanes[2] && sum[3] === lanes[3];
+  }
+
   /** The element of each record laid end to end (uuid ‖ tag, RECORD_BYTES each), 16 bytes each, in one AES call. */
   elements(records: Buffer): Buffer {
     const count = Math.floor(records.length / RECORD_BYTES);
-    const blocks = Buffer.allocUnsafe(count * SUM_BYTES);
+    // The AES input (uuid XOR tag per record) goes through a buffer kept for it: only the output is new.
+    if (this.#input.length < count * SUM_BYTES) this.#input = Buffer.allocUnsafe(Math.max(count * SUM_BYTES, 2 * this.#input.length));
+    const blocks = this.#input;
     for (let r = 0; r < count; r++) {
       const at = r * RECORD_BYTES;
       for (let i = 0; i < SUM_BYTES; i++) blocks[r * SUM_BYTES + i] = records[at + i]! ^ records[at + SUM_BYTES + i]!;
     }
-    return this.#prf.update(blocks);
+    return this.#prf.update(blocks.subarray(0, count * SUM_BYTES));
   }
 
   /** A total in its stored form. */

@@ -49,13 +49,19 @@ interface Bucket {
   entries: Buffer;
 }
 
-/** The bucket a row holds, or undefined when its columns are not well formed (a damaged file). */
-function bucketFrom(c: BucketColumns): Bucket | undefined {
+const isLane = (l: unknown): l is number => Number.isInteger(l) && (l as number) >= 0 && (l as number) <= 0xffff_ffff;
+const isEntries = (e: unknown): e is Buffer => Buffer.isBuffer(e) && e.length % RECORD_BYTES === 0;
+
+/** A bucket row's sum as four lanes, or undefined when they are not well formed (a damaged file). */
+function lanesOf(c: BucketColumns): number[] | undefined {
   const lanes = [c.s0, c.s1, c.s2, c.s3];
-  const e = c.entries;
-  if (!lanes.every((l) => Number.isInteger(l) && (l as number) >= 0 && (l as number) <= 0xffff_ffff)) return undefined;
-  if (!Buffer.isBuffer(e) || e.length % RECORD_BYTES !== 0) return undefined;
-  return { sum: fromLanes(lanes)!, entries: e };
+  return lanes.every(isLane) ? (lanes as number[]) : undefined;
+}
+
+/** The bucket a row holds, or undefined when its columns are not well formed. */
+function bucketFrom(c: BucketColumns): Bucket | undefined {
+  const lanes = lanesOf(c);
+  return lanes !== undefined && isEntries(c.entries) ? { sum: fromLanes(lanes)!, entries: c.entries } : undefined;
 }
 
 /** The offset of the uuid's record in sorted entries, or where it would go (then `found` is false). */
@@ -122,19 +128,13 @@ export class Ledger {
    * row's own, its entries add up to its sum, and they hold the tag of the
    * row's seal.
    */
-  vouchesFor(uuid: unknown, columns: BucketColumns, sealTag: Buffer): boolean {
-    if (!is16(uuid) || !is16(sealTag) || columns.bucket !== bucketOf(uuid)) return false;
-    const bucket = this.#trusted(columns);
-    if (bucket === undefined) return false;
-    const { at, found } = seek(bucket.entries, uuid);
-    return found && bucket.entries.compare(sealTag, 0, SUM_BYTES, at + SUM_BYTES, at + RECORD_BYTES) === 0;
-  }
-
-  /** A bucket row whose entries add up to its sum, under a total that adds up; else undefined. */
-  #trusted(columns: BucketColumns): Bucket | undefined {
-    if (!this.#totalTrusted) return undefined;
-    const bucket = bucketFrom(columns);
-    return bucket !== undefined && this.#key().sumOfRecords(bucket.entries).equals(bucket.sum) ? bucket : undefined;
+  vouchesFor(uuid: unknown, columns: BucketColumns, sealTag: Uint8Array): boolean {
+    if (!this.#totalTrusted || !is16(uuid) || sealTag.length !== SUM_BYTES || columns.bucket !== bucketOf(uuid)) return false;
+    const lanes = lanesOf(columns);
+    const entries = columns.entries;
+    if (lanes === undefined || !isEntries(entries) || !this.#key().addsUpTo(entries, lanes)) return false;
+    const { at, found } = seek(entries, uuid);
+    return found && entries.compare(sealTag, 0, SUM_BYTES, at + SUM_BYTES, at + RECORD_BYTES) === 0;
   }
 
   /** The bucket's row as stored (an empty bucket when it has none). */
