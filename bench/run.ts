@@ -39,7 +39,11 @@ const ROUNDS = 10;
 /** Untimed calls per workload before timing, on both stores (the JIT compiles hot code after some hundreds of calls). */
 const WARM = 500;
 const GROUPS = ['BENCH1234.group.a', 'BENCH1234.group.b', 'BENCH1234.group.c'];
-const SERVICES = 100;
+/** Items per service, so that listing one service matches 100 items at every size (as the issue's workload says). */
+const ITEMS_PER_SERVICE = 100;
+/** Services in the keychain being measured: set per size (each child process measures one size). */
+let services = 1;
+const servicesFor = (n: number): number => Math.max(1, Math.floor(n / ITEMS_PER_SERVICE));
 
 interface Figure {
   opsPerSec: number;
@@ -66,7 +70,7 @@ function figureOf(latencies: number[]): Figure {
   return { opsPerSec: count / total, p50us: lat[Math.floor(count * 0.5)]!, p99us: lat[Math.min(count - 1, Math.floor(count * 0.99))]! };
 }
 
-const service = (i: number): string => `com.example.service-${i % SERVICES}`;
+const service = (i: number): string => `com.example.service-${i % services}`;
 const account = (i: number): string => `user-${i}@example.com`;
 const secretFor = (i: number): Buffer => {
   const b = Buffer.alloc(32);
@@ -290,6 +294,7 @@ type Request =
 
 /** In a child process (this script with --worker): holds one side and answers the parent's requests in turn. */
 function serve(store: Store, n: number, dir: string): void {
+  services = servicesFor(n);
   const side = store === 'floor' ? floorSide(n, dir) : secitemSide(n, dir);
   process.on('message', (req: Request) => {
     let reply: unknown = null;
@@ -373,7 +378,7 @@ async function runSize(n: number, dir: string): Promise<Row[]> {
     await both('add', 'add');
     await both('copy', 'copy by primary key (data)');
     const alone = (workload: 'copyAll' | 'openUnlock'): Promise<Figure> => sec.ask<Figure>({ op: 'alone', workload });
-    rows.push({ n, workload: `copy attributes, one service (${Math.floor(n / SERVICES)} matches)`, secitem: await alone('copyAll') });
+    rows.push({ n, workload: `copy attributes, one service (${Math.floor(n / servicesFor(n))} matches)`, secitem: await alone('copyAll') });
     await both('update', 'update secret');
     await both('delete', 'delete');
     await sec.ask({ op: 'close' });

@@ -18,10 +18,33 @@ export interface Item {
 /** Where indexOf writes canonical bytes: BlindIndex only hashes them (and copies them into its memo). */
 const canonicalScratch = Buffer.alloc(256);
 
-/** The blind index of one attribute value. */
+/**
+ * What a key column holds for the key attribute's empty value ("" or 0, the
+ * value an absent one takes): one byte, where any other value's blind index
+ * has 16 (so the two never collide). Most items hold it in several key
+ * columns (sync, vwht, tkid), so rows and the unique index are ~45 bytes
+ * shorter. A reader of the file learns only what the one 16-byte value
+ * repeated on most rows would tell them anyway.
+ */
+export const EMPTY_KEY_INDEX: Buffer = Buffer.from([0]);
+/** The canonical bytes of each key attribute's empty value. */
+const emptyCanonical = new Map<AttrDef, Buffer>();
+
+function isEmptyKeyValue(attr: AttrDef, canonical: Buffer, length: number): boolean {
+  let empty = emptyCanonical.get(attr);
+  if (empty === undefined) {
+    empty = canonicalFor(attr, defaultValue(attr) ?? '');
+    emptyCanonical.set(attr, empty);
+  }
+  return length === empty.length && canonical.compare(empty, 0, length, 0, length) === 0;
+}
+
+/** The blind index of one attribute value (EMPTY_KEY_INDEX for a key attribute's empty value). */
 export function indexOf(blind: BlindIndex, attr: AttrDef, value: AttrValue): Buffer {
   const length = writeCanonical(attr, value, canonicalScratch);
-  return length < 0 ? blind.of(attr.code, canonicalFor(attr, value)) : blind.of(attr.code, canonicalScratch, length);
+  if (length < 0) return blind.of(attr.code, canonicalFor(attr, value));
+  if (attr.primaryKey && isEmptyKeyValue(attr, canonicalScratch, length)) return EMPTY_KEY_INDEX;
+  return blind.of(attr.code, canonicalScratch, length);
 }
 
 /** An attribute's value as stored and matched: a key attribute that is absent has its empty value (see indexItem). */

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SecAccessControlCreateWithFlags } from '../../src/secitem/access-control.js';
-import { decodePayload, encodePayload, rowAad, type Item } from '../../src/secitem/codec.js';
+import { EMPTY_KEY_INDEX, decodePayload, encodePayload, indexOf, rowAad, type Item } from '../../src/secitem/codec.js';
+import { BlindIndex } from '../../src/crypto/blind-index.js';
 import { genp, inet } from '../../src/schema/classes.js';
 import type { AttrValue } from '../../src/schema/values.js';
 
@@ -143,5 +144,23 @@ describe('row associated data', () => {
       assert.deepEqual(rowAad(cls, persistref, pdmn), expected);
       assert.deepEqual(rowAad(cls, persistref, pdmn), expected, 'a second time, from the cached prefix');
     }
+  });
+});
+
+describe('blind indexes of key attributes', () => {
+  const blind = new BlindIndex(randomBytes(32));
+  const attr = (code: string) => genp.byCode.get(code)!;
+
+  it('a key attribute\'s empty value ("" or 0, what an absent one takes) is stored as a one-byte marker; any other value as 16 bytes', () => {
+    for (const [code, empty] of [['vwht', ''], ['tkid', ''], ['acct', ''], ['sync', 0]] as const) {
+      assert.deepEqual(indexOf(blind, attr(code), empty), EMPTY_KEY_INDEX, code);
+    }
+    assert.deepEqual(indexOf(blind, attr('acct'), new Uint8Array(0)), EMPTY_KEY_INDEX, 'empty data is the same value as ""');
+    assert.equal(indexOf(blind, attr('acct'), 'bob').length, 16);
+    assert.equal(indexOf(blind, attr('sync'), 1).length, 16);
+  });
+
+  it('an attribute outside the key keeps a 16-byte index for "" (absent is a missing column there, not the empty value)', () => {
+    assert.equal(indexOf(blind, attr('labl'), '').length, 16);
   });
 });
