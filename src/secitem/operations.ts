@@ -222,7 +222,8 @@ export function update(engine: Engine, policy: AccessPolicy, query: SecDictionar
       const changed = changedAttributes(q.cls, old.attrs, attrs);
       const sealed = sealRow(engine, q.cls, row.persistref, { attrs, data: changes.data ?? old.data }, changed);
       try {
-        table.update(row.rowid, sealed, changed);
+        // A single row's ledger bucket is as the select read it; with more rows, an earlier one may have rewritten it.
+        table.update(row.rowid, sealed, changed, rows.length === 1 ? row : undefined);
       } catch (e) {
         if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
         throw e;

@@ -176,9 +176,9 @@ export class ItemTable {
    * Rewrites a row in place (same rowid, same persistent reference). Only the
    * columns of `changed` attribute codes are set besides the blob, so indexes
    * over unchanged columns are left alone (fewer pages to write and sync);
-   * `row.index` is read only for those.
+   * `row.index` is read only for those. `bucketAsRead`: see Ledger.set.
    */
-  update(rowid: number, row: RowToWrite, changed: ReadonlySet<string>): void {
+  update(rowid: number, row: RowToWrite, changed: ReadonlySet<string>, bucketAsRead?: BucketColumns): void {
     const cols: string[] = [];
     const binds: unknown[] = [];
     if (changed.has('pdmn')) cols.push('pdmn'), binds.push(row.pdmn);
@@ -189,7 +189,7 @@ export class ItemTable {
     binds.push(row.blob, rowid);
     const sets = cols.join(',');
     this.#forShape(`update ${sets}`, () => `UPDATE ${this.cls.name} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE rowid = ?`).run(...binds);
-    this.#ledger.set(row.persistref, sealTagOf(row.blob));
+    this.#ledger.set(row.persistref, sealTagOf(row.blob), bucketAsRead);
   }
 
   /** Deletes the matching rows; returns how many. */

@@ -85,13 +85,14 @@ export class Ledger {
   #hash: MultisetHash | undefined;
   /** False when the sealed total failed at start: no bucket can be trusted. */
   #totalTrusted = false;
-  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'sums' | 'total' | 'setTotal', Database.Statement>;
+  readonly #stmts: Record<'bucket' | 'updateBucket' | 'insertBucket' | 'dropBucket' | 'sums' | 'total' | 'setTotal', Database.Statement>;
 
   constructor(db: Database.Database) {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
       bucket: p('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?'),
-      setBucket: p('INSERT OR REPLACE INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (?, ?, ?, ?, ?, ?)'),
+      updateBucket: p('UPDATE ledger SET s0 = ?, s1 = ?, s2 = ?, s3 = ?, entries = ? WHERE bucket = ?'),
+      insertBucket: p('INSERT INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (?, ?, ?, ?, ?, ?)'),
       dropBucket: p('DELETE FROM ledger WHERE bucket = ?'),
       // Lane totals over all buckets, and how many rows are not well formed (then nothing adds up).
       sums: p(
@@ -146,11 +147,15 @@ export class Ledger {
   /**
    * Records `tag` as the current seal of the row `uuid` (a new row, or a
    * rewritten one). Refused with errSecDecode where the ledger does not add
-   * up: an item written there could never be read back.
+   * up: an item written there could never be read back. `asRead` is the
+   * bucket's row as this transaction read it with the item's row, when
+   * nothing has written the bucket since (an update of a single row): it
+   * spares reading it again.
    */
-  set(uuid: Buffer, tag: Buffer): void {
+  set(uuid: Buffer, tag: Buffer, asRead?: BucketColumns): void {
     const number = bucketOf(uuid);
-    const bucket = this.#totalTrusted ? bucketFrom(this.#read(number)) : undefined;
+    const columns = asRead !== undefined && asRead.bucket === number ? asRead : this.#read(number);
+    const bucket = this.#totalTrusted ? bucketFrom(columns) : undefined;
     if (bucket === undefined) throw untrusted();
     const record = Buffer.concat([uuid, tag]);
     const n = bucket.entries.length / RECORD_BYTES;
@@ -182,7 +187,8 @@ export class Ledger {
   #write(number: number, sum: Buffer, entries: Buffer, plus: Buffer, minus: Buffer): void {
     const newSum = sumAdjust(sum, plus, minus);
     if (entries.length === 0 && newSum.equals(ZERO_SUM)) this.#stmts.dropBucket.run(number);
-    else this.#stmts.setBucket.run(number, ...toLanes(newSum), entries);
+    // In place when the bucket has a row (REPLACE would delete and re-insert it); a new bucket's row is inserted.
+    else if (this.#stmts.updateBucket.run(...toLanes(newSum), entries, number).changes === 0) this.#stmts.insertBucket.run(number, ...toLanes(newSum), entries);
     const hash = this.#key();
     // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
     const total = hash.openTotal(this.#stmts.total.get());

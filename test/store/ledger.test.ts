@@ -318,6 +318,23 @@ describe('the ledger in a file whose columns hold the wrong types: errSecDecode,
   }
 });
 
+describe('updates keep each bucket adding up', () => {
+  it('an update of one row and a bulk update of a whole bucket\'s rows (each rewriting the same bucket) leave every item answering its new secret', () => {
+    const tk = new TempKeychain();
+    cleanups.push(() => tk.cleanup());
+    const { owner } = clientsOf(tk.kc);
+    const items = Array.from({ length: ITEMS_PER_BUCKET + 3 }, (_, i) => addItem(owner, TAMPER_GROUPS[0], `bulk-${i}`, `bulk-secret-${i}`));
+    assert.ok(new Set(items.map(bucketOf)).size < items.length, 'rows share buckets');
+    const one = owner.SecItemUpdate({ [kSecValuePersistentRef]: items[1].pref }, { [kSecValueData]: new TextEncoder().encode('one-new') });
+    assert.equal(one, errSecSuccess, statusName(one));
+    const bulk = owner.SecItemUpdate({ [kSecClass]: kSecClassGenericPassword, [kSecAttrService]: 'tamper-service' }, { [kSecValueData]: new TextEncoder().encode('all-new') });
+    assert.equal(bulk, errSecSuccess, statusName(bulk));
+    tk.kc.close();
+    tk.reopen();
+    for (const it of items) assert.deepEqual(read(clientsOf(tk.kc).owner, it), { status: errSecSuccess, data: 'all-new' }, it.account);
+  });
+});
+
 describe('listings check the ledger as they read rows one at a time', () => {
   it('a kSecMatchLimitAll listing of 200 items answers all of them (each row checked with its bucket); with one replayed row it answers errSecDecode', () => {
     const tk = new TempKeychain();
