@@ -123,7 +123,7 @@ export class ItemTable {
     const stmt = this.#forShape(
       `select ${ItemTable.#shapeOf(sel)}${limited ? ' limit' : ''}`,
       () =>
-        // Raw (arrays, in SELECTED's order): better-sqlite3 builds row objects more slowly than storedRow() does.
+        // Raw (arrays, in the SELECT's order): better-sqlite3 builds row objects more slowly than storedRow() does.
         `SELECT t.rowid, persistref, pdmn, blob, l.bucket, s0, s1, s2, s3, entries FROM ${this.cls.name} t ` +
         `LEFT JOIN ledger l ON l.bucket = t.rowid / ${ITEMS_PER_BUCKET}${this.#whereSql(sel)}${limited ? ' LIMIT ?' : ''}`,
       true,
