@@ -40,6 +40,9 @@ function memoKey(label: string, canonical: Uint8Array, length: number): number {
   return h & 0x3fffffff;
 }
 
+/** The first `length` bytes of a buffer (itself when that is all of it). */
+const firstBytes = (b: Buffer, length: number): Buffer => (length === b.length ? b : b.subarray(0, length));
+
 function holds(memo: Memo, label: string, canonical: Uint8Array, length: number): boolean {
   if (memo.label !== label || memo.canonical.length !== length) return false;
   for (let i = 0; i < length; i++) if (memo.canonical.charCodeAt(i) !== canonical[i]) return false;
@@ -62,19 +65,19 @@ export class BlindIndex {
    * `canonical`, which may be a buffer the caller reuses) under `label` (its column).
    */
   of(label: string, canonical: Buffer, length = canonical.length): Buffer {
-    if (length > CACHED_BYTES) return this.#compute(label, length === canonical.length ? canonical : canonical.subarray(0, length));
+    if (length > CACHED_BYTES) return this.#compute(label, firstBytes(canonical, length));
     const key = memoKey(label, canonical, length);
     const memo = this.#recent.get(key);
     if (memo !== undefined && holds(memo, label, canonical, length)) return memo.value;
     const slot = key & (SEEN_SLOTS - 1);
     if (memo === undefined && this.#seen[slot] !== key) {
       this.#seen[slot] = key;
-      return this.#compute(label, length === canonical.length ? canonical : canonical.subarray(0, length));
+      return this.#compute(label, firstBytes(canonical, length));
     }
-    const bytes = canonical.toString('latin1', 0, length);
-    const value = this.#compute(label, bytes);
+    const latin1 = canonical.toString('latin1', 0, length);
+    const value = this.#compute(label, latin1);
     if (memo === undefined && this.#recent.size >= CACHE_ENTRIES) this.#recent.delete(this.#recent.keys().next().value!);
-    this.#recent.set(key, { label, canonical: bytes, value });
+    this.#recent.set(key, { label, canonical: latin1, value });
     return value;
   }
 

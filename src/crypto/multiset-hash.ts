@@ -75,6 +75,11 @@ export function laneSum(blocks: Uint8Array): number[] {
   return carry(lanes);
 }
 
+/** Whether two sums in lanes (each below 2^32) are the same. */
+export function sameLanes(a: readonly number[], b: readonly number[]): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
 /** The sum of the 16-byte values laid end to end in `blocks`, modulo 2^128. */
 export function sumBlocks(blocks: Buffer): Buffer {
   return fromLanes(laneSum(blocks))!;
@@ -122,8 +127,7 @@ export class MultisetHash {
 
   /** Whether the elements of records laid end to end add up to the sum whose lanes are given (as a bucket row stores it). */
   addsUpTo(records: Buffer, lanes: readonly number[]): boolean {
-    const sum = laneSum(this.elements(records));
-    return sum[0] === lanes[0] && sum[1] === lanes[1] && sum[2] === lanes[2] && sum[3] === lanes[3];
+    return sameLanes(laneSum(this.elements(records)), lanes);
   }
 
   /** The element of each record laid end to end (uuid ‖ tag, RECORD_BYTES each), 16 bytes each, in one AES call. */

@@ -27,13 +27,15 @@ const canonicalScratch = Buffer.alloc(256);
  * repeated on most rows would tell them anyway.
  */
 export const EMPTY_KEY_INDEX: Buffer = Buffer.from([0]);
+/** The value a key attribute holds when absent: its default, else "" (Apple's key columns are never NULL). */
+const emptyKeyValue = (attr: AttrDef): AttrValue => defaultValue(attr) ?? '';
 /** The canonical bytes of each key attribute's empty value. */
 const emptyCanonical = new Map<AttrDef, Buffer>();
 
 function isEmptyKeyValue(attr: AttrDef, canonical: Buffer, length: number): boolean {
   let empty = emptyCanonical.get(attr);
   if (empty === undefined) {
-    empty = canonicalFor(attr, defaultValue(attr) ?? '');
+    empty = canonicalFor(attr, emptyKeyValue(attr));
     emptyCanonical.set(attr, empty);
   }
   return length === empty.length && canonical.compare(empty, 0, length, 0, length) === 0;
@@ -49,7 +51,7 @@ export function indexOf(blind: BlindIndex, attr: AttrDef, value: AttrValue): Buf
 
 /** An attribute's value as stored and matched: a key attribute that is absent has its empty value (see indexItem). */
 export function matchedValue(attrs: ReadonlyMap<string, AttrValue>, attr: AttrDef): AttrValue | undefined {
-  return attrs.get(attr.code) ?? (attr.primaryKey ? (defaultValue(attr) ?? '') : undefined);
+  return attrs.get(attr.code) ?? (attr.primaryKey ? emptyKeyValue(attr) : undefined);
 }
 
 /**

@@ -39,7 +39,6 @@ function isUniqueViolation(e: unknown): boolean {
   return typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_CONSTRAINT');
 }
 
-
 /** The class key for a protection class, or the status that withholds it. */
 function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
   const key = engine.keybag.classKey(pc);
@@ -115,8 +114,9 @@ function searchFor(engine: Engine, policy: AccessPolicy, q: ParsedDictionary, wr
   let groupIndexes: Buffer[] | undefined;
   if (groups !== undefined) {
     // Blind indexes are memoized by BlindIndex, so the caller's groups cost no HMAC after the first call.
+    const agrp = cls.byCode.get('agrp')!;
     groupIndexes = new Array<Buffer>(groups.length);
-    for (let i = 0; i < groups.length; i++) groupIndexes[i] = indexOf(engine.blind, cls.byCode.get('agrp')!, groups[i]);
+    for (let i = 0; i < groups.length; i++) groupIndexes[i] = indexOf(engine.blind, agrp, groups[i]);
   }
   return {
     selection: { equal, pdmn, groups: groupIndexes, persistref: q.persistentRef?.uuid },
@@ -180,20 +180,20 @@ export function add(engine: Engine, policy: AccessPolicy, attributes: SecDiction
   attrs.set('mdat', new Date(now.getTime()));
   const item: Item = { attrs, data: q.data };
   const table = engine.db.table(q.cls.name);
-  let persistref: Buffer | undefined;
+  let persistref: Buffer;
   try {
-    engine.db.write(() => {
-      persistref = uuidAt(table.nextRowid());
+    persistref = engine.db.write(() => {
+      const uuid = uuidAt(table.nextRowid());
       // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
-      table.insert(sealRow(engine, q.cls, persistref, item));
+      table.insert(sealRow(engine, q.cls, uuid, item));
+      return uuid;
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem);
     throw e;
   }
   if (!wantsResult(q.returns)) return undefined;
-  const uuid = persistref!;
-  return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, uuid), q.returns);
+  return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns);
 }
 
 export function update(engine: Engine, policy: AccessPolicy, query: SecDictionary, attributesToUpdate: SecDictionary): void {

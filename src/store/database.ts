@@ -40,8 +40,7 @@ export class KeychainDatabase {
   readonly #tables = new Map<string, ItemTable>();
   readonly ledger: Ledger;
   readonly #getMeta: Database.Statement;
-  readonly #insertMeta: Database.Statement;
-  readonly #updateMeta: Database.Statement;
+  readonly #setMeta: Database.Statement;
   /** One transaction wrapper, made once: `.immediate(fn)` runs fn inside BEGIN IMMEDIATE … COMMIT. */
   readonly #transaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
@@ -50,9 +49,8 @@ export class KeychainDatabase {
     this.#db = db;
     createTables(db, classes);
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
-    this.#insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-    // In place: REPLACE would delete and re-insert, writing the key index's page too.
-    this.#updateMeta = db.prepare('UPDATE meta SET value = ? WHERE key = ?');
+    // An upsert rewrites an existing row in place (REPLACE would delete and re-insert it, writing the key index too).
+    this.#setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.ledger = new Ledger(db);
     for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls, this.ledger));
     this.#transaction = db.transaction((fn: () => unknown) => fn());
@@ -125,7 +123,7 @@ export class KeychainDatabase {
   }
 
   setMeta(key: MetaKey, value: Buffer | string): void {
-    if (this.#updateMeta.run(value, key).changes === 0) this.#insertMeta.run(key, value);
+    this.#setMeta.run(key, value);
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it happens or none. */

@@ -27,7 +27,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
-import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, sumAdjust, sumBlocks, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
+import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, laneSum, sameLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
 import { MAX_BUCKET, bucketOf } from './row-uuid.js';
 
 /** The key of the total's row: past every bucket. */
@@ -45,6 +45,7 @@ export interface BucketColumns {
 
 /** A bucket's stored state, when well formed. */
 interface Bucket {
+  lanes: number[];
   sum: Buffer;
   entries: Buffer;
 }
@@ -61,7 +62,7 @@ function lanesOf(c: BucketColumns): number[] | undefined {
 /** The bucket a row holds, or undefined when its columns are not well formed. */
 function bucketFrom(c: BucketColumns): Bucket | undefined {
   const lanes = lanesOf(c);
-  return lanes !== undefined && isEntries(c.entries) ? { sum: fromLanes(lanes)!, entries: c.entries } : undefined;
+  return lanes !== undefined && isEntries(c.entries) ? { lanes, sum: fromLanes(lanes)!, entries: c.entries } : undefined;
 }
 
 /** The offset of the uuid's record in sorted entries, or where it would go (then `found` is false). */
@@ -85,14 +86,17 @@ export class Ledger {
   #hash: MultisetHash | undefined;
   /** False when the sealed total failed at start: no bucket can be trusted. */
   #totalTrusted = false;
-  readonly #stmts: Record<'bucket' | 'updateBucket' | 'insertBucket' | 'dropBucket' | 'sums' | 'total' | 'setTotal', Database.Statement>;
+  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'sums' | 'total' | 'setTotal', Database.Statement>;
 
   constructor(db: Database.Database) {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
       bucket: p('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?'),
-      updateBucket: p('UPDATE ledger SET s0 = ?, s1 = ?, s2 = ?, s3 = ?, entries = ? WHERE bucket = ?'),
-      insertBucket: p('INSERT INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (?, ?, ?, ?, ?, ?)'),
+      // An upsert rewrites an existing bucket row in place (REPLACE would delete and re-insert it).
+      setBucket: p(
+        `INSERT INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (bucket) DO UPDATE SET s0 = excluded.s0, s1 = excluded.s1, s2 = excluded.s2, s3 = excluded.s3, entries = excluded.entries`,
+      ),
       dropBucket: p('DELETE FROM ledger WHERE bucket = ?'),
       // Lane totals over all buckets, and how many rows are not well formed (then nothing adds up).
       sums: p(
@@ -161,7 +165,7 @@ export class Ledger {
     const n = bucket.entries.length / RECORD_BYTES;
     // One AES call: the elements of the bucket's entries (to check them) and of the new record.
     const elements = this.#key().elements(Buffer.concat([bucket.entries, record]));
-    if (!sumBlocks(elements.subarray(0, n * SUM_BYTES)).equals(bucket.sum)) throw untrusted();
+    if (!sameLanes(laneSum(elements.subarray(0, n * SUM_BYTES)), bucket.lanes)) throw untrusted();
     const { at, found } = seek(bucket.entries, uuid);
     const r = at / RECORD_BYTES;
     const minus = found ? elements.subarray(r * SUM_BYTES, (r + 1) * SUM_BYTES) : ZERO_SUM;
@@ -187,8 +191,7 @@ export class Ledger {
   #write(number: number, sum: Buffer, entries: Buffer, plus: Buffer, minus: Buffer): void {
     const newSum = sumAdjust(sum, plus, minus);
     if (entries.length === 0 && newSum.equals(ZERO_SUM)) this.#stmts.dropBucket.run(number);
-    // In place when the bucket has a row (REPLACE would delete and re-insert it); a new bucket's row is inserted.
-    else if (this.#stmts.updateBucket.run(...toLanes(newSum), entries, number).changes === 0) this.#stmts.insertBucket.run(number, ...toLanes(newSum), entries);
+    else this.#stmts.setBucket.run(number, ...toLanes(newSum), entries);
     const hash = this.#key();
     // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
     const total = hash.openTotal(this.#stmts.total.get());
