@@ -29,6 +29,7 @@ import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
 import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, laneSum, sameLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
 import { MAX_BUCKET, bucketOf } from './row-uuid.js';
+import { VerifiedBuckets } from './verified-buckets.js';
 
 /** The key of the total's row: past every bucket. */
 export const TOTAL_ROW = MAX_BUCKET + 1;
@@ -86,6 +87,8 @@ export class Ledger {
   #hash: MultisetHash | undefined;
   /** False when the sealed total failed at start: no bucket can be trusted. */
   #totalTrusted = false;
+  /** Bucket rows already found to add up (a read of the same bucket again skips the AES call). */
+  readonly #verified = new VerifiedBuckets();
   readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'sums' | 'total' | 'setTotal', Database.Statement>;
 
   constructor(db: Database.Database) {
@@ -134,12 +137,21 @@ export class Ledger {
    * row's seal.
    */
   vouchesFor(uuid: unknown, columns: BucketColumns, sealTag: Uint8Array): boolean {
-    if (!this.#totalTrusted || !is16(uuid) || sealTag.length !== SUM_BYTES || columns.bucket !== bucketOf(uuid)) return false;
+    if (!this.#totalTrusted || !is16(uuid) || sealTag.length !== SUM_BYTES) return false;
+    const bucket = bucketOf(uuid);
     const lanes = lanesOf(columns);
     const entries = columns.entries;
-    if (lanes === undefined || !isEntries(entries) || !this.#key().addsUpTo(entries, lanes)) return false;
+    if (columns.bucket !== bucket || lanes === undefined || !isEntries(entries) || !this.#addsUp(bucket, lanes, entries)) return false;
     const { at, found } = seek(entries, uuid);
     return found && entries.compare(sealTag, 0, SUM_BYTES, at + SUM_BYTES, at + RECORD_BYTES) === 0;
+  }
+
+  /** Whether a bucket row's entries add up to its lanes (remembered once they have). */
+  #addsUp(bucket: number, lanes: number[], entries: Buffer): boolean {
+    if (this.#verified.has(bucket, lanes, entries)) return true;
+    if (!this.#key().addsUpTo(entries, lanes)) return false;
+    this.#verified.remember(bucket, lanes, entries);
+    return true;
   }
 
   /** The bucket's row as stored (an empty bucket when it has none). */

@@ -166,6 +166,16 @@ describe('the ledger: an item restored from an older copy of the file answers er
     assert.equal(read(clientsOf(tk.kc).owner, items[0]).status, errSecDecode, 'row and whole bucket');
   });
 
+  it('a bucket already checked by a read is checked again once its bytes change: a row and entry restored while the keychain is open answer errSecDecode', () => {
+    const { tk, items, before } = updatedAfterSnapshot();
+    tk.reopen();
+    const { owner } = clientsOf(tk.kc);
+    for (const it of items) assert.deepEqual(read(owner, it), { status: errSecSuccess, data: it.secret }, 'every bucket checked once');
+    restore(tk.path, before, ['row', 'entry']); // through another connection, while this one stays open
+    assert.equal(read(owner, items[0]).status, errSecDecode);
+    for (const it of othersInOtherBuckets(items)) assert.deepEqual(read(owner, it), { status: errSecSuccess, data: it.secret });
+  });
+
   it('a damaged or missing sealed total: every item answers errSecDecode, never a crash', () => {
     for (const damage of [`UPDATE ledger SET entries = randomblob(16) WHERE bucket = ${TOTAL_ROW}`, `UPDATE ledger SET entries = randomblob(48) WHERE bucket = ${TOTAL_ROW}`, `DELETE FROM ledger WHERE bucket = ${TOTAL_ROW}`]) {
       const tk = new TempKeychain();

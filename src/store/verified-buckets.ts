@@ -1,0 +1,48 @@
+/**
+ * A memo of ledger bucket rows whose entries are known to add up to their
+ * sum, so a read of an item whose bucket was checked before skips the AES
+ * call and the lane sum. It is keyed by content, not by trust: a row counts
+ * as checked only while its stored lanes and entries are byte for byte the
+ * ones that were checked, so another process's writes, or a tampered file,
+ * can never make it vouch for bytes it has not seen.
+ *
+ * Direct-mapped (a bucket has one slot, a newcomer evicts the slot's holder)
+ * in fixed arrays: nothing for the garbage collector to trace or promote,
+ * and a bounded size (SLOTS × 256 bytes) whatever the keychain's size.
+ * @module
+ */
+import { RECORD_BYTES } from '../crypto/multiset-hash.js';
+import { ITEMS_PER_BUCKET } from './row-uuid.js';
+
+/** Buckets remembered: all of them up to 32,768 items. */
+const SLOTS = 4096;
+/** A well-formed bucket holds at most one record per row. */
+const MAX_ENTRIES_BYTES = ITEMS_PER_BUCKET * RECORD_BYTES;
+
+export class VerifiedBuckets {
+  /** Bucket number held by each slot (-1: none). */
+  readonly #bucket = new Float64Array(SLOTS).fill(-1);
+  readonly #lanes = new Uint32Array(SLOTS * 4);
+  readonly #length = new Uint16Array(SLOTS);
+  readonly #entries = Buffer.alloc(SLOTS * MAX_ENTRIES_BYTES);
+
+  /** Whether exactly these lanes and entries were remembered for this bucket. */
+  has(bucket: number, lanes: readonly number[], entries: Buffer): boolean {
+    const slot = bucket % SLOTS;
+    if (this.#bucket[slot] !== bucket || this.#length[slot] !== entries.length) return false;
+    const l = slot * 4;
+    if (this.#lanes[l] !== lanes[0] || this.#lanes[l + 1] !== lanes[1] || this.#lanes[l + 2] !== lanes[2] || this.#lanes[l + 3] !== lanes[3]) return false;
+    const at = slot * MAX_ENTRIES_BYTES;
+    return entries.compare(this.#entries, at, at + entries.length) === 0;
+  }
+
+  /** Remembers a bucket row whose entries were just found to add up to its lanes. */
+  remember(bucket: number, lanes: readonly number[], entries: Buffer): void {
+    if (entries.length > MAX_ENTRIES_BYTES) return;
+    const slot = bucket % SLOTS;
+    this.#bucket[slot] = bucket;
+    this.#length[slot] = entries.length;
+    this.#lanes.set(lanes, slot * 4);
+    entries.copy(this.#entries, slot * MAX_ENTRIES_BYTES);
+  }
+}
