@@ -93,7 +93,8 @@ interface Search {
   open(row: StoredRow): Item;
 }
 
-function searchFor(engine: Engine, policy: AccessPolicy, q: ParsedDictionary, write: boolean): Search {
+/** `limit`: at most this many rows from SQL (copies only). */
+function searchFor(engine: Engine, policy: AccessPolicy, q: ParsedDictionary, write: boolean, limit?: number): Search {
   const { cls, attrs } = q;
   const equal: [string, Buffer][] = [];
   let pdmn: string | undefined;
@@ -119,7 +120,7 @@ function searchFor(engine: Engine, policy: AccessPolicy, q: ParsedDictionary, wr
     for (let i = 0; i < groups.length; i++) groupIndexes[i] = indexOf(engine.blind, agrp, groups[i]);
   }
   return {
-    selection: { equal, pdmn, groups: groupIndexes, persistref: q.persistentRef?.uuid },
+    selection: { equal, pdmn, groups: groupIndexes, persistref: q.persistentRef?.uuid, limit },
     open(row) {
       const item = openRow(engine, cls, row);
       // The item must hold what its row was selected by: the query's values (or sync 0, the one condition not among them).
@@ -143,11 +144,11 @@ function hostMatches(item: Item, host: string): boolean {
 
 export function copyMatching(engine: Engine, policy: AccessPolicy, query: SecDictionary): unknown {
   const q = parseDictionary(query, 'copy');
-  const search = searchFor(engine, policy, q, false);
   const limit = q.limit;
   const sqlLimit = limit === 'all' || q.hostOrSubdomain !== undefined ? undefined : limit;
+  const search = searchFor(engine, policy, q, false, sqlLimit);
   const table = engine.db.table(q.cls.name);
-  const selection = { ...search.selection, limit: sqlLimit };
+  const selection = search.selection;
   const values: unknown[] = [];
   const answer = (rows: Iterable<StoredRow>): void => {
     for (const row of rows) {
