@@ -42,6 +42,13 @@ const SAMPLES = quick ? 500 : 1_000;
  */
 const SLICE = 25;
 /**
+ * Copies take some 40 µs where a write takes some 300: they are timed over
+ * five times the calls (less noise for the same time) in slices of 100 (a
+ * few ms, as a write's slice lasts).
+ */
+const COPY_SAMPLES_FACTOR = 5;
+const COPY_SLICE = 100;
+/**
  * Untimed calls per workload before timing, on both stores: the JIT
  * optimizes a function after it has run some hundreds to thousands of times,
  * and secitem's calls run through some fifty functions to the floor's few
@@ -206,7 +213,7 @@ const peakRss = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 /** Pre-populate n - SAMPLES items, then time the last SAMPLES adds. */
 const prefilled = (n: number): number => Math.max(0, n - SAMPLES);
 
-/** The calls a workload times, by sample index (0 ≤ i < SAMPLES). */
+/** The calls a workload times, by sample index (0 ≤ i < SAMPLES; copies up to COPY_SAMPLES_FACTOR × SAMPLES). */
 type Calls = Record<'add' | 'copy' | 'update' | 'delete', (i: number) => void>;
 
 /** One store at one size, as its child process holds it. */
@@ -390,12 +397,12 @@ async function runSize(n: number, dir: string): Promise<Row[]> {
     process.stderr.write(`  n=${n}: built ${prefilled(n)} items in batches of ${FILL_BATCH}: secitem ${secFill.toFixed(1)} µs/item, floor ${floorFill.toFixed(1)} µs/item\n`);
     await floor.ask({ op: 'warm' });
     await sec.ask({ op: 'warm' });
-    const both = async (calls: keyof Calls, name: string): Promise<void> => {
+    const both = async (calls: keyof Calls, name: string, samples = SAMPLES, slice = SLICE): Promise<void> => {
       const lat: Record<Store, number[]> = { floor: [], secitem: [] };
       const sliceRatios: number[] = [];
       const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-      for (let from = 0; from < SAMPLES; from += SLICE) {
-        const req: Request = { op: 'slice', calls, from, count: Math.min(SLICE, SAMPLES - from) };
+      for (let from = 0; from < samples; from += slice) {
+        const req: Request = { op: 'slice', calls, from, count: Math.min(slice, samples - from) };
         const f = await floor.ask<number[]>(req);
         const s = await sec.ask<number[]>(req);
         lat.floor.push(...f);
@@ -406,7 +413,7 @@ async function runSize(n: number, dir: string): Promise<Row[]> {
       rows.push({ n, workload: name, floor: figureOf(lat.floor), secitem: figureOf(lat.secitem), sliceRatios });
     };
     await both('add', 'add');
-    await both('copy', 'copy by primary key (data)');
+    await both('copy', 'copy by primary key (data)', COPY_SAMPLES_FACTOR * SAMPLES, COPY_SLICE);
     const alone = (workload: 'copyAll' | 'openUnlock'): Promise<Figure> => sec.ask<Figure>({ op: 'alone', workload });
     rows.push({ n, workload: `copy attributes, one service (${Math.floor(n / servicesFor(n))} matches)`, secitem: await alone('copyAll') });
     await both('update', 'update secret');

@@ -87,8 +87,8 @@ export class Ledger {
   #hash: MultisetHash | undefined;
   /** False when the sealed total failed at start: no bucket can be trusted. */
   #totalTrusted = false;
-  /** Bucket rows already found to add up (a read of the same bucket again skips the AES call). */
-  readonly #verified = new VerifiedBuckets();
+  /** Bucket rows already found to add up under the current key (a read of the same bucket again skips the AES call). */
+  #verified = new VerifiedBuckets();
   readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'sums' | 'total' | 'setTotal', Database.Statement>;
 
   constructor(db: Database.Database) {
@@ -125,6 +125,7 @@ export class Ledger {
    */
   start(hash: MultisetHash): void {
     this.#hash = hash;
+    this.#verified = new VerifiedBuckets(); // what adds up under one key says nothing under another
     const total = hash.openTotal(this.#stmts.total.get());
     const [s0, s1, s2, s3, malformed] = this.#stmts.sums.get() as unknown[];
     const sum = fromLanes([s0, s1, s2, s3]);
