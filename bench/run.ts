@@ -513,7 +513,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, rows, fills, targets, peakRssMB, memory }, null, 2));
+  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory }, null, 2));
   console.log(`Results: ${file}`);
 }
 
