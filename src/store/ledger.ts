@@ -27,7 +27,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SecError, errSecDecode } from '../status.js';
-import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, laneSum, sameLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
+import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
 import { MAX_BUCKET, bucketOf } from './row-uuid.js';
 import { VerifiedBuckets } from './verified-buckets.js';
 
@@ -47,7 +47,6 @@ export interface BucketColumns {
 /** A bucket's stored state, when well formed. */
 interface Bucket {
   lanes: number[];
-  sum: Buffer;
   entries: Buffer;
 }
 
@@ -63,7 +62,7 @@ function lanesOf(c: BucketColumns): number[] | undefined {
 /** The bucket a row holds, or undefined when its columns are not well formed. */
 function bucketFrom(c: BucketColumns): Bucket | undefined {
   const lanes = lanesOf(c);
-  return lanes !== undefined && isEntries(c.entries) ? { lanes, sum: fromLanes(lanes)!, entries: c.entries } : undefined;
+  return lanes !== undefined && isEntries(c.entries) ? { lanes, entries: c.entries } : undefined;
 }
 
 /** The offset of the uuid's record in sorted entries, or where it would go (then `found` is false). */
@@ -173,17 +172,18 @@ export class Ledger {
     const number = bucketOf(uuid);
     const columns = asRead !== undefined && asRead.bucket === number ? asRead : this.#read(number);
     const bucket = this.#totalTrusted ? bucketFrom(columns) : undefined;
-    if (bucket === undefined) throw untrusted();
+    // The check a read makes (usually remembered: from the read of an update, or from the write before an add).
+    if (bucket === undefined || !this.#addsUp(number, bucket.lanes, bucket.entries)) throw untrusted();
     const record = Buffer.concat([uuid, tag]);
-    const n = bucket.entries.length / RECORD_BYTES;
-    // One AES call: the elements of the bucket's entries (to check them) and of the new record.
-    const elements = this.#key().elements(Buffer.concat([bucket.entries, record]));
-    if (!sameLanes(laneSum(elements.subarray(0, n * SUM_BYTES)), bucket.lanes)) throw untrusted();
     const { at, found } = seek(bucket.entries, uuid);
-    const r = at / RECORD_BYTES;
-    const minus = found ? elements.subarray(r * SUM_BYTES, (r + 1) * SUM_BYTES) : ZERO_SUM;
-    const entries = Buffer.concat([bucket.entries.subarray(0, at), record, bucket.entries.subarray(found ? at + RECORD_BYTES : at)]);
-    this.#write(number, bucket.sum, entries, elements.subarray(n * SUM_BYTES), minus);
+    const end = found ? at + RECORD_BYTES : at;
+    // One AES call: the elements of the record replaced (if any) and of the new one.
+    const elements = this.#key().elements(Buffer.concat([bucket.entries.subarray(at, end), record]));
+    const minus = found ? elements.subarray(0, SUM_BYTES) : ZERO_SUM;
+    const entries = Buffer.concat([bucket.entries.subarray(0, at), record, bucket.entries.subarray(end)]);
+    const lanes = this.#write(number, bucket.lanes, entries, elements.subarray(elements.length - SUM_BYTES), minus);
+    // What was just written adds up: a sum that did, adjusted by the records swapped.
+    this.#verified.remember(number, lanes, entries);
   }
 
   /** Forgets the row `uuid` (deleted). Works whatever the ledger's state, so damaged items can be removed. */
@@ -197,18 +197,23 @@ export class Ledger {
     if (!found) return;
     const entries = Buffer.concat([bucket.entries.subarray(0, at), bucket.entries.subarray(at + RECORD_BYTES)]);
     // Subtracting the entry's element keeps a bucket that added up adding up, and one that did not, not.
-    this.#write(number, bucket.sum, entries, ZERO_SUM, this.#key().sumOfRecords(bucket.entries.subarray(at, at + RECORD_BYTES)));
+    this.#write(number, bucket.lanes, entries, ZERO_SUM, this.#key().sumOfRecords(bucket.entries.subarray(at, at + RECORD_BYTES)));
   }
 
-  /** Stores a bucket's new entries with its sum adjusted by plus − minus, and adjusts the sealed total alike. */
-  #write(number: number, sum: Buffer, entries: Buffer, plus: Buffer, minus: Buffer): void {
-    const newSum = sumAdjust(sum, plus, minus);
+  /**
+   * Stores a bucket's new entries with its sum adjusted by plus − minus, and
+   * adjusts the sealed total alike; returns the new sum's lanes.
+   */
+  #write(number: number, lanes: readonly number[], entries: Buffer, plus: Buffer, minus: Buffer): number[] {
+    const newSum = sumAdjust(fromLanes(lanes)!, plus, minus);
+    const newLanes = toLanes(newSum);
     if (entries.length === 0 && newSum.equals(ZERO_SUM)) this.#stmts.dropBucket.run(number);
-    else this.#stmts.setBucket.run(number, ...toLanes(newSum), entries);
+    else this.#stmts.setBucket.run(number, ...newLanes, entries);
     const hash = this.#key();
     // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
     const total = hash.openTotal(this.#stmts.total.get());
     if (total !== undefined) this.#stmts.setTotal.run(hash.sealTotal(sumAdjust(total, plus, minus)));
+    return newLanes;
   }
 
   #key(): MultisetHash {
