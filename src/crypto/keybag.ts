@@ -29,8 +29,13 @@ export interface KdfParams {
   readonly salt: string; // base64
 }
 
-/** ~32 MiB and ~0.1 s per guess on a 2020s server core (see README). */
-export const defaultKdf = { N: 2 ** 15, r: 8, p: 1 } as const;
+/**
+ * One of OWASP's equivalent scrypt minimums (Password Storage Cheat Sheet):
+ * 16 MiB per lane, five lanes run one after another. Against N=2^15, p=1
+ * it is 2.5× the work per guess at half the memory, and on the benchmark
+ * machine it takes the same ~0.15 s (16 MiB stays closer to the cache).
+ */
+export const defaultKdf = { N: 2 ** 14, r: 8, p: 5 } as const;
 
 /** The persisted keybag: wrapped class keys, and the KDF when a passcode is set. */
 export interface KeybagRecord {

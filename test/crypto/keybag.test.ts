@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Keybag, KeybagError, createKeybagRecord } from '../../src/crypto/keybag.js';
+import { Keybag, KeybagError, createKeybagRecord, defaultKdf } from '../../src/crypto/keybag.js';
 
 const deviceKey = randomBytes(32);
 
@@ -30,6 +30,22 @@ describe('Keybag', () => {
     assert.equal(bag.classKey('ak'), undefined);
     assert.equal(bag.classKey('akpu'), undefined);
     assert.ok(bag.classKey('ck') && bag.classKey('cku'));
+  });
+
+  it("a new passcode is stretched by scrypt at one of OWASP's minimums (N=2^14, r=8, p=5: 16 MiB), with a fresh 16-byte salt", () => {
+    const a = createKeybagRecord(deviceKey, '1234');
+    const b = createKeybagRecord(deviceKey, '1234');
+    assert.deepEqual({ N: a.kdf?.N, r: a.kdf?.r, p: a.kdf?.p }, { N: 2 ** 14, r: 8, p: 5 });
+    assert.deepEqual(defaultKdf, { N: 2 ** 14, r: 8, p: 5 });
+    assert.equal(Buffer.from(a.kdf?.salt ?? '', 'base64').length, 16);
+    assert.notEqual(a.kdf?.salt, b.kdf?.salt);
+  });
+
+  it('unlocking derives with the scrypt parameters stored in the keybag (so keychains made with older defaults still open)', () => {
+    const record = createKeybagRecord(deviceKey, '1234');
+    new Keybag(deviceKey, record).unlock('1234');
+    const relabelled = { ...record, kdf: { N: 2 ** 15, r: 8, p: 1, salt: record.kdf?.salt ?? '' } };
+    assert.throws(() => new Keybag(deviceKey, relabelled).unlock('1234'), (e: unknown) => e instanceof KeybagError && e.reason === 'wrongPasscode');
   });
 
   it('a wrong passcode is refused and changes nothing', () => {
