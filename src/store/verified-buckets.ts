@@ -19,30 +19,42 @@ const SLOTS = 4096;
 /** A well-formed bucket holds at most one record per row. */
 const MAX_ENTRIES_BYTES = ITEMS_PER_BUCKET * RECORD_BYTES;
 
-export class VerifiedBuckets {
+/** The memo's storage, made on first use: a keychain that is opened and closed without a read costs nothing. */
+interface Slots {
   /** Bucket number held by each slot (-1: none). */
-  readonly #bucket = new Float64Array(SLOTS).fill(-1);
-  readonly #lanes = new Uint32Array(SLOTS * 4);
-  readonly #length = new Uint16Array(SLOTS);
-  readonly #entries = Buffer.alloc(SLOTS * MAX_ENTRIES_BYTES);
+  readonly bucket: Float64Array;
+  readonly lanes: Uint32Array;
+  readonly length: Uint16Array;
+  readonly entries: Buffer;
+}
+
+export class VerifiedBuckets {
+  #slots: Slots | undefined;
 
   /** Whether exactly these lanes and entries were remembered for this bucket. */
   has(bucket: number, lanes: readonly number[], entries: Buffer): boolean {
+    const m = this.#slots;
     const slot = bucket % SLOTS;
-    if (this.#bucket[slot] !== bucket || this.#length[slot] !== entries.length) return false;
+    if (m === undefined || m.bucket[slot] !== bucket || m.length[slot] !== entries.length) return false;
     const l = slot * 4;
-    if (this.#lanes[l] !== lanes[0] || this.#lanes[l + 1] !== lanes[1] || this.#lanes[l + 2] !== lanes[2] || this.#lanes[l + 3] !== lanes[3]) return false;
+    if (m.lanes[l] !== lanes[0] || m.lanes[l + 1] !== lanes[1] || m.lanes[l + 2] !== lanes[2] || m.lanes[l + 3] !== lanes[3]) return false;
     const at = slot * MAX_ENTRIES_BYTES;
-    return entries.compare(this.#entries, at, at + entries.length) === 0;
+    return entries.compare(m.entries, at, at + entries.length) === 0;
   }
 
   /** Remembers a bucket row whose entries were just found to add up to its lanes. */
   remember(bucket: number, lanes: readonly number[], entries: Buffer): void {
     if (entries.length > MAX_ENTRIES_BYTES) return;
+    const m = (this.#slots ??= {
+      bucket: new Float64Array(SLOTS).fill(-1),
+      lanes: new Uint32Array(SLOTS * 4),
+      length: new Uint16Array(SLOTS),
+      entries: Buffer.alloc(SLOTS * MAX_ENTRIES_BYTES),
+    });
     const slot = bucket % SLOTS;
-    this.#bucket[slot] = bucket;
-    this.#length[slot] = entries.length;
-    this.#lanes.set(lanes, slot * 4);
-    entries.copy(this.#entries, slot * MAX_ENTRIES_BYTES);
+    m.bucket[slot] = bucket;
+    m.length[slot] = entries.length;
+    m.lanes.set(lanes, slot * 4);
+    entries.copy(m.entries, slot * MAX_ENTRIES_BYTES);
   }
 }
