@@ -198,7 +198,7 @@ interface Memory {
   heapAfterBuildMB?: number;
   externalAfterBuildMB?: number;
   rssAfterCopiesMB?: number;
-  /** Peak RSS before the open + unlock workload, whose passcode KDF (scrypt) alone takes 32 MB for a moment. */
+  /** Peak RSS before the open + unlock workload, whose passcode KDF (scrypt) alone takes 16 MiB for a moment. */
   peakRssBeforeUnlockMB?: number;
 }
 
