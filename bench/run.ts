@@ -468,8 +468,8 @@ function checkTargets(rows: Row[], peakRssMB: number): Target[] {
   const base = copyRow(10_000);
   const top = copyRow(big);
   if (base !== undefined && top !== undefined && big > 10_000) {
-    // The floor's own growth, for context: how much of it the machine's storage makes at this size.
-    // and the pages read from disk: a random lookup in a file the OS no longer fully caches waits for the disk.
+    // For context: the floor's own growth, and the pages each store read from disk (a random lookup in a
+    // file the OS no longer fully caches waits for the disk; the machine, not the lookup's depth).
     const floorGrowth = top.floor && base.floor ? `; the floor's own: ${(top.floor.p99us / base.floor.p99us).toFixed(2)}×` : '';
     const reads = top.blocksRead ? `; disk reads during the copies at ${big}: secitem ${top.blocksRead.secitem / 8} pages, floor ${top.blocksRead.floor / 8}` : '';
     out.push({
@@ -497,19 +497,15 @@ function fileSystemOf(dir: string): string {
  */
 function proactiveReclaimOf(): string {
   const root = '/sys/kernel/mm/damon/admin/kdamonds';
-  const list = (dir: string): string[] => readdirSync(dir).filter((d) => /^\d+$/.test(d));
+  const read = (...path: string[]): string => readFileSync(join(...path), 'utf8').trim();
+  const numbered = (...path: string[]): string[] => readdirSync(join(...path)).filter((d) => /^\d+$/.test(d)).map((d) => join(...path, d));
   try {
-    for (const k of list(root)) {
-      if (readFileSync(join(root, k, 'state'), 'utf8').trim() !== 'on') continue;
-      for (const c of list(join(root, k, 'contexts'))) {
-        for (const sc of list(join(root, k, 'contexts', c, 'schemes'))) {
-          const scheme = join(root, k, 'contexts', c, 'schemes', sc);
-          if (readFileSync(join(scheme, 'action'), 'utf8').trim() !== 'pageout') continue;
-          const minAge = Number(readFileSync(join(scheme, 'access_pattern', 'age', 'min'), 'utf8'));
-          const aggrUs = Number(readFileSync(join(root, k, 'contexts', c, 'monitoring_attrs', 'intervals', 'aggr_us'), 'utf8'));
-          return `DAMON pages out memory idle for ${Math.round((minAge * aggrUs) / 1e6)} s`;
-        }
-      }
+    const contexts = numbered(root).filter((k) => read(k, 'state') === 'on').flatMap((k) => numbered(k, 'contexts'));
+    for (const context of contexts) {
+      const scheme = numbered(context, 'schemes').find((sc) => read(sc, 'action') === 'pageout');
+      if (scheme === undefined) continue;
+      const idleUs = Number(read(scheme, 'access_pattern', 'age', 'min')) * Number(read(context, 'monitoring_attrs', 'intervals', 'aggr_us'));
+      return `DAMON pages out memory idle for ${Math.round(idleUs / 1e6)} s`;
     }
     return 'none';
   } catch {

@@ -61,7 +61,7 @@ function carry(lanes: number[]): number[] {
 }
 
 /** The sum of the 16-byte values laid end to end in `blocks`, modulo 2^128, as four 32-bit lanes. */
-export function laneSum(blocks: Uint8Array): number[] {
+function laneSum(blocks: Uint8Array): number[] {
   const b = Buffer.from(blocks.buffer, blocks.byteOffset, blocks.length);
   const lanes = [0, 0, 0, 0];
   let pending = 0;
@@ -76,7 +76,7 @@ export function laneSum(blocks: Uint8Array): number[] {
 }
 
 /** Whether two sums in lanes (each below 2^32) are the same. */
-export function sameLanes(a: readonly number[], b: readonly number[]): boolean {
+function sameLanes(a: readonly number[], b: readonly number[]): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
