@@ -17,4 +17,4 @@ export type {
   SecDictionary,
   SecItemResult,
   SecValue,
-} from './secitem/types.js';
+} from './types.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import { SecError, errSecMissingEntitlement, errSecParam } from '../status.js';
-import type { Entitlements } from '../secitem/types.js';
+import type { Entitlements } from '../types.js';
 
 export const TOKEN_GROUP = 'com.apple.token';
 export const ANY_GROUP = '*';

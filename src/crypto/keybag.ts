@@ -12,14 +12,13 @@
 import { hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import { KEY_BYTES, open, seal } from './aead.js';
 
-export const protectionClasses = ['ak', 'ck', 'dk', 'aku', 'cku', 'dku', 'akpu'] as const;
-export type ProtectionClassName = (typeof protectionClasses)[number];
-export type KeybagLockState = 'beforeFirstUnlock' | 'locked' | 'unlocked';
+import { PASSCODE_SET_CLASS, protectionClassTable, protectionClasses, type ProtectionClass } from '../schema/protection.js';
+import type { LockState } from '../types.js';
 
 /** Classes whose key is wrapped under the passcode when there is one. */
-const passcodeBound: ReadonlySet<ProtectionClassName> = new Set(['ak', 'ck', 'aku', 'cku', 'akpu']);
+const passcodeBound: ReadonlySet<ProtectionClass> = new Set(protectionClassTable.filter((p) => p.passcodeBound).map((p) => p.code));
 /** Classes whose key leaves memory when the device locks. */
-const droppedOnLock: ReadonlySet<ProtectionClassName> = new Set(['ak', 'aku', 'akpu']);
+const droppedOnLock: ReadonlySet<ProtectionClass> = new Set(protectionClassTable.filter((p) => p.droppedOnLock).map((p) => p.code));
 
 /** scrypt parameters, stored with the keybag so they can be raised later. */
 export interface KdfParams {
@@ -41,7 +40,7 @@ export const defaultKdf = { N: 2 ** 14, r: 8, p: 5 } as const;
 export interface KeybagRecord {
   readonly version: 1;
   readonly kdf: KdfParams | null;
-  readonly wrapped: Readonly<Partial<Record<ProtectionClassName, string>>>; // base64 sealed boxes
+  readonly wrapped: Readonly<Partial<Record<ProtectionClass, string>>>; // base64 sealed boxes
 }
 
 const base64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -76,12 +75,12 @@ export function parseKeybagRecord(json: string): KeybagRecord {
   for (const [pc, box] of Object.entries(wrapped)) {
     if (!known.has(pc) || typeof box !== 'string' || !base64.test(box)) throw new KeybagError('damaged');
   }
-  const expected = protectionClasses.filter((pc) => pc !== 'akpu' || kdf !== null);
+  const expected = protectionClasses.filter((pc) => pc !== PASSCODE_SET_CLASS || kdf !== null);
   if (Object.keys(wrapped).length !== expected.length || !expected.every((pc) => pc in wrapped)) throw new KeybagError('damaged');
   return { version: 1, kdf: kdf as KdfParams | null, wrapped: wrapped as KeybagRecord['wrapped'] };
 }
 
-const wrapAad = (pc: ProtectionClassName): Buffer => Buffer.from(`secitem keybag class key ${pc}`);
+const wrapAad = (pc: ProtectionClass): Buffer => Buffer.from(`secitem keybag class key ${pc}`);
 
 function hkdf(ikm: Uint8Array, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), info, KEY_BYTES));
@@ -109,19 +108,19 @@ function newKdf(): KdfParams {
 
 /** A keybag for a new keychain: fresh class keys, optionally under a passcode. */
 export function createKeybagRecord(deviceKey: Uint8Array, passcode: string | null): KeybagRecord {
-  const keys = new Map<ProtectionClassName, Buffer>();
+  const keys = new Map<ProtectionClass, Buffer>();
   for (const pc of protectionClasses) {
-    if (pc === 'akpu' && passcode === null) continue;
+    if (pc === PASSCODE_SET_CLASS && passcode === null) continue;
     keys.set(pc, randomBytes(KEY_BYTES));
   }
   return wrapAll(deviceKey, keys, passcode);
 }
 
-function wrapAll(deviceKey: Uint8Array, keys: ReadonlyMap<ProtectionClassName, Buffer>, passcode: string | null): KeybagRecord {
+function wrapAll(deviceKey: Uint8Array, keys: ReadonlyMap<ProtectionClass, Buffer>, passcode: string | null): KeybagRecord {
   const kdf = passcode === null ? null : newKdf();
   const dkek = deviceKek(deviceKey);
   const pkek = kdf === null || passcode === null ? dkek : passcodeKek(deviceKey, passcode, kdf);
-  const wrapped: Partial<Record<ProtectionClassName, string>> = {};
+  const wrapped: Partial<Record<ProtectionClass, string>> = {};
   for (const [pc, key] of keys) {
     const kek = passcodeBound.has(pc) ? pkek : dkek;
     wrapped[pc] = seal(kek, key, wrapAad(pc)).toString('base64');
@@ -130,8 +129,8 @@ function wrapAll(deviceKey: Uint8Array, keys: ReadonlyMap<ProtectionClassName, B
 }
 
 /** Unwraps the keys of `classes` under `kek`; undefined if any fails to open. */
-function unwrapWith(record: KeybagRecord, kek: Buffer, classes: Iterable<ProtectionClassName>): Map<ProtectionClassName, Buffer> | undefined {
-  const out = new Map<ProtectionClassName, Buffer>();
+function unwrapWith(record: KeybagRecord, kek: Buffer, classes: Iterable<ProtectionClass>): Map<ProtectionClass, Buffer> | undefined {
+  const out = new Map<ProtectionClass, Buffer>();
   for (const pc of classes) {
     const box = record.wrapped[pc];
     if (box === undefined) continue;
@@ -152,8 +151,8 @@ export class KeybagError extends Error {
 export class Keybag {
   #deviceKey: Buffer;
   #record: KeybagRecord;
-  #keys = new Map<ProtectionClassName, Buffer>();
-  #state: KeybagLockState;
+  #keys = new Map<ProtectionClass, Buffer>();
+  #state: LockState;
 
   constructor(deviceKey: Buffer, record: KeybagRecord) {
     this.#deviceKey = deviceKey;
@@ -172,7 +171,7 @@ export class Keybag {
     }
   }
 
-  get state(): KeybagLockState {
+  get state(): LockState {
     return this.#state;
   }
 
@@ -199,12 +198,12 @@ export class Keybag {
   }
 
   /** The class key, or undefined when the lock state withholds it (or akpu has none). */
-  classKey(pc: ProtectionClassName): Buffer | undefined {
+  classKey(pc: ProtectionClass): Buffer | undefined {
     return this.#keys.get(pc);
   }
 
   /** Whether the passcode opens this keybag, with the class keys it opens. */
-  #open(passcode: string): Map<ProtectionClassName, Buffer> {
+  #open(passcode: string): Map<ProtectionClass, Buffer> {
     const kdf = this.#record.kdf;
     if (kdf === null) throw new KeybagError('noPasscode');
     const keys = unwrapWith(this.#record, passcodeKek(this.#deviceKey, passcode, kdf), passcodeBound);
@@ -233,7 +232,7 @@ export class Keybag {
    * akpu key; setting one where there was none creates it.
    */
   changePasscode(current: string | null, next: string | null): PendingKeybag {
-    let keys: Map<ProtectionClassName, Buffer>;
+    let keys: Map<ProtectionClass, Buffer>;
     if (this.#record.kdf === null) {
       if (current !== null) throw new KeybagError('noPasscode');
       keys = new Map(this.#keys);
@@ -257,5 +256,5 @@ export class Keybag {
 /** A keybag computed by a passcode change, not yet stored. */
 export interface PendingKeybag {
   readonly record: KeybagRecord;
-  readonly keys: ReadonlyMap<ProtectionClassName, Buffer>;
+  readonly keys: ReadonlyMap<ProtectionClass, Buffer>;
 }

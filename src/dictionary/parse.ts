@@ -22,7 +22,7 @@ import {
 import { identityClassName, ignoredAttributeKeys, itemClasses, rejectedAttributeKeys } from '../schema/classes.js';
 import type { AttrDef, ClassDef } from '../schema/model.js';
 import { MAX_DATA_BYTES, checkSize, convertValue, copyBytes, isAccessControl, type AttrValue } from '../schema/values.js';
-import type { ProtectionClass, SecDictionary } from '../secitem/types.js';
+import type { ProtectionClass, SecDictionary } from '../types.js';
 import { parsePersistentRef, type PersistentRef } from './persistent-ref.js';
 
 export type DictionaryKind = 'add' | 'copy' | 'update' | 'delete';

@@ -7,7 +7,8 @@
  */
 import { SecError, errSecParam } from '../status.js';
 import type { AttrDef } from './model.js';
-import type { ProtectionClass, SecAccessControl } from '../secitem/types.js';
+import type { SecAccessControl } from '../types.js';
+import { isProtectionClass } from './protection.js';
 
 /** The largest attribute value accepted, in bytes (UTF-8 for strings): over it, errSecParam. */
 export const MAX_ATTRIBUTE_BYTES = 64 * 1024;
@@ -16,12 +17,6 @@ export const MAX_DATA_BYTES = 16 * 1024 * 1024;
 
 /** An attribute value after conversion. */
 export type AttrValue = string | number | Uint8Array | Date | SecAccessControl;
-
-export const protectionValues: ReadonlySet<string> = new Set(['ak', 'ck', 'dk', 'aku', 'cku', 'dku', 'akpu']);
-
-export function isProtectionClass(v: unknown): v is ProtectionClass {
-  return typeof v === 'string' && protectionValues.has(v);
-}
 
 export function isAccessControl(v: unknown): v is SecAccessControl {
   return (

@@ -7,7 +7,8 @@
 import type { BlindIndex } from '../crypto/blind-index.js';
 import type { ClassDef, AttrDef } from '../schema/model.js';
 import { itemClasses } from '../schema/classes.js';
-import { canonicalFor, defaultValue, isProtectionClass, writeCanonical, type AttrValue } from '../schema/values.js';
+import { isProtectionClass } from '../schema/protection.js';
+import { canonicalFor, defaultValue, writeCanonical, type AttrValue } from '../schema/values.js';
 
 /** An item in the clear: its attributes (secret extra fields included) and its data. */
 export interface Item {

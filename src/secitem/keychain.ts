@@ -24,7 +24,7 @@ import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
 import { passcodeLockoutRemaining, tryPasscode } from './passcode-attempts.js';
 import { add, copyMatching, remove, update, type Engine } from './operations.js';
-import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary, SecItemResult } from './types.js';
+import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary, SecItemResult } from '../types.js';
 
 const classes = [...itemClasses.values()];
 

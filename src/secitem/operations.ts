@@ -16,17 +16,18 @@ import {
 import type { AccessPolicy } from '../access/groups.js';
 import type { BlindIndex } from '../crypto/blind-index.js';
 import { openItem, sealItem, sealTagOf } from '../crypto/item-seal.js';
-import type { Keybag, ProtectionClassName } from '../crypto/keybag.js';
+import type { Keybag } from '../crypto/keybag.js';
+import { PASSCODE_SET_CLASS, isProtectionClass, type ProtectionClass } from '../schema/protection.js';
 import { parseDictionary, parseUpdateAttributes, protectionOf, type ParsedDictionary } from '../dictionary/parse.js';
 import { makePersistentRef } from '../dictionary/persistent-ref.js';
 import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
 import type { ClassDef } from '../schema/model.js';
-import { defaultValue, isAccessControl, isProtectionClass, sameValue, type AttrValue } from '../schema/values.js';
+import { defaultValue, isAccessControl, sameValue, type AttrValue } from '../schema/values.js';
 import type { KeychainDatabase } from '../store/database.js';
 import type { RowToWrite, Selection, StoredRow } from '../store/item-table.js';
 import { rowidOf, uuidAt } from '../store/row-uuid.js';
 import { decodePayload, encodePayload, indexItem, indexOf, matchedValue, rowAad, type Item } from './codec.js';
-import type { SecDictionary } from './types.js';
+import type { SecDictionary } from '../types.js';
 
 /** What every call needs of the open keychain. */
 export interface Engine {
@@ -40,10 +41,10 @@ function isUniqueViolation(e: unknown): boolean {
 }
 
 /** The class key for a protection class, or the status that withholds it. */
-function classKeyFor(engine: Engine, pc: ProtectionClassName): Buffer {
+function classKeyFor(engine: Engine, pc: ProtectionClass): Buffer {
   const key = engine.keybag.classKey(pc);
   if (key !== undefined) return key;
-  if (pc === 'akpu' && !engine.keybag.hasPasscode) {
+  if (pc === PASSCODE_SET_CLASS && !engine.keybag.hasPasscode) {
     throw new SecError(errSecNotAvailable, 'kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly needs a passcode');
   }
   throw new SecError(errSecInteractionNotAllowed, `the ${pc} class key is not available in this lock state`);
@@ -73,7 +74,7 @@ function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
  * computed: the others are not written (see ItemTable.update).
  */
 function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item: Item, changed?: ReadonlySet<string>): RowToWrite {
-  const pdmn = item.attrs.get('pdmn') as ProtectionClassName;
+  const pdmn = item.attrs.get('pdmn') as ProtectionClass;
   const key = classKeyFor(engine, pdmn);
   const index = indexItem(engine.blind, cls, item.attrs, changed);
   const payload = encodePayload(item);

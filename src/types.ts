@@ -1,8 +1,12 @@
 /**
  * The public shapes of the keychain API: dictionaries, results, clients.
+ * Every layer may import this module (it holds types only).
  * @module
  */
-import type { OSStatus } from '../status.js';
+import type { OSStatus, SecError } from './status.js';
+import type { ProtectionClass } from './schema/protection.js';
+
+export type { ProtectionClass };
 
 /** A value a SecItem dictionary may hold. */
 export type SecValue =
@@ -24,9 +28,6 @@ export interface SecItemResult {
   /** Present on success when the dictionary asked for a return value. */
   result?: unknown;
 }
-
-/** A data-protection class: one of the kSecAttrAccessible* values. */
-export type ProtectionClass = 'ak' | 'ck' | 'dk' | 'aku' | 'cku' | 'dku' | 'akpu';
 
 /** The object SecAccessControlCreateWithFlags makes (kSecAttrAccessControl). */
 export interface SecAccessControl {
