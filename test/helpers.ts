@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   openKeychain,
   kSecClass,
@@ -198,4 +199,12 @@ export function filesUnder(dir: string): string[] {
     else if (entry.isFile()) out.push(p);
   }
   return out;
+}
+
+/** The repository's root (tests run from dist/test/…). */
+export const REPO_ROOT: string = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A file of the repository by its path from the root (fixtures and snapshots are not compiled into dist). */
+export function repoFile(path: string): string {
+  return join(REPO_ROOT, path);
 }

@@ -1,6 +1,7 @@
 /**
  * The keychain database file: opening it safely (an existing file that is
- * not a keychain is refused and never written), durable settings (WAL,
+ * not a keychain is refused and never written; an older format is upgraded
+ * in one transaction, see format.ts), durable settings (WAL,
  * synchronous=FULL, bounded busy wait), the meta table, the item tables, and
  * one transaction per call.
  * @module
@@ -18,17 +19,10 @@ import {
 } from '../status.js';
 import type { ClassDef } from '../schema/model.js';
 import type { MultisetHash } from '../crypto/multiset-hash.js';
+import { FORMAT_VERSION, createSql, formatString, needsUpgrade, parseFormat, recordSchema, unsupportedReason, upgrade } from './format.js';
 import { ItemTable } from './item-table.js';
 import { Ledger } from './ledger.js';
 
-/**
- * Version 2 added the ledger; version 3 keeps each ledger bucket's entries in
- * its row and enforces uniqueness with one UNIQUE index over the key columns;
- * version 4 buckets rows by rowid and keeps the ledger's total in its last row.
- * Files of earlier versions (development builds) are refused, never converted:
- * converting version 1 would trust whatever rows it holds.
- */
-const FORMAT = 'secitem keychain 4';
 /** How long a call waits for another process's write transaction before giving up. */
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -47,7 +41,6 @@ export class KeychainDatabase {
   private constructor(path: string, db: Database.Database, classes: readonly ClassDef[]) {
     this.path = path;
     this.#db = db;
-    createTables(db, classes);
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
     // An upsert rewrites an existing row in place (REPLACE would delete and re-insert it, writing the key index too).
     this.#setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
@@ -65,9 +58,15 @@ export class KeychainDatabase {
     const db = new Database(path, { fileMustExist: true });
     try {
       configure(db);
+      translateSqliteErrors(() =>
+        db.transaction(() => {
+          for (const statement of ['CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)', Ledger.ddl, ...createSql(classes)]) db.exec(statement);
+          recordSchema(db, classes);
+        }).immediate(),
+      );
       const kdb = new KeychainDatabase(path, db, classes);
       kdb.write(() => {
-        kdb.setMeta('format', FORMAT);
+        kdb.setMeta('format', formatString(FORMAT_VERSION));
         for (const [k, v] of initialMeta) kdb.setMeta(k, v);
         Ledger.create(db, ledgerHash);
       });
@@ -78,7 +77,12 @@ export class KeychainDatabase {
     }
   }
 
-  /** Opens an existing keychain; SecError(errSecInvalidKeychain) if the file is not one. */
+  /**
+   * Opens an existing keychain, upgrading an older format first (one
+   * transaction: on failure the file is left as it was); SecError
+   * (errSecInvalidKeychain) if the file is not one, or of a format this
+   * build cannot read.
+   */
   static open(path: string, classes: readonly ClassDef[]): KeychainDatabase {
     let db: Database.Database;
     try {
@@ -88,14 +92,28 @@ export class KeychainDatabase {
     }
     try {
       // Check before any pragma: a file that is not ours must stay byte-identical.
-      let format: unknown;
-      try {
-        format = db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck(true).get();
-      } catch {
-        format = undefined;
-      }
-      if (format !== FORMAT) throw new SecError(errSecInvalidKeychain, `${path} is not a secitem keychain`);
+      const readVersion = (): number | undefined => {
+        try {
+          return parseFormat(db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck(true).get());
+        } catch {
+          return undefined;
+        }
+      };
+      const version = readVersion();
+      if (version === undefined) throw new SecError(errSecInvalidKeychain, `${path} is not a secitem keychain`);
+      const unsupported = unsupportedReason(version);
+      if (unsupported !== undefined) throw new SecError(errSecInvalidKeychain, `${path} cannot be opened: ${unsupported}`);
       configure(db);
+      if (needsUpgrade(db, version, classes)) {
+        translateSqliteErrors(() =>
+          db.transaction(() => {
+            // Another process may have upgraded the file since the check.
+            const current = readVersion()!;
+            const setFormat = (value: string): void => void db.prepare("UPDATE meta SET value = ? WHERE key = 'format'").run(value);
+            upgrade(db, current, classes, setFormat);
+          }).immediate(),
+        );
+      }
       return new KeychainDatabase(path, db, classes);
     } catch (e) {
       db.close();
@@ -144,17 +162,6 @@ export class KeychainDatabase {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
-}
-
-/** Creates whatever tables and indexes are missing, in one transaction. */
-function createTables(db: Database.Database, classes: readonly ClassDef[]): void {
-  const ddl = ['CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)', ...Ledger.ddl];
-  for (const cls of classes) ddl.push(...ItemTable.createStatements(cls));
-  translateSqliteErrors(() =>
-    db.transaction(() => {
-      for (const statement of ddl) db.exec(statement);
-    }).immediate(),
-  );
 }
 
 function configure(db: Database.Database): void {

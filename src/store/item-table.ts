@@ -15,6 +15,7 @@ import { sealTagOf } from '../crypto/item-seal.js';
 import type { ClassDef } from '../schema/model.js';
 import type { BucketColumns, Ledger } from './ledger.js';
 import { ITEMS_PER_BUCKET, rowidOf } from './row-uuid.js';
+import { column } from './schema-sql.js';
 
 /** A row as a query reads it: what opening the sealed blob needs, and its ledger bucket's columns. */
 export interface StoredRow extends BucketColumns {
@@ -45,8 +46,6 @@ export interface Selection {
   readonly limit?: number;
 }
 
-const column = (code: string): string => `"h_${code}"`;
-
 /** A selected row (t.rowid, persistref, pdmn, blob, l.bucket, s0…s3, entries) as a StoredRow. */
 function storedRow(r: unknown[]): StoredRow {
   return { rowid: r[0] as number, persistref: r[1] as Buffer, pdmn: r[2] as string, blob: r[3] as Buffer, bucket: r[4], s0: r[5], s1: r[6], s2: r[7], s3: r[8], entries: r[9] };
@@ -58,20 +57,6 @@ export class ItemTable {
   readonly #ledger: Ledger;
   readonly #indexColumns: readonly string[];
   readonly #statements = new Map<string, Database.Statement>();
-
-  /** DDL for this class: the table and the indexes its schema declares. */
-  static createStatements(cls: ClassDef): string[] {
-    const t = cls.name;
-    const cols = ['rowid INTEGER PRIMARY KEY', 'persistref BLOB NOT NULL', 'pdmn TEXT NOT NULL'];
-    for (const c of cls.searchable.map((a) => column(a.code))) cols.push(`${c} BLOB`);
-    cols.push('blob BLOB NOT NULL');
-    const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
-    ddl.push(`CREATE UNIQUE INDEX IF NOT EXISTS ${t}_unique ON ${t}(${cls.uniqueIndex.map(column).join(', ')})`);
-    for (const codes of cls.indexes) {
-      ddl.push(`CREATE INDEX IF NOT EXISTS ${t}_${codes.join('_')} ON ${t}(${codes.map(column).join(', ')})`);
-    }
-    return ddl;
-  }
 
   constructor(db: Database.Database, cls: ClassDef, ledger: Ledger) {
     this.cls = cls;

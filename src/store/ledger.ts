@@ -79,9 +79,8 @@ const is16 = (value: unknown): value is Buffer => Buffer.isBuffer(value) && valu
 const untrusted = (): SecError => new SecError(errSecDecode, 'the keychain ledger does not add up here (restored from an older copy?)');
 
 export class Ledger {
-  static readonly ddl = [
-    'CREATE TABLE IF NOT EXISTS ledger (bucket INTEGER PRIMARY KEY, s0 INTEGER NOT NULL, s1 INTEGER NOT NULL, s2 INTEGER NOT NULL, s3 INTEGER NOT NULL, entries BLOB NOT NULL)',
-  ];
+  static readonly ddl =
+    'CREATE TABLE ledger (bucket INTEGER PRIMARY KEY, s0 INTEGER NOT NULL, s1 INTEGER NOT NULL, s2 INTEGER NOT NULL, s3 INTEGER NOT NULL, entries BLOB NOT NULL)';
 
   #hash: MultisetHash | undefined;
   /** False when the sealed total failed at start: no bucket can be trusted. */

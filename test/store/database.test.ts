@@ -21,7 +21,7 @@ describe('KeychainDatabase', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     const raw = new Database(path, { readonly: true });
     const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables, ['cert', 'genp', 'inet', 'keys', 'ledger', 'meta']);
+    assert.deepEqual(tables, ['cert', 'genp', 'inet', 'keys', 'ledger', 'meta', 'schema_attributes']);
     raw.close();
   });
 

@@ -217,7 +217,7 @@ describe('the ledger: an item restored from an older copy of the file answers er
 describe('Ledger, on its own', () => {
   const fresh = (): { db: Database.Database; ledger: Ledger; hash: MultisetHash } => {
     const db = new Database(':memory:');
-    for (const ddl of Ledger.ddl) db.exec(ddl);
+    db.exec(Ledger.ddl);
     const hash = new MultisetHash(randomBytes(32));
     Ledger.create(db, hash);
     const ledger = new Ledger(db);

@@ -1,0 +1,16 @@
+CREATE TABLE schema_attributes (class TEXT NOT NULL, code TEXT NOT NULL, kind TEXT NOT NULL, key INTEGER NOT NULL, "column" INTEGER NOT NULL, PRIMARY KEY (class, code)) WITHOUT ROWID;
+CREATE TABLE genp (rowid INTEGER PRIMARY KEY, persistref BLOB NOT NULL, pdmn TEXT NOT NULL, "h_cdat" BLOB, "h_mdat" BLOB, "h_labl" BLOB, "h_alis" BLOB, "h_agrp" BLOB, "h_sync" BLOB, "h_vwht" BLOB, "h_tkid" BLOB, "h_desc" BLOB, "h_icmt" BLOB, "h_crtr" BLOB, "h_type" BLOB, "h_scrp" BLOB, "h_invi" BLOB, "h_nega" BLOB, "h_cusi" BLOB, "h_prot" BLOB, "h_acct" BLOB, "h_svce" BLOB, "h_gena" BLOB, blob BLOB NOT NULL);
+CREATE UNIQUE INDEX genp_unique ON genp("h_svce", "h_acct", "h_agrp", "h_sync", "h_vwht", "h_tkid");
+CREATE INDEX genp_acct ON genp("h_acct");
+CREATE TABLE inet (rowid INTEGER PRIMARY KEY, persistref BLOB NOT NULL, pdmn TEXT NOT NULL, "h_cdat" BLOB, "h_mdat" BLOB, "h_labl" BLOB, "h_alis" BLOB, "h_agrp" BLOB, "h_sync" BLOB, "h_vwht" BLOB, "h_tkid" BLOB, "h_desc" BLOB, "h_icmt" BLOB, "h_crtr" BLOB, "h_type" BLOB, "h_scrp" BLOB, "h_invi" BLOB, "h_nega" BLOB, "h_cusi" BLOB, "h_prot" BLOB, "h_acct" BLOB, "h_sdmn" BLOB, "h_srvr" BLOB, "h_ptcl" BLOB, "h_atyp" BLOB, "h_port" BLOB, "h_path" BLOB, blob BLOB NOT NULL);
+CREATE UNIQUE INDEX inet_unique ON inet("h_srvr", "h_acct", "h_agrp", "h_sync", "h_vwht", "h_tkid", "h_sdmn", "h_ptcl", "h_atyp", "h_port", "h_path");
+CREATE INDEX inet_acct ON inet("h_acct");
+CREATE TABLE cert (rowid INTEGER PRIMARY KEY, persistref BLOB NOT NULL, pdmn TEXT NOT NULL, "h_cdat" BLOB, "h_mdat" BLOB, "h_labl" BLOB, "h_alis" BLOB, "h_agrp" BLOB, "h_sync" BLOB, "h_vwht" BLOB, "h_tkid" BLOB, "h_ctyp" BLOB, "h_cenc" BLOB, "h_subj" BLOB, "h_issr" BLOB, "h_slnr" BLOB, "h_skid" BLOB, "h_pkhh" BLOB, blob BLOB NOT NULL);
+CREATE UNIQUE INDEX cert_unique ON cert("h_issr", "h_slnr", "h_agrp", "h_sync", "h_vwht", "h_tkid", "h_ctyp");
+CREATE INDEX cert_subj ON cert("h_subj");
+CREATE INDEX cert_pkhh ON cert("h_pkhh");
+CREATE INDEX cert_labl ON cert("h_labl");
+CREATE TABLE keys (rowid INTEGER PRIMARY KEY, persistref BLOB NOT NULL, pdmn TEXT NOT NULL, "h_cdat" BLOB, "h_mdat" BLOB, "h_labl" BLOB, "h_alis" BLOB, "h_agrp" BLOB, "h_sync" BLOB, "h_vwht" BLOB, "h_tkid" BLOB, "h_kcls" BLOB, "h_perm" BLOB, "h_priv" BLOB, "h_modi" BLOB, "h_klbl" BLOB, "h_atag" BLOB, "h_crtr" BLOB, "h_type" BLOB, "h_bsiz" BLOB, "h_esiz" BLOB, "h_sdat" BLOB, "h_edat" BLOB, "h_sens" BLOB, "h_asen" BLOB, "h_extr" BLOB, "h_next" BLOB, "h_encr" BLOB, "h_decr" BLOB, "h_drve" BLOB, "h_sign" BLOB, "h_vrfy" BLOB, "h_snrc" BLOB, "h_vyrc" BLOB, "h_wrap" BLOB, "h_unwp" BLOB, blob BLOB NOT NULL);
+CREATE UNIQUE INDEX keys_unique ON keys("h_klbl", "h_agrp", "h_sync", "h_vwht", "h_tkid", "h_kcls", "h_atag", "h_crtr", "h_type", "h_bsiz", "h_esiz", "h_sdat", "h_edat");
+CREATE INDEX keys_atag ON keys("h_atag");
+CREATE INDEX keys_labl ON keys("h_labl");
