@@ -115,19 +115,48 @@ export class SecError extends Error {
   }
 }
 
-/** Anything a SecItem call returns: a bare status, or a status and a result. */
-export type SecCallOutcome = OSStatus | { status: OSStatus; result?: unknown };
+/**
+ * The reason of the last failed keychain call, for SecCopyLastError. A
+ * SecItem function records its SecError here when it fails and clears it
+ * when it succeeds, so the reason of a call that answers a bare OSStatus
+ * (SecItemUpdate, SecItemDelete) stays reachable until the next call.
+ */
+let lastError: SecError | undefined;
+
+/** Records the outcome of a keychain call (undefined: it succeeded). */
+export function recordLastError(error: SecError | undefined): void {
+  lastError = error;
+}
+
+/**
+ * The SecError of the last failed keychain call, if its status is `status`
+ * (any status when omitted), as Apple's private SecCopyLastError(status)
+ * answers the CFError behind an OSStatus. Undefined after a call that
+ * succeeded. Its message names the offending key and the rule it broke.
+ */
+export function SecCopyLastError(status?: OSStatus): SecError | undefined {
+  if (lastError === undefined || (status !== undefined && lastError.status !== status)) return undefined;
+  return lastError;
+}
+
+/** Anything a SecItem call returns: a bare status, or a status and a result (and the reason of a failure). */
+export type SecCallOutcome = OSStatus | { status: OSStatus; result?: unknown; error?: SecError };
 
 /**
  * Turns a SecItem call into a value or a thrown SecError, in the spirit of
  * the seed's `secCall` helper:
  * `const data = secCall(() => app.SecItemCopyMatching(query))`.
+ * The error thrown is the call's own (`error`, or SecCopyLastError for a
+ * bare status), so its message says what was wrong.
  */
 export function secCall(call: () => OSStatus): void;
-export function secCall(call: () => { status: OSStatus; result?: unknown }): unknown;
+export function secCall(call: () => { status: OSStatus; result?: unknown; error?: SecError }): unknown;
 export function secCall(call: () => SecCallOutcome): unknown {
   const outcome = call();
   const status = typeof outcome === 'number' ? outcome : outcome.status;
-  if (status !== errSecSuccess) throw new SecError(status);
+  if (status !== errSecSuccess) {
+    const reported = typeof outcome === 'number' ? undefined : outcome.error;
+    throw reported ?? SecCopyLastError(status) ?? new SecError(status);
+  }
   return typeof outcome === 'number' ? undefined : outcome.result;
 }

@@ -27,6 +27,8 @@ export interface SecItemResult {
   status: OSStatus;
   /** Present on success when the dictionary asked for a return value. */
   result?: unknown;
+  /** Present on failure: the status as a SecError whose message says which key broke which rule. */
+  error?: SecError;
 }
 
 /** The object SecAccessControlCreateWithFlags makes (kSecAttrAccessControl). */

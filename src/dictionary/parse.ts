@@ -21,6 +21,7 @@ import {
 } from '../status.js';
 import { identityClassName, ignoredAttributeKeys, itemClasses, rejectedAttributeKeys } from '../schema/classes.js';
 import type { AttrDef, ClassDef } from '../schema/model.js';
+import { keyName } from '../schema/names.js';
 import { MAX_DATA_BYTES, checkSize, convertValue, copyBytes, isAccessControl, type AttrValue } from '../schema/values.js';
 import type { ProtectionClass, SecDictionary } from '../types.js';
 import { parsePersistentRef, type PersistentRef } from './persistent-ref.js';
@@ -71,56 +72,54 @@ function fail(status: number, detail: string): never {
 }
 
 function checkBoolean(key: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(errSecParam, `${key} must be a boolean`);
+  if (typeof value !== 'boolean') fail(errSecParam, `${keyName(key)} must be a boolean`);
   return value;
 }
 
 /** The item class a dictionary names, from kSecClass or its persistent reference. */
 function resolveClass(dict: SecDictionary, pref: PersistentRef | undefined): ClassDef {
   const named = dict['class'];
-  if (named !== undefined && typeof named !== 'string') fail(errSecParam, 'kSecClass must be a string');
+  if (named !== undefined && typeof named !== 'string') fail(errSecParam, `kSecClass (class) must be a string, not ${typeof named}`);
   if (named !== undefined && pref !== undefined && named !== pref.className) {
     fail(errSecNoSuchClass, 'kSecClass and kSecValuePersistentRef name different classes');
   }
   const name = named ?? pref?.className;
-  if (name === undefined) fail(errSecParam, 'kSecClass is missing');
+  if (name === undefined) fail(errSecParam, 'kSecClass (class) is missing: every dictionary names its item class');
   if (name === identityClassName) fail(errSecUnimplemented, 'kSecClassIdentity is not available yet');
   const cls = itemClasses.get(name);
   if (cls === undefined) fail(errSecNoSuchClass, `unknown kSecClass "${name}"`);
   return cls;
 }
 
-/** The limit a kSecMatchLimit value asks for. */
+/** The limit a kSecMatchLimit value asks for: a count is a whole number from 0 to 2^53 - 1 (-1 is all, as Apple's CFIndex). */
 function parseLimit(value: unknown): number | 'all' {
   if (value === 'm_LimitOne') return 1;
   if (value === 'm_LimitAll') return 'all';
-  if (typeof value === 'number' && Number.isInteger(value)) {
-    if (value === -1) return 'all';
-    if (value >= 0) return value;
-  }
-  return fail(errSecParam, 'kSecMatchLimit must be kSecMatchLimitOne, kSecMatchLimitAll or a count');
+  if (value === -1) return 'all';
+  if (Number.isSafeInteger(value) && (value as number) >= 0) return value as number;
+  return fail(errSecParam, `${keyName('m_Limit')} must be kSecMatchLimitOne, kSecMatchLimitAll or a whole number from 0 to 2^53 - 1, not ${JSON.stringify(value) ?? typeof value}`);
 }
 
 /** The attribute a key names in `cls`, or undefined for keys to ignore. */
 function attributeFor(cls: ClassDef, key: string): AttrDef | undefined {
   if (ignoredAttributeKeys.has(key)) return undefined;
-  if (rejectedAttributeKeys.has(key)) fail(errSecParam, `${key} is an internal attribute`);
+  if (rejectedAttributeKeys.has(key)) fail(errSecParam, `${keyName(key)} is an internal attribute no caller may pass`);
   const attr = cls.byCode.get(key);
-  if (attr === undefined) fail(errSecNoSuchAttr, `class ${cls.name} has no attribute ${key}`);
+  if (attr === undefined) fail(errSecNoSuchAttr, `${keyName(cls.name)} items have no attribute ${keyName(key)}`);
   return attr;
 }
 
 /** kSecAttrSynchronizableAny, a query value of the sync attribute rather than a value to convert. */
 function isSyncAny(attr: AttrDef, value: unknown): boolean {
-  return attr.kind === 'sync' && value === 'syna';
+  return attr.role === 'sync' && value === 'syna';
 }
 
 /** Classifies and validates a SecItemAdd / CopyMatching / Update-query / Delete dictionary. */
 export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): ParsedDictionary {
-  if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) fail(errSecParam, 'the dictionary must be an object');
+  if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) fail(errSecParam, 'the dictionary must be a plain object keyed by kSec constants');
   const keys = Object.keys(dict);
   if (keys.length > KEY_LIMIT) fail(errSecParam, `more than ${KEY_LIMIT} keys`);
-  for (const key of keys) if (dict[key] === undefined) fail(errSecParam, `the value of ${key} is undefined`);
+  for (const key of keys) if (dict[key] === undefined) fail(errSecParam, `the value of ${keyName(key)} is undefined`);
 
   const prefValue = dict['v_PersistentRef'];
   let pref: PersistentRef | undefined;
@@ -140,44 +139,41 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
   for (const key of keys) {
     const value = dict[key];
     if (key === 'class' || key === 'v_PersistentRef') continue;
-    if (key.length <= 1) fail(errSecParam, `invalid key "${key}"`);
+    if (key.length <= 1) fail(errSecParam, `invalid key "${keyName(key)}"`);
     if (key.length === 4) {
       const attr = attributeFor(cls, key);
       if (attr === undefined) continue;
-      if (attr.kind === 'sync') syncGiven = true;
+      if (attr.role === 'sync') syncGiven = true;
       if (isSyncAny(attr, value)) continue;
-      const converted = convertValue(attr, value);
-      // The keychain maintains creation and modification dates on add.
-      if (kind === 'add' && attr.maintained) continue;
-      attrs.set(key, converted);
+      attrs.set(key, convertValue(attr, value, keyName));
       continue;
     }
     switch (key[0]) {
       case 'm':
         if (kind !== 'copy') {
           // Apple's add would report success without storing; update and delete refuse.
-          fail(errSecParam, `${key}: search keys are not supported in ${kind === 'add' ? 'an add' : 'a pure query'} dictionary`);
+          fail(errSecParam, `${keyName(key)}: search keys are not supported in ${kind === 'add' ? 'an add' : 'a pure query'} dictionary`);
         }
         ({ limit, hostOrSubdomain } = parseMatchKey(cls, key, value, { limit, hostOrSubdomain }));
         break;
       case 'r': {
         const flag = returnKeys[key];
-        if (flag === undefined) fail(errSecParam, `unknown return key ${key}`);
+        if (flag === undefined) fail(errSecParam, `unknown return key ${keyName(key)}`);
         const on = checkBoolean(key, value);
-        if (kind === 'update' && on) fail(errSecParam, `${key}: return keys are not supported in SecItemUpdate`);
+        if (kind === 'update' && on) fail(errSecParam, `${keyName(key)}: return keys are not supported in SecItemUpdate`);
         if (kind === 'add' || kind === 'copy') returns[flag] = on;
         break;
       }
       case 'v':
         if (key === 'v_Data') {
-          if (!(value instanceof Uint8Array)) fail(errSecParam, 'kSecValueData must be data');
-          checkSize('kSecValueData', value.length, MAX_DATA_BYTES);
+          if (!(value instanceof Uint8Array)) fail(errSecParam, `kSecValueData (v_Data) must be data (a Uint8Array), not ${typeof value}`);
+          checkSize('kSecValueData (v_Data)', value.length, MAX_DATA_BYTES);
           // In a query kSecValueData does not restrict the match (Apple ignores it).
           if (kind === 'add') data = copyBytes(value);
         } else if (key === 'v_Ref') {
           fail(errSecParam, 'kSecValueRef needs a certificate, key or identity object');
         } else {
-          fail(errSecParam, `unknown value key ${key}`);
+          fail(errSecParam, `unknown value key ${keyName(key)}`);
         }
         break;
       case 'u':
@@ -186,7 +182,7 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
       case 'f':
         break; // callback keys: ignored, as by Apple's server
       default:
-        fail(errSecParam, `unknown key "${key}"`);
+        fail(errSecParam, `unknown key "${keyName(key)}"`);
     }
   }
 
@@ -210,40 +206,40 @@ function parseMatchKey(
       checkBoolean(key, value);
       return current;
     case 'm_HostOrSubdomainOfHost':
-      if (typeof value !== 'string') fail(errSecParam, `${key} must be a string`);
-      if (cls.name !== 'inet') fail(errSecUnimplemented, `${key} applies to internet passwords only`);
+      if (typeof value !== 'string') fail(errSecParam, `${keyName(key)} must be a string`);
+      if (cls.name !== 'inet') fail(errSecUnimplemented, `${keyName(key)} applies to internet passwords only`);
       return { ...current, hostOrSubdomain: value };
     case 'm_SubjectContains':
     case 'm_EmailAddressIfPresent':
-      if (typeof value !== 'string') fail(errSecParam, `${key} must be a string`);
+      if (typeof value !== 'string') fail(errSecParam, `${keyName(key)} must be a string`);
       return current; // applied to certificates only
     case 'm_TrustedOnly':
       checkBoolean(key, value);
       return current;
     case 'm_ValidOnDate':
-      if (!(value instanceof Date) && value !== null) fail(errSecParam, `${key} must be a Date or null`);
+      if (!(value instanceof Date) && value !== null) fail(errSecParam, `${keyName(key)} must be a Date or null`);
       return current;
     case 'm_SearchList':
       return current; // ignored by the data-protection keychain
     case 'm_Issuers':
     case 'm_Policy':
-      return fail(errSecUnimplemented, `${key} applies to certificates and identities`);
+      return fail(errSecUnimplemented, `${keyName(key)} applies to certificates and identities`);
     case 'm_ItemList':
-      return fail(errSecParam, `${key} is not supported`);
+      return fail(errSecParam, `${keyName(key)} is not supported`);
     default:
-      return fail(errSecParam, `unknown search key ${key}`);
+      return fail(errSecParam, `unknown search key ${keyName(key)}`);
   }
 }
 
 function parseUseKey(kind: DictionaryKind, key: string, value: unknown): void {
   if (acceptedUseKeys.has(key)) return;
   if (key === 'u_AuthUI') {
-    if (typeof value !== 'string' || !authUIValues.has(value)) fail(errSecParam, `${key} has an invalid value`);
+    if (typeof value !== 'string' || !authUIValues.has(value)) fail(errSecParam, `${keyName(key)} has an invalid value`);
     if (value === 'u_AuthUIS' && kind !== 'copy') fail(errSecParam, 'kSecUseAuthenticationUISkip is for SecItemCopyMatching only');
     return;
   }
   if (key === 'u_ItemList') fail(errSecParam, 'kSecUseItemList is not supported');
-  fail(errSecParam, `unknown use key ${key}`);
+  fail(errSecParam, `unknown use key ${keyName(key)}`);
 }
 
 /** What SecItemUpdate's second dictionary asks to change. */
@@ -258,24 +254,22 @@ export interface ParsedUpdate {
  * search, use and persistent-reference keys answer errSecNoSuchAttr.
  */
 export function parseUpdateAttributes(cls: ClassDef, dict: SecDictionary): ParsedUpdate {
-  if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) fail(errSecParam, 'the dictionary must be an object');
+  if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) fail(errSecParam, 'the dictionary must be a plain object keyed by kSec constants');
   const attrs = new Map<string, AttrValue>();
   let data: Uint8Array | undefined;
   for (const key of Object.keys(dict)) {
     const value = dict[key];
-    if (value === undefined) fail(errSecParam, `the value of ${key} is undefined`);
+    if (value === undefined) fail(errSecParam, `the value of ${keyName(key)} is undefined`);
     if (key === 'v_Data') {
-      if (!(value instanceof Uint8Array)) fail(errSecParam, 'kSecValueData must be data');
-      checkSize('kSecValueData', value.length, MAX_DATA_BYTES);
+      if (!(value instanceof Uint8Array)) fail(errSecParam, `kSecValueData (v_Data) must be data (a Uint8Array), not ${typeof value}`);
+      checkSize('kSecValueData (v_Data)', value.length, MAX_DATA_BYTES);
       data = copyBytes(value);
       continue;
     }
     const attr = attributeFor(cls, key);
     if (attr === undefined) continue;
-    if (isSyncAny(attr, value)) fail(errSecParam, 'kSecAttrSynchronizableAny is not a value to store');
-    const converted = convertValue(attr, value);
-    if (attr.code === 'mdat') continue; // set to now by the update itself
-    attrs.set(key, converted);
+    if (isSyncAny(attr, value)) fail(errSecParam, 'kSecAttrSynchronizableAny (syna) is a query value, not a value to store');
+    attrs.set(key, convertValue(attr, value, keyName));
   }
   return { attrs, data };
 }

@@ -8,19 +8,24 @@
 import type { ReturnFlags } from '../dictionary/parse.js';
 import type { ClassDef } from '../schema/model.js';
 import { copyBytes, copyValue } from '../schema/values.js';
-import type { Item } from '../secitem/codec.js';
+import type { Item } from '../schema/values.js';
+
+/** How an item becomes the object kSecReturnRef returns (see secitem/object-refs.ts). */
+export interface RefMaker {
+  fromItem(item: Item): unknown;
+}
 
 export function wantsResult(r: ReturnFlags): boolean {
   return r.data || r.attributes || r.ref || r.persistentRef;
 }
 
 /** The value one item contributes to a result (its persistent reference made only when asked for). */
-export function shapeItem(cls: ClassDef, item: Item, persistentRef: () => Uint8Array, r: ReturnFlags): unknown {
+export function shapeItem(cls: ClassDef, item: Item, persistentRef: () => Uint8Array, r: ReturnFlags, refs?: RefMaker): unknown {
   const count = Number(r.data) + Number(r.attributes) + Number(r.ref) + Number(r.persistentRef);
   if (count === 1 && !r.attributes) {
     if (r.data) return item.data === undefined ? new Uint8Array(0) : copyBytes(item.data);
     if (r.persistentRef) return persistentRef();
-    return undefined; // kSecReturnRef: password items have no object form
+    return refs?.fromItem(item); // kSecReturnRef: password items have no object form
   }
   const out: Record<string, unknown> = {};
   for (const attr of cls.attrs) {
@@ -30,7 +35,11 @@ export function shapeItem(cls: ClassDef, item: Item, persistentRef: () => Uint8A
   }
   if (r.data && item.data !== undefined) out['v_Data'] = copyBytes(item.data);
   if (r.persistentRef) out['v_PersistentRef'] = persistentRef();
-  if (r.ref) out['class'] = cls.name;
+  if (r.ref) {
+    out['class'] = cls.name;
+    const ref = refs?.fromItem(item);
+    if (ref !== undefined) out['v_Ref'] = ref;
+  }
   return out;
 }
 

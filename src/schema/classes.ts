@@ -9,7 +9,7 @@
  * nothing.
  * @module
  */
-import { defineClass, type AttrDef, type AttrKind, type AttrFlags, type ClassDef } from './model.js';
+import { defineClass, type AttrDef, type AttrKind, type AttrFlags, type ClassDef, type ComputeHook } from './model.js';
 
 const attr = (code: string, kind: AttrKind, flags: AttrFlags = {}): AttrDef => ({ code, kind, ...flags });
 const shown = { returned: true } as const;
@@ -18,16 +18,27 @@ const pkEmpty = { primaryKey: true, defaultEmpty: true, returned: true } as cons
 /** Part of the uniqueness constraint, defaulting to 0. */
 const pkZero = { primaryKey: true, defaultZero: true, returned: true } as const;
 
+const now: ComputeHook = (_given, _current, ctx) => new Date(ctx.now.getTime());
+/** A modification date moves forward on every update, even within one millisecond. */
+const later: ComputeHook = (_given, current, ctx) =>
+  new Date(Math.max(ctx.now.getTime(), current instanceof Date ? current.getTime() + 1 : 0));
+
 /** Attributes every class has, with the access and sync columns of the key. */
 const common: readonly AttrDef[] = [
-  attr('cdat', 'date', { returned: true, maintained: true }),
-  attr('mdat', 'date', { returned: true, maintained: true }),
+  // Apple overwrites both dates on add (query_pre_add), whatever the caller gave.
+  attr('cdat', 'date', { returned: true, role: 'creationDate', computeOnAdd: now }),
+  attr('mdat', 'date', { returned: true, role: 'modificationDate', computeOnAdd: now, computeOnUpdate: later }),
   attr('labl', 'blob', shown),
   attr('alis', 'blob', shown),
-  attr('agrp', 'string', { primaryKey: true, returned: true }),
-  attr('pdmn', 'access', shown),
-  attr('accc', 'accessControl', shown),
-  attr('sync', 'sync', pkZero),
+  attr('agrp', 'string', {
+    primaryKey: true,
+    returned: true,
+    role: 'accessGroup',
+    computeOnAdd: (given, _current, ctx) => ctx.groupForAdd(given as string | undefined),
+  }),
+  attr('pdmn', 'access', { returned: true, role: 'protection', computeOnAdd: (_given, _current, ctx) => ctx.namedProtection ?? ctx.defaultProtection }),
+  attr('accc', 'accessControl', { returned: true, role: 'accessControl' }),
+  attr('sync', 'sync', { ...pkZero, role: 'sync' }),
   // vwht and tkid are in Apple's key; absent means "" there too.
   attr('vwht', 'string', { primaryKey: true, returned: true }),
   attr('tkid', 'string', { primaryKey: true, returned: true }),

@@ -24,8 +24,46 @@ export type AttrKind =
   /** kSecAttrSynchronizable: a boolean or 0/1; queries also take kSecAttrSynchronizableAny. */
   | 'sync';
 
+/**
+ * What the engine does with an attribute beyond storing and matching it.
+ * - accessGroup: narrows every search to the caller's groups; an add's group
+ *   is checked against (or chosen from) the caller's entitlements.
+ * - protection: the row's protection class, a plain column; picks the class key.
+ * - accessControl: a SecAccessControl, never a search condition.
+ * - sync: a query that does not name it sees only items where it is 0.
+ * - creationDate, modificationDate: kept by the keychain.
+ */
+export type AttrRole = 'accessGroup' | 'protection' | 'accessControl' | 'sync' | 'creationDate' | 'modificationDate';
+
+/** What a compute hook knows about the call that runs it. */
+export interface ComputeContext {
+  /** The time of the call. */
+  readonly now: Date;
+  /** The caller's group for a new item: `given` if the caller may write it, else its first group (throws otherwise). */
+  groupForAdd(given: string | undefined): string;
+  /** The protection class the dictionary names (kSecAttrAccessible or kSecAttrAccessControl), if any. */
+  readonly namedProtection: string | undefined;
+  /** The class's default protection class. */
+  readonly defaultProtection: string;
+}
+
+/**
+ * Computes an attribute's stored value from what the caller gave (`given`)
+ * and, on update, the item's current value (`current`); undefined leaves it absent.
+ */
+export type ComputeHook = (given: AttrValueLike | undefined, current: AttrValueLike | undefined, ctx: ComputeContext) => AttrValueLike | undefined;
+
+/** Any converted attribute value (schema/values.ts AttrValue; kept opaque here to keep this module a leaf). */
+export type AttrValueLike = unknown;
+
 /** Per-attribute flags, named rather than lettered. */
 export interface AttrFlags {
+  /** What the engine does with it besides storing and matching (see AttrRole). */
+  readonly role?: AttrRole;
+  /** Its value on add, computed (a caller's value is passed as `given`). */
+  readonly computeOnAdd?: ComputeHook;
+  /** Its value on every update, computed (the update's value as `given`, the old one as `current`). */
+  readonly computeOnUpdate?: ComputeHook;
   /** Part of the class's uniqueness constraint (Apple's P flag). */
   readonly primaryKey?: boolean;
   /** Missing on add → the kind's empty value: "" or empty data (E). */
@@ -36,8 +74,6 @@ export interface AttrFlags {
   readonly returned?: boolean;
   /** Secret data returned only with kSecReturnData (D), like kSecValueData. */
   readonly secretData?: boolean;
-  /** Maintained by the keychain; a caller's value is ignored on add (cdat, mdat). */
-  readonly maintained?: boolean;
 }
 
 export interface AttrDef extends AttrFlags {
@@ -75,6 +111,8 @@ export interface ClassDef {
    * class (a plain column of its own) and the access-control object (derived).
    */
   readonly searchable: readonly AttrDef[];
+  /** The attribute of each role (derived). */
+  readonly byRole: ReadonlyMap<AttrRole, AttrDef>;
 }
 
 /** Builds a ClassDef and its derived lookups from a plain attribute list. */
@@ -101,6 +139,7 @@ export function defineClass(
     byCode,
     primaryKey,
     uniqueIndex,
-    searchable: attrs.filter((a) => !a.secretData && a.kind !== 'access' && a.kind !== 'accessControl'),
+    searchable: attrs.filter((a) => !a.secretData && a.role !== 'protection' && a.role !== 'accessControl'),
+    byRole: new Map(attrs.flatMap((a) => (a.role === undefined ? [] : [[a.role, a] as const]))),
   };
 }

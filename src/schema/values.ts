@@ -18,6 +18,12 @@ export const MAX_DATA_BYTES = 16 * 1024 * 1024;
 /** An attribute value after conversion. */
 export type AttrValue = string | number | Uint8Array | Date | SecAccessControl;
 
+/** An item in the clear: its attributes (secret extra fields included) and its data. */
+export interface Item {
+  attrs: Map<string, AttrValue>;
+  data: Uint8Array | undefined;
+}
+
 export function isAccessControl(v: unknown): v is SecAccessControl {
   return (
     typeof v === 'object' &&
@@ -36,14 +42,39 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/** A number's 4 bytes as CFNumberGetValue(kCFNumberSInt32Type) gives them (truncated, then modulo 2^32), little-endian. */
 function int32LE(n: number): Uint8Array {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setInt32(0, n, true);
+  new DataView(out.buffer).setInt32(0, Math.trunc(n) | 0, true);
   return out;
 }
 
-function reject(attr: AttrDef, expected: string): never {
-  throw new SecError(errSecParam, `attribute ${attr.code}: expected ${expected}`);
+/** What each kind accepts (reference §1.2), as a reason names it. */
+const accepts: Readonly<Record<AttrDef['kind'], string>> = {
+  blob: 'a string, data or a number (kept as given)',
+  data: 'data, a string (its UTF-8 bytes) or a number (its 4 bytes)',
+  string: 'a string, or data holding UTF-8',
+  number: 'a number, a boolean, or a string (an integer string becomes its number)',
+  sync: 'a boolean, a number or an integer string',
+  date: 'a valid Date',
+  access: 'one of the kSecAttrAccessible values',
+  accessControl: 'a SecAccessControl from SecAccessControlCreateWithFlags',
+};
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Uint8Array) return 'data';
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : 'a Date';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** The name a reason gives an attribute: its kSec constant with its code, e.g. `kSecAttrService (svce)`. */
+export type AttributeNamer = (code: string) => string;
+
+function reject(attr: AttrDef, raw: unknown, name: AttributeNamer): never {
+  throw new SecError(errSecParam, `${name(attr.code)} must be ${accepts[attr.kind]}, not ${typeName(raw)}`);
 }
 
 function isFiniteNumber(v: unknown): v is number {
@@ -52,55 +83,72 @@ function isFiniteNumber(v: unknown): v is number {
 
 /** Refuses a value larger than its kind allows. */
 export function checkSize(what: string, bytes: number, limit: number): void {
-  if (bytes > limit) throw new SecError(errSecParam, `${what}: ${bytes} bytes is over the ${limit}-byte limit`);
+  if (bytes > limit) throw new SecError(errSecParam, `${what} is ${bytes} bytes, over the ${limit}-byte limit`);
 }
 
-/** Converts a caller's value for `attr`; SecError(errSecParam) when its type is wrong or it is too large. */
-export function convertValue(attr: AttrDef, raw: unknown): AttrValue {
+/**
+ * CFStringGetIntValue, kept only when printing the integer back gives the
+ * same string (Apple's copyNumber): "73" is 73; "http", "", "+1", "007" and
+ * integers past 32 bits stay strings.
+ */
+function integerOf(s: string): number | undefined {
+  if (!/^-?[0-9]{1,10}$/.test(s)) return undefined;
+  const n = Number(s);
+  return String(n) === s && n >= -(2 ** 31) && n <= 2 ** 31 - 1 ? n : undefined;
+}
+
+/**
+ * Converts a caller's value for `attr` by its kind, as Apple's copyBlob /
+ * copyData / copyString / copyNumber / copyDate do (reference §1.2);
+ * SecError(errSecParam) naming the attribute and what it accepts when the
+ * type is wrong, or when it is too large.
+ */
+export function convertValue(attr: AttrDef, raw: unknown, name: AttributeNamer = (code) => code): AttrValue {
   const limit = attr.secretData ? MAX_DATA_BYTES : MAX_ATTRIBUTE_BYTES;
   // (a string of n UTF-16 units has at most 3n UTF-8 bytes: measure only when it could be over)
-  if (typeof raw === 'string' && raw.length * 3 > limit) checkSize(`attribute ${attr.code}`, Buffer.byteLength(raw), limit);
-  if (raw instanceof Uint8Array) checkSize(`attribute ${attr.code}`, raw.length, limit);
+  if (typeof raw === 'string' && raw.length * 3 > limit) checkSize(name(attr.code), Buffer.byteLength(raw), limit);
+  if (raw instanceof Uint8Array) checkSize(name(attr.code), raw.length, limit);
   switch (attr.kind) {
     case 'blob':
-      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'string' || isFiniteNumber(raw)) return raw;
       if (raw instanceof Uint8Array) return copyBytes(raw);
-      if (isFiniteNumber(raw) && Number.isInteger(raw)) return raw;
-      return reject(attr, 'a string or data');
+      return reject(attr, raw, name);
     case 'data':
       if (raw instanceof Uint8Array) return copyBytes(raw);
       if (typeof raw === 'string') return utf8.encode(raw);
-      if (isFiniteNumber(raw) && Number.isInteger(raw)) return int32LE(raw);
-      return reject(attr, 'data');
+      if (isFiniteNumber(raw)) return int32LE(raw);
+      return reject(attr, raw, name);
     case 'string':
       if (typeof raw === 'string') return raw;
       if (raw instanceof Uint8Array) {
         try {
           return strictUtf8.decode(raw);
         } catch {
-          return reject(attr, 'a string (data must be valid UTF-8)');
+          throw new SecError(errSecParam, `${name(attr.code)} must be a string; this data is not valid UTF-8`);
         }
       }
-      return reject(attr, 'a string');
+      return reject(attr, raw, name);
     case 'number':
-    case 'sync':
       if (typeof raw === 'boolean') return raw ? 1 : 0;
-      if (isFiniteNumber(raw)) return attr.kind === 'sync' ? (raw !== 0 ? 1 : 0) : raw;
-      if (typeof raw === 'string' && attr.kind === 'number') {
-        // Apple keeps a string that does not read back as the same integer ("http" stays "http").
-        const n = Number.parseInt(raw, 10);
-        return String(n) === raw ? n : raw;
-      }
-      return reject(attr, attr.kind === 'sync' ? 'a boolean' : 'a number');
+      if (isFiniteNumber(raw)) return raw;
+      if (typeof raw === 'string') return integerOf(raw) ?? raw;
+      return reject(attr, raw, name);
+    case 'sync': {
+      // A sync value is a flag: any nonzero number is 1. A string that is no integer would never match an item.
+      if (typeof raw === 'boolean') return raw ? 1 : 0;
+      const n = isFiniteNumber(raw) ? raw : typeof raw === 'string' ? integerOf(raw) : undefined;
+      if (n !== undefined) return n !== 0 ? 1 : 0;
+      return reject(attr, raw, name);
+    }
     case 'date':
       if (raw instanceof Date && !Number.isNaN(raw.getTime())) return new Date(raw.getTime());
-      return reject(attr, 'a valid Date');
+      return reject(attr, raw, name);
     case 'access':
       if (isProtectionClass(raw)) return raw;
-      return reject(attr, 'one of the kSecAttrAccessible values');
+      return reject(attr, raw, name);
     case 'accessControl':
       if (isAccessControl(raw)) return raw;
-      return reject(attr, 'a SecAccessControl from SecAccessControlCreateWithFlags');
+      return reject(attr, raw, name);
   }
 }
 

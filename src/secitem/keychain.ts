@@ -5,16 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
-import {
-  SecError,
-  errSecAuthFailed,
-  errSecInternalComponent,
-  errSecInvalidKeychain,
-  errSecNotAvailable,
-  errSecParam,
-  errSecSuccess,
-  type OSStatus,
-} from '../status.js';
+import { SecError, errSecAuthFailed, errSecInvalidKeychain, errSecNotAvailable, errSecParam, type OSStatus } from '../status.js';
 import { AccessPolicy, accessGroupList } from '../access/groups.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { checkSuppliedDeviceKey, createOrReadDeviceKey, deviceKeyPath, readDeviceKey } from '../crypto/device-key.js';
@@ -22,9 +13,16 @@ import { Keybag, KeybagError, createKeybagRecord, parseKeybagRecord, type Keybag
 import { MultisetHash } from '../crypto/multiset-hash.js';
 import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
+import { PASSCODE_SET_CLASS } from '../schema/protection.js';
+import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary } from '../types.js';
+import { add } from './add.js';
+import { resultOf, statusOf } from './call.js';
+import type { ClientContext, Engine } from './context.js';
+import { copyMatching } from './copy-matching.js';
+import { remove } from './delete.js';
+import { ObjectRegistry } from './object-refs.js';
 import { passcodeLockoutRemaining, tryPasscode } from './passcode-attempts.js';
-import { add, copyMatching, remove, update, type Engine } from './operations.js';
-import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary, SecItemResult } from '../types.js';
+import { update } from './update.js';
 
 const classes = [...itemClasses.values()];
 
@@ -54,22 +52,6 @@ function unlockKeybag(keybag: Keybag, passcode: string): void {
   }
 }
 
-/** Runs an engine step and answers its OSStatus; only SecErrors are expected. */
-function statusOf(step: () => void): OSStatus {
-  try {
-    step();
-    return errSecSuccess;
-  } catch (e) {
-    return statusOfError(e);
-  }
-}
-
-function statusOfError(e: unknown): OSStatus {
-  if (e instanceof SecError) return e.status;
-  if (process.env['SECITEM_DEBUG']) console.error(e);
-  return errSecInternalComponent;
-}
-
 export class Keychain {
   readonly path: string;
   readonly #db: KeychainDatabase;
@@ -81,7 +63,7 @@ export class Keychain {
     this.path = path;
     this.#db = db;
     this.#keybag = keybag;
-    this.#engine = { db, keybag, blind: new BlindIndex(deviceKey) };
+    this.#engine = { db, keybag, blind: new BlindIndex(deviceKey), objects: new ObjectRegistry() };
   }
 
   /** See openKeychain. */
@@ -140,9 +122,15 @@ export class Keychain {
     return this.#keybag.hasPasscode;
   }
 
-  #guard(step: () => void): OSStatus {
-    if (this.#closed) return errSecNotAvailable;
-    return statusOf(step);
+  #guard(fn: string, step: () => void): OSStatus {
+    return statusOf(fn, () => {
+      this.#checkOpen();
+      step();
+    });
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new SecError(errSecNotAvailable, 'the keychain is closed');
   }
 
   /**
@@ -151,7 +139,7 @@ export class Keychain {
    * A wrong `current` answers errSecAuthFailed and changes nothing.
    */
   setPasscode(current: string | null, next: string | null): OSStatus {
-    return this.#guard(() => {
+    return this.#guard('setPasscode', () => {
       const cur = checkPasscode('current', current, true);
       const nxt = checkPasscode('next', next, true);
       const pending = tryPasscode(this.#db, () => this.#db.write(() => {
@@ -164,7 +152,7 @@ export class Keychain {
           throw e;
         }
         this.#db.setMeta('keybag', JSON.stringify(change.record));
-        if (nxt === null) for (const t of this.#db.tables) t.delete({ equal: [], pdmn: 'akpu' });
+        if (nxt === null) for (const t of this.#db.tables) t.delete({ equal: [], pdmn: PASSCODE_SET_CLASS });
         return change;
       }));
       this.#keybag.adopt(pending);
@@ -173,7 +161,7 @@ export class Keychain {
 
   /** Unlocks with the passcode (errSecAuthFailed when wrong). */
   unlock(passcode: string): OSStatus {
-    return this.#guard(() => {
+    return this.#guard('unlock', () => {
       const p = checkPasscode('passcode', passcode, false)!;
       this.#keybag.refresh(readKeybagRecord(this.#db));
       if (this.#keybag.hasPasscode) tryPasscode(this.#db, () => unlockKeybag(this.#keybag, p));
@@ -195,13 +183,13 @@ export class Keychain {
    * Meant for bulk loading (it is how the benchmark builds large keychains).
    */
   batch<T>(fn: () => T): T {
-    if (this.#closed) throw new SecError(errSecNotAvailable);
+    this.#checkOpen();
     return this.#db.write(fn);
   }
 
   /** Locks: WhenUnlocked keys leave memory; AfterFirstUnlock keys stay. */
   lock(): OSStatus {
-    return this.#guard(() => this.#keybag.lock());
+    return this.#guard('lock', () => this.#keybag.lock());
   }
 
   /** Closes the file. Opening it again is a restart: before first unlock. */
@@ -213,25 +201,20 @@ export class Keychain {
 
   /** A client application, described by its entitlements. */
   client(entitlements: Entitlements): KeychainClient {
-    const policy = new AccessPolicy(accessGroupList(entitlements));
+    const access = new AccessPolicy(accessGroupList(entitlements));
+    const client: ClientContext = { entitlements: Object.freeze({ ...entitlements }), access };
     const engine = this.#engine;
-    const isClosed = (): boolean => this.#closed;
-    const withResult = (step: () => unknown): SecItemResult => {
-      if (isClosed()) return { status: errSecNotAvailable };
-      try {
-        const result = step();
-        return result === undefined ? { status: errSecSuccess } : { status: errSecSuccess, result };
-      } catch (e) {
-        return { status: statusOfError(e) };
-      }
+    const call = <T>(step: () => T): T => {
+      this.#checkOpen();
+      return step();
     };
     return Object.freeze({
-      accessGroups: Object.freeze([...policy.groups]),
-      SecItemAdd: (attributes: SecDictionary) => withResult(() => add(engine, policy, attributes)),
-      SecItemCopyMatching: (query: SecDictionary) => withResult(() => copyMatching(engine, policy, query)),
+      accessGroups: Object.freeze([...access.groups]),
+      SecItemAdd: (attributes: SecDictionary) => resultOf('SecItemAdd', () => call(() => add(engine, client, attributes))),
+      SecItemCopyMatching: (query: SecDictionary) => resultOf('SecItemCopyMatching', () => call(() => copyMatching(engine, client, query))),
       SecItemUpdate: (query: SecDictionary, attributesToUpdate: SecDictionary) =>
-        isClosed() ? errSecNotAvailable : statusOf(() => update(engine, policy, query, attributesToUpdate)),
-      SecItemDelete: (query: SecDictionary) => (isClosed() ? errSecNotAvailable : statusOf(() => remove(engine, policy, query))),
+        statusOf('SecItemUpdate', () => call(() => update(engine, client, query, attributesToUpdate))),
+      SecItemDelete: (query: SecDictionary) => statusOf('SecItemDelete', () => call(() => remove(engine, client, query))),
     });
   }
 }

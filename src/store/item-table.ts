@@ -11,7 +11,6 @@
  * @module
  */
 import type Database from 'better-sqlite3';
-import { sealTagOf } from '../crypto/item-seal.js';
 import type { ClassDef } from '../schema/model.js';
 import type { BucketColumns, Ledger } from './ledger.js';
 import { ITEMS_PER_BUCKET, rowidOf } from './row-uuid.js';
@@ -32,6 +31,8 @@ export interface RowToWrite {
   /** Blind index values, in the order of the class's `searchable` attributes (null when absent). */
   index: (Buffer | null)[];
   blob: Buffer;
+  /** The authentication tag of the blob's seal: what the ledger records as the item's current version. */
+  sealTag: Buffer;
 }
 
 /** Which rows a statement touches. Every field narrows the selection. */
@@ -154,7 +155,7 @@ export class ItemTable {
       return `INSERT INTO ${this.cls.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
     });
     stmt.run(rowidOf(row.persistref), row.persistref, row.pdmn, ...row.index, row.blob);
-    this.#ledger.set(row.persistref, sealTagOf(row.blob));
+    this.#ledger.set(row.persistref, row.sealTag);
   }
 
   /**
@@ -174,7 +175,7 @@ export class ItemTable {
     binds.push(row.blob, rowid);
     const sets = cols.join(',');
     this.#forShape(`update ${sets}`, () => `UPDATE ${this.cls.name} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE rowid = ?`).run(...binds);
-    this.#ledger.set(row.persistref, sealTagOf(row.blob), bucketAsRead);
+    this.#ledger.set(row.persistref, row.sealTag, bucketAsRead);
   }
 
   /** Deletes the matching rows; returns how many. */

@@ -64,7 +64,7 @@ describe('rows at their UUID\'s rowid', () => {
     const blank = table.cls.searchable.map(() => null);
     const first = randomBytes(16);
     const twin = Buffer.concat([first.subarray(0, 6), randomBytes(10)]); // same 48 bits, another UUID
-    const row = (uuid: Buffer) => ({ persistref: uuid, pdmn: 'ak', index: blank, blob: randomBytes(120) });
+    const row = (uuid: Buffer) => ({ persistref: uuid, pdmn: 'ak', index: blank, blob: randomBytes(120), sealTag: randomBytes(16) });
     kdb.write(() => table.insert(row(first)));
     assert.throws(() => kdb.write(() => table.insert(row(twin))), (e: unknown) => (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
     assert.equal(rowidOf(twin), rowidOf(first));

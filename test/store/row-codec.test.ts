@@ -2,10 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SecAccessControlCreateWithFlags } from '../../src/secitem/access-control.js';
-import { EMPTY_KEY_INDEX, decodePayload, encodePayload, indexOf, rowAad, type Item } from '../../src/secitem/codec.js';
+import { EMPTY_KEY_INDEX, indexOf, rowAad } from '../../src/store/row-codec.js';
+import { decodePayload, encodePayload } from '../../src/store/payload.js';
 import { BlindIndex } from '../../src/crypto/blind-index.js';
 import { genp, inet } from '../../src/schema/classes.js';
-import type { AttrValue } from '../../src/schema/values.js';
+import type { AttrValue, Item } from '../../src/schema/values.js';
 
 const accessControl = SecAccessControlCreateWithFlags('cku', 1 + 16 + 16384).accessControl!;
 

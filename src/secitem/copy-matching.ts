@@ -1,0 +1,45 @@
+/**
+ * SecItemCopyMatching: the rows a query selects, opened and checked one at
+ * a time, shaped by the return keys; at most one item unless kSecMatchLimit
+ * says otherwise.
+ * @module
+ */
+import { SecError, errSecItemNotFound } from '../status.js';
+import { parseDictionary } from '../dictionary/parse.js';
+import { makePersistentRef } from '../dictionary/persistent-ref.js';
+import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
+import type { Item } from '../schema/values.js';
+import type { StoredRow } from '../store/item-table.js';
+import type { SecDictionary } from '../types.js';
+import type { ClientContext, Engine } from './context.js';
+import { searchFor } from './search.js';
+
+/** kSecMatchHostOrSubdomainOfHost: the server is the host or one of its subdomains. */
+function hostMatches(item: Item, host: string): boolean {
+  const server = item.attrs.get('srvr');
+  return typeof server === 'string' && (server === host || server.endsWith(`.${host}`));
+}
+
+export function copyMatching(engine: Engine, client: ClientContext, query: SecDictionary): unknown {
+  const q = parseDictionary(query, 'copy');
+  const limit = q.limit;
+  const sqlLimit = limit === 'all' || q.hostOrSubdomain !== undefined ? undefined : limit;
+  const search = searchFor(engine, client, q, false, sqlLimit);
+  const table = engine.db.table(q.cls.name);
+  const selection = search.selection;
+  const values: unknown[] = [];
+  const answer = (rows: Iterable<StoredRow>): void => {
+    for (const row of rows) {
+      const item = search.open(row);
+      if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) continue;
+      values.push(shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, row.persistref), q.returns, engine.objects.kindFor(q.cls.name)));
+      if (limit !== 'all' && values.length >= limit) break;
+    }
+  };
+  // One row: a single statement. More: rows are read one at a time as they are
+  // opened (never all matching rows in memory at once), in one read transaction.
+  if (sqlLimit === 1) answer(engine.db.read(() => table.select(selection)));
+  else engine.db.snapshot(() => answer(table.iterate(selection)));
+  if (values.length === 0) throw new SecError(errSecItemNotFound, 'no item matches the query among the access groups the caller may read');
+  return wantsResult(q.returns) ? shapeResult(values, limit) : undefined;
+}
