@@ -4,7 +4,53 @@
  * @module
  */
 export * from './constants.js';
-export * from './status.js';
+export {
+  errSecSuccess,
+  errSecUnimplemented,
+  errSecDiskFull,
+  errSecIO,
+  errSecParam,
+  errSecWrPerm,
+  errSecAllocate,
+  errSecUserCanceled,
+  errSecBadReq,
+  errSecInternalComponent,
+  errSecNotAvailable,
+  errSecReadOnly,
+  errSecAuthFailed,
+  errSecNoSuchKeychain,
+  errSecInvalidKeychain,
+  errSecDuplicateKeychain,
+  errSecDuplicateItem,
+  errSecItemNotFound,
+  errSecNoSuchAttr,
+  errSecInvalidItemRef,
+  errSecNoSuchClass,
+  errSecNoDefaultKeychain,
+  errSecInteractionNotAllowed,
+  errSecInteractionRequired,
+  errSecInvalidOwnerEdit,
+  errSecUnsupportedFormat,
+  errSecPkcs12VerifyFailure,
+  errSecDecode,
+  errSecInternal,
+  errSecMissingEntitlement,
+  errSecRestrictedAPI,
+  errSecCSReqFailed,
+  errSecItemInvalidKey,
+  errSecItemInvalidValue,
+  errSecItemClassMissing,
+  errSecItemIllegalQuery,
+  errSecItemMatchUnsupported,
+  errSecInvalidCertificate,
+  errSecInvalidKey,
+  knownStatuses,
+  SecCopyErrorMessageString,
+  SecError,
+  SecCopyLastError,
+  secCall,
+} from './status.js';
+export type { OSStatus, SecCallOutcome } from './status.js';
 export { openKeychain, Keychain } from './secitem/keychain.js';
 export { SecAccessControlCreateWithFlags } from './secitem/access-control.js';
 export type {

@@ -44,68 +44,109 @@ const common: readonly AttrDef[] = [
   attr('tkid', 'string', { primaryKey: true, returned: true }),
 ];
 
+/**
+ * Attributes as a table, one per line: `code kind [flag]`, where the flag is
+ * `key""` (in the uniqueness constraint, absent = "" or empty data), `key0`
+ * (in it, absent = 0), or `secret` (secret data: returned with
+ * kSecReturnData only); every other attribute is returned with kSecReturnAttributes.
+ */
+function table(lines: string): AttrDef[] {
+  const flagsOf: Readonly<Record<string, AttrFlags>> = { 'key""': pkEmpty, key0: pkZero, secret: { secretData: true }, '': shown };
+  return lines
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [code, kind, flag = ''] = line.trim().split(/\s+/);
+      const flags = flagsOf[flag];
+      if (code === undefined || kind === undefined || flags === undefined) throw new Error(`schema: bad line "${line.trim()}"`);
+      return attr(code, kind as AttrKind, flags);
+    });
+}
+
 /** Attributes the two password classes share. */
-const password: readonly AttrDef[] = [
-  attr('desc', 'blob', shown),
-  attr('icmt', 'blob', shown),
-  attr('crtr', 'number', shown),
-  attr('type', 'number', shown),
-  attr('scrp', 'number', shown),
-  attr('invi', 'number', shown),
-  attr('nega', 'number', shown),
-  attr('cusi', 'number', shown),
-  attr('prot', 'blob', shown),
-  attr('acct', 'blob', pkEmpty),
-];
+const password = table(`
+  desc blob
+  icmt blob
+  crtr number
+  type number
+  scrp number
+  invi number
+  nega number
+  cusi number
+  prot blob
+  acct blob key""
+`);
 
 export const genp: ClassDef = defineClass('genp', 'ak', [
   ...common,
   ...password,
-  attr('svce', 'blob', pkEmpty),
-  attr('gena', 'blob', shown),
+  ...table(`
+    svce blob key""
+    gena blob
+  `),
 ], [['svce', 'acct'], ['acct']]);
 
 export const inet: ClassDef = defineClass('inet', 'ak', [
   ...common,
   ...password,
-  attr('sdmn', 'blob', pkEmpty),
-  attr('srvr', 'blob', pkEmpty),
-  attr('ptcl', 'number', pkZero),
-  attr('atyp', 'blob', pkEmpty),
-  attr('port', 'number', pkZero),
-  attr('path', 'blob', pkEmpty),
-  // Extra secret fields: returned only with kSecReturnData, never as attributes.
-  ...['binn', 'bini', 'bin0', 'bin1', 'bin2', 'bin3'].map((c) => attr(c, 'data', { secretData: true })),
+  ...table(`
+    sdmn blob key""
+    srvr blob key""
+    ptcl number key0
+    atyp blob key""
+    port number key0
+    path blob key""
+    binn data secret
+    bini data secret
+    bin0 data secret
+    bin1 data secret
+    bin2 data secret
+    bin3 data secret
+  `),
 ], [['srvr', 'acct'], ['acct']]);
 
 export const cert: ClassDef = defineClass('cert', 'dk', [
   ...common,
-  attr('ctyp', 'number', pkZero),
-  attr('cenc', 'number', shown),
-  attr('subj', 'data', shown),
-  attr('issr', 'data', pkEmpty),
-  attr('slnr', 'data', pkEmpty),
-  attr('skid', 'data', shown),
-  attr('pkhh', 'data', shown),
+  ...table(`
+    ctyp number key0
+    cenc number
+    subj data
+    issr data key""
+    slnr data key""
+    skid data
+    pkhh data
+  `),
 ], [['issr', 'slnr'], ['subj'], ['pkhh'], ['labl']]);
 
 export const keys: ClassDef = defineClass('keys', 'ak', [
   ...common,
-  attr('kcls', 'number', pkZero),
-  attr('perm', 'number', shown),
-  attr('priv', 'number', shown),
-  attr('modi', 'number', shown),
-  attr('klbl', 'data', pkEmpty),
-  attr('atag', 'blob', pkEmpty),
-  attr('crtr', 'number', pkZero),
-  attr('type', 'number', pkZero),
-  attr('bsiz', 'number', pkZero),
-  attr('esiz', 'number', pkZero),
-  attr('sdat', 'date', pkZero),
-  attr('edat', 'date', pkZero),
-  ...['sens', 'asen', 'extr', 'next', 'encr', 'decr', 'drve', 'sign', 'vrfy', 'snrc', 'vyrc', 'wrap', 'unwp'].map(
-    (c) => attr(c, 'number', shown),
-  ),
+  ...table(`
+    kcls number key0
+    perm number
+    priv number
+    modi number
+    klbl data key""
+    atag blob key""
+    crtr number key0
+    type number key0
+    bsiz number key0
+    esiz number key0
+    sdat date key0
+    edat date key0
+    sens number
+    asen number
+    extr number
+    next number
+    encr number
+    decr number
+    drve number
+    sign number
+    vrfy number
+    snrc number
+    vyrc number
+    wrap number
+    unwp number
+  `),
 ], [['klbl'], ['atag'], ['labl']]);
 
 /** The stored classes, by kSecClass value. */
