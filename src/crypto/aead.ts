@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { freshRandom } from './random.js';
+import { wipe } from './wipe.js';
 
 const NONCE = 12;
 const TAG = 16;
@@ -61,7 +62,7 @@ export function open(key: Uint8Array, box: Uint8Array, aad: Uint8Array, start = 
     const final = decipher.final(); // checks the tag; empty, as GCM is a stream mode
     return final.length === 0 ? body : Buffer.concat([body, final]);
   } catch {
-    body.fill(0);
+    wipe(body);
     return undefined;
   }
 }

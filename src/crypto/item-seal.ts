@@ -9,6 +9,7 @@
  */
 import { freshRandom } from './random.js';
 import { KEY_BYTES, NONCE_BYTES, SEAL_OVERHEAD, TAG_BYTES, open, sealInto } from './aead.js';
+import { wipe } from './wipe.js';
 
 const VERSION = 1;
 const WRAPPED_KEY_BYTES = KEY_BYTES + SEAL_OVERHEAD;
@@ -24,7 +25,7 @@ export function sealItem(classKey: Uint8Array, payload: Uint8Array, aad: Uint8Ar
     sealInto(blob, 1 + WRAPPED_KEY_BYTES, itemKey, payload, aad, random, KEY_BYTES + NONCE_BYTES);
     return blob;
   } finally {
-    random.fill(0);
+    wipe(random);
   }
 }
 
@@ -44,6 +45,6 @@ export function openItem(classKey: Uint8Array, blob: Uint8Array, aad: Uint8Array
   try {
     return open(itemKey, blob, aad, 1 + WRAPPED_KEY_BYTES);
   } finally {
-    itemKey.fill(0);
+    wipe(itemKey);
   }
 }

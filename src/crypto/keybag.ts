@@ -14,6 +14,7 @@ import { KEY_BYTES, open, seal } from './aead.js';
 
 import { PASSCODE_SET_CLASS, protectionClassTable, protectionClasses, type ProtectionClass } from '../schema/protection.js';
 import type { LockState } from '../types.js';
+import { wipe } from './wipe.js';
 
 /** Classes whose key is wrapped under the passcode when there is one. */
 const passcodeBound: ReadonlySet<ProtectionClass> = new Set(protectionClassTable.filter((p) => p.passcodeBound).map((p) => p.code));
@@ -98,7 +99,7 @@ function passcodeKek(deviceKey: Uint8Array, passcode: string, kdf: KdfParams): B
     maxmem: 256 * kdf.N * kdf.r + 1024 * 1024,
   });
   const kek = hkdf(Buffer.concat([deviceKey, stretched]), 'secitem keybag passcode kek v1');
-  stretched.fill(0);
+  wipe(stretched);
   return kek;
 }
 
@@ -221,7 +222,7 @@ export class Keybag {
   /** Drops the WhenUnlocked keys. Without a passcode the device never locks. */
   lock(): void {
     if (this.#record.kdf === null || this.#state !== 'unlocked') return;
-    for (const pc of droppedOnLock) this.#keys.get(pc)?.fill(0);
+    for (const pc of droppedOnLock) wipe(this.#keys.get(pc));
     for (const pc of droppedOnLock) this.#keys.delete(pc);
     this.#state = 'locked';
   }

@@ -14,6 +14,7 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, hkdfSync, type Cipher, type Decipher } from 'node:crypto';
+import { wipe } from './wipe.js';
 
 export const SUM_BYTES = 16;
 /** Bytes of one ledger record: a UUID and a seal tag. */
@@ -116,8 +117,7 @@ export class MultisetHash {
     this.#prf = blockCipher(prfKey);
     this.#sealTotal = blockCipher(totalKey);
     this.#openTotal = blockDecipher(totalKey);
-    prfKey.fill(0);
-    totalKey.fill(0);
+    wipe(prfKey, totalKey);
   }
 
   /** The sum of the elements of records laid end to end (uuid ‖ tag, RECORD_BYTES each). */

@@ -15,6 +15,7 @@ import { decodePayload, encodePayload } from '../store/payload.js';
 import { indexItem, rowAad } from '../store/row-codec.js';
 import { rowidOf } from '../store/row-uuid.js';
 import type { Engine } from './context.js';
+import { wipe } from '../crypto/wipe.js';
 
 /** The class key for a protection class, or the status that withholds it. */
 export function classKeyFor(engine: Engine, pc: ProtectionClass): Buffer {
@@ -41,7 +42,7 @@ export function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
   if (row.rowid !== rowidOf(row.persistref)) throw new SecError(errSecDecode, 'an item is not in its own row');
   const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row.persistref, row.pdmn));
   const item = payload === undefined ? undefined : decodePayload(payload);
-  payload?.fill(0);
+  wipe(payload);
   if (item === undefined || item.attrs.get('pdmn') !== row.pdmn) throw failedAuthentication();
   return item;
 }
@@ -57,6 +58,6 @@ export function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item:
   const index = indexItem(engine.blind, cls, item.attrs, changed);
   const payload = encodePayload(item);
   const blob = sealItem(key, payload, rowAad(cls, persistref, pdmn));
-  payload.fill(0);
+  wipe(payload);
   return { persistref, pdmn, index, blob, sealTag: sealTagOf(blob) };
 }
