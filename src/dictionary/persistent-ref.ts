@@ -5,6 +5,7 @@
  * @module
  */
 import { SecError, errSecParam } from '../status.js';
+import { identityClassName, itemClasses } from '../schema/classes.js';
 
 export interface PersistentRef {
   readonly className: string;
@@ -13,7 +14,7 @@ export interface PersistentRef {
 
 const CLASS_BYTES = 4;
 export const UUID_BYTES = 16;
-const validClasses: ReadonlySet<string> = new Set(['genp', 'inet', 'cert', 'keys', 'idnt']);
+const validClasses: ReadonlySet<string> = new Set([...itemClasses.keys(), identityClassName]);
 
 export function parsePersistentRef(value: unknown): PersistentRef {
   if (!(value instanceof Uint8Array) || value.length !== CLASS_BYTES + UUID_BYTES) {
