@@ -3,7 +3,7 @@
  * reference, protection class, one blind-index column per searchable
  * attribute, the sealed blob), the UNIQUE index that enforces its
  * uniqueness constraint, and its other indexes. Pinned by a snapshot test
- * (test/store/schema-sql.test.ts): a change here is a format change.
+ * (test/store/format.test.ts): a change here is a format change.
  * @module
  */
 import type { ClassDef } from '../schema/model.js';
@@ -11,7 +11,7 @@ import type { ClassDef } from '../schema/model.js';
 /** The blind-index column of an attribute. */
 export const column = (code: string): string => `"h_${code}"`;
 
-/** What a key column holds for its attribute's empty value (see secitem/row-codec.ts). */
+/** What a key column holds for its attribute's empty value (see row-codec.ts). */
 export const EMPTY_KEY_SQL = "X'00'";
 
 /** One index of a class's table: its name and its full CREATE statement. */
