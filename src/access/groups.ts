@@ -26,10 +26,13 @@ export function accessGroupList(entitlements: Entitlements): string[] {
   if (typeof appId !== 'string' || appId.length === 0) {
     throw new SecError(errSecParam, 'applicationIdentifier must be a non-empty string');
   }
+  // `*` grants every group only from keychain-access-groups (as Apple honours it); as an
+  // application identifier or application group it names no group and is left out.
+  const notWildcard = (g: string): boolean => g !== ANY_GROUP;
   const ordered = [
     ...checkGroupList('keychainAccessGroups', entitlements.keychainAccessGroups),
-    appId,
-    ...checkGroupList('applicationGroups', entitlements.applicationGroups),
+    ...[appId].filter(notWildcard),
+    ...checkGroupList('applicationGroups', entitlements.applicationGroups).filter(notWildcard),
   ];
   const unique = [...new Set(ordered)];
   return [...unique.filter((g) => g !== TOKEN_GROUP), ...unique.filter((g) => g === TOKEN_GROUP)];

@@ -11,6 +11,7 @@
  */
 import { hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import { KEY_BYTES, open, seal } from './aead.js';
+import { CryptoError } from './errors.js';
 
 import { PASSCODE_SET_CLASS, protectionClassTable, protectionClasses, type ProtectionClass } from '../schema/protection.js';
 import type { LockState } from '../types.js';
@@ -59,25 +60,25 @@ function isKdf(v: unknown): v is KdfParams {
 
 /**
  * Reads a stored keybag record, checking its whole shape: a damaged record
- * is KeybagError('damaged'), never a crash deep inside the key derivation.
+ * is CryptoError('damaged'), never a crash deep inside the key derivation.
  */
 export function parseKeybagRecord(json: string): KeybagRecord {
   let v: unknown;
   try {
     v = JSON.parse(json);
   } catch {
-    throw new KeybagError('damaged');
+    throw new CryptoError('damaged');
   }
-  if (typeof v !== 'object' || v === null) throw new KeybagError('damaged');
+  if (typeof v !== 'object' || v === null) throw new CryptoError('damaged');
   const { version, kdf, wrapped } = v as Record<string, unknown>;
-  if (version !== 1 || (kdf !== null && !isKdf(kdf))) throw new KeybagError('damaged');
-  if (typeof wrapped !== 'object' || wrapped === null || Array.isArray(wrapped)) throw new KeybagError('damaged');
+  if (version !== 1 || (kdf !== null && !isKdf(kdf))) throw new CryptoError('damaged');
+  if (typeof wrapped !== 'object' || wrapped === null || Array.isArray(wrapped)) throw new CryptoError('damaged');
   const known = new Set<string>(protectionClasses);
   for (const [pc, box] of Object.entries(wrapped)) {
-    if (!known.has(pc) || typeof box !== 'string' || !base64.test(box)) throw new KeybagError('damaged');
+    if (!known.has(pc) || typeof box !== 'string' || !base64.test(box)) throw new CryptoError('damaged');
   }
   const expected = protectionClasses.filter((pc) => pc !== PASSCODE_SET_CLASS || kdf !== null);
-  if (Object.keys(wrapped).length !== expected.length || !expected.every((pc) => pc in wrapped)) throw new KeybagError('damaged');
+  if (Object.keys(wrapped).length !== expected.length || !expected.every((pc) => pc in wrapped)) throw new CryptoError('damaged');
   return { version: 1, kdf: kdf as KdfParams | null, wrapped: wrapped as KeybagRecord['wrapped'] };
 }
 
@@ -142,11 +143,6 @@ function unwrapWith(record: KeybagRecord, kek: Buffer, classes: Iterable<Protect
   return out;
 }
 
-export class KeybagError extends Error {
-  constructor(readonly reason: 'damaged' | 'wrongPasscode' | 'noPasscode') {
-    super(`keybag: ${reason}`);
-  }
-}
 
 /** The in-memory keybag of one open keychain: which class keys are available now. */
 export class Keybag {
@@ -160,11 +156,11 @@ export class Keybag {
     this.#record = record;
     const dkek = deviceKek(deviceKey);
     const always = unwrapWith(record, dkek, ['dk', 'dku']);
-    if (always === undefined || always.size !== 2) throw new KeybagError('damaged');
+    if (always === undefined || always.size !== 2) throw new CryptoError('damaged');
     this.#keys = always;
     if (record.kdf === null) {
       const rest = unwrapWith(record, dkek, passcodeBound);
-      if (rest === undefined) throw new KeybagError('damaged');
+      if (rest === undefined) throw new CryptoError('damaged');
       for (const [pc, k] of rest) this.#keys.set(pc, k);
       this.#state = 'unlocked';
     } else {
@@ -190,7 +186,7 @@ export class Keybag {
     this.#record = record;
     if (record.kdf === null) {
       const keys = unwrapWith(record, deviceKek(this.#deviceKey), protectionClasses);
-      if (keys === undefined) throw new KeybagError('damaged');
+      if (keys === undefined) throw new CryptoError('damaged');
       this.#keys = keys;
       this.#state = 'unlocked';
     } else if (record.wrapped.akpu === undefined) {
@@ -206,13 +202,13 @@ export class Keybag {
   /** Whether the passcode opens this keybag, with the class keys it opens. */
   #open(passcode: string): Map<ProtectionClass, Buffer> {
     const kdf = this.#record.kdf;
-    if (kdf === null) throw new KeybagError('noPasscode');
+    if (kdf === null) throw new CryptoError('noPasscode');
     const keys = unwrapWith(this.#record, passcodeKek(this.#deviceKey, passcode, kdf), passcodeBound);
-    if (keys === undefined) throw new KeybagError('wrongPasscode');
+    if (keys === undefined) throw new CryptoError('wrongPasscode');
     return keys;
   }
 
-  /** Unlocks with the passcode; throws KeybagError('wrongPasscode'). */
+  /** Unlocks with the passcode; throws CryptoError('wrongPasscode'). */
   unlock(passcode: string): void {
     if (this.#record.kdf === null) return;
     for (const [pc, k] of this.#open(passcode)) this.#keys.set(pc, k);
@@ -235,10 +231,10 @@ export class Keybag {
   changePasscode(current: string | null, next: string | null): PendingKeybag {
     let keys: Map<ProtectionClass, Buffer>;
     if (this.#record.kdf === null) {
-      if (current !== null) throw new KeybagError('noPasscode');
+      if (current !== null) throw new CryptoError('noPasscode');
       keys = new Map(this.#keys);
     } else {
-      if (current === null) throw new KeybagError('wrongPasscode');
+      if (current === null) throw new CryptoError('wrongPasscode');
       keys = new Map([...this.#keys, ...this.#open(current)]);
     }
     if (next === null) keys.delete('akpu');

@@ -76,9 +76,17 @@ function checkBoolean(key: string, value: unknown): boolean {
   return value;
 }
 
+/** kSecValueData: data, copied, then checked against its size limit. */
+function valueData(value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array)) fail(errSecParam, `kSecValueData (v_Data) must be data (a Uint8Array), not ${typeof value}`);
+  const copy = copyBytes(value);
+  checkSize('kSecValueData (v_Data)', copy.length, MAX_DATA_BYTES);
+  return copy;
+}
+
 /** The item class a dictionary names, from kSecClass or its persistent reference. */
 function resolveClass(dict: SecDictionary, pref: PersistentRef | undefined): ClassDef {
-  const named = dict['class'];
+  const named = Object.hasOwn(dict, 'class') ? dict['class'] : undefined;
   if (named !== undefined && typeof named !== 'string') fail(errSecParam, `kSecClass (class) must be a string, not ${typeof named}`);
   if (named !== undefined && pref !== undefined && named !== pref.className) {
     fail(errSecNoSuchClass, 'kSecClass and kSecValuePersistentRef name different classes');
@@ -121,7 +129,7 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
   if (keys.length > KEY_LIMIT) fail(errSecParam, `more than ${KEY_LIMIT} keys`);
   for (const key of keys) if (dict[key] === undefined) fail(errSecParam, `the value of ${keyName(key)} is undefined`);
 
-  const prefValue = dict['v_PersistentRef'];
+  const prefValue = Object.hasOwn(dict, 'v_PersistentRef') ? dict['v_PersistentRef'] : undefined;
   let pref: PersistentRef | undefined;
   if (prefValue !== undefined) {
     if (kind === 'add') fail(errSecParam, 'kSecValuePersistentRef is not supported in an add dictionary');
@@ -166,10 +174,9 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
       }
       case 'v':
         if (key === 'v_Data') {
-          if (!(value instanceof Uint8Array)) fail(errSecParam, `kSecValueData (v_Data) must be data (a Uint8Array), not ${typeof value}`);
-          checkSize('kSecValueData (v_Data)', value.length, MAX_DATA_BYTES);
           // In a query kSecValueData does not restrict the match (Apple ignores it).
-          if (kind === 'add') data = copyBytes(value);
+          const checked = valueData(value);
+          if (kind === 'add') data = checked;
         } else if (key === 'v_Ref') {
           fail(errSecParam, 'kSecValueRef needs a certificate, key or identity object');
         } else {
@@ -261,9 +268,7 @@ export function parseUpdateAttributes(cls: ClassDef, dict: SecDictionary): Parse
     const value = dict[key];
     if (value === undefined) fail(errSecParam, `the value of ${keyName(key)} is undefined`);
     if (key === 'v_Data') {
-      if (!(value instanceof Uint8Array)) fail(errSecParam, `kSecValueData (v_Data) must be data (a Uint8Array), not ${typeof value}`);
-      checkSize('kSecValueData (v_Data)', value.length, MAX_DATA_BYTES);
-      data = copyBytes(value);
+      data = valueData(value);
       continue;
     }
     const attr = attributeFor(cls, key);

@@ -37,9 +37,21 @@ export function isAccessControl(v: unknown): v is SecAccessControl {
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A fresh Uint8Array (never a view on shared or pooled memory). */
+const typedArrayGetter = (name: 'buffer' | 'byteOffset' | 'byteLength'): ((this: Uint8Array) => unknown) =>
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, name)!.get as (this: Uint8Array) => unknown;
+const bufferOf = typedArrayGetter('buffer');
+const byteOffsetOf = typedArrayGetter('byteOffset');
+const viewLengthOf = typedArrayGetter('byteLength');
+
+/**
+ * A fresh Uint8Array with the bytes of `bytes` (never a view on shared or
+ * pooled memory). Reads the memory through the intrinsic getters, so a
+ * Uint8Array subclass cannot lie about its length or contents: copy first,
+ * then check sizes on the copy.
+ */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
+  const view = new Uint8Array(bufferOf.call(bytes) as ArrayBufferLike, byteOffsetOf.call(bytes) as number, viewLengthOf.call(bytes) as number);
+  return new Uint8Array(view);
 }
 
 /** A number's 4 bytes as CFNumberGetValue(kCFNumberSInt32Type) gives them (truncated, then modulo 2^32), little-endian. */
@@ -103,7 +115,9 @@ function integerOf(s: string): number | undefined {
  * SecError(errSecParam) naming the attribute and what it accepts when the
  * type is wrong, or when it is too large.
  */
-export function convertValue(attr: AttrDef, raw: unknown, name: AttributeNamer = (code) => code): AttrValue {
+export function convertValue(attr: AttrDef, given: unknown, name: AttributeNamer = (code) => code): AttrValue {
+  // Data is copied before any check: the copy is what is checked and kept.
+  const raw = given instanceof Uint8Array ? copyBytes(given) : given;
   const limit = attr.secretData ? MAX_DATA_BYTES : MAX_ATTRIBUTE_BYTES;
   // (a string of n UTF-16 units has at most 3n UTF-8 bytes: measure only when it could be over)
   if (typeof raw === 'string' && raw.length * 3 > limit) checkSize(name(attr.code), Buffer.byteLength(raw), limit);
@@ -111,10 +125,10 @@ export function convertValue(attr: AttrDef, raw: unknown, name: AttributeNamer =
   switch (attr.kind) {
     case 'blob':
       if (typeof raw === 'string' || isFiniteNumber(raw)) return raw;
-      if (raw instanceof Uint8Array) return copyBytes(raw);
+      if (raw instanceof Uint8Array) return raw;
       return reject(attr, raw, name);
     case 'data':
-      if (raw instanceof Uint8Array) return copyBytes(raw);
+      if (raw instanceof Uint8Array) return raw;
       if (typeof raw === 'string') return utf8.encode(raw);
       if (isFiniteNumber(raw)) return int32LE(raw);
       return reject(attr, raw, name);

@@ -8,8 +8,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { SecError, errSecAuthFailed, errSecInvalidKeychain, errSecNotAvailable, errSecParam, type OSStatus } from '../status.js';
 import { AccessPolicy, accessGroupList } from '../access/groups.js';
 import { BlindIndex } from '../crypto/blind-index.js';
-import { checkSuppliedDeviceKey, createOrReadDeviceKey, deviceKeyPath, readDeviceKey } from '../crypto/device-key.js';
-import { Keybag, KeybagError, createKeybagRecord, parseKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
+import { checkSuppliedDeviceKey, createDeviceKey, deviceKeyPath, readDeviceKey } from '../store/device-key-file.js';
+import { CryptoError } from '../crypto/errors.js';
+import { Keybag, createKeybagRecord, parseKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
 import { MultisetHash } from '../crypto/multiset-hash.js';
 import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
@@ -47,7 +48,7 @@ function unlockKeybag(keybag: Keybag, passcode: string): void {
   try {
     keybag.unlock(passcode);
   } catch (e) {
-    if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
+    if (e instanceof CryptoError) throw new SecError(errSecAuthFailed);
     throw e;
   }
 }
@@ -76,7 +77,7 @@ export class Keychain {
     const supplied = options.deviceKey === undefined ? undefined : checkSuppliedDeviceKey(options.deviceKey);
 
     if (!existsSync(path)) {
-      const deviceKey = supplied ?? createOrReadDeviceKey(deviceKeyPath(path));
+      const deviceKey = supplied ?? createDeviceKey(deviceKeyPath(path));
       const record = createKeybagRecord(deviceKey, passcode);
       const ledgerHash = new MultisetHash(deviceKey);
       const meta = new Map<MetaKey, Buffer | string>([
@@ -102,7 +103,7 @@ export class Keychain {
       try {
         keybag = new Keybag(deviceKey, readKeybagRecord(db));
       } catch (e) {
-        if (e instanceof KeybagError) throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
+        if (e instanceof CryptoError) throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
         throw e;
       }
       db.startLedger(new MultisetHash(deviceKey));
@@ -148,7 +149,7 @@ export class Keychain {
           this.#keybag.refresh(readKeybagRecord(this.#db));
           change = this.#keybag.changePasscode(cur, nxt);
         } catch (e) {
-          if (e instanceof KeybagError) throw new SecError(errSecAuthFailed);
+          if (e instanceof CryptoError) throw new SecError(errSecAuthFailed);
           throw e;
         }
         this.#db.setMeta('keybag', JSON.stringify(change.record));

@@ -30,11 +30,17 @@ export function lockoutAfter(failed: number): number {
 function read(db: KeychainDatabase): AttemptRecord {
   const raw = db.getMeta('attempts');
   if (raw === undefined) return { failed: 0, lastFailureMs: 0 };
-  const parsed = JSON.parse(String(raw)) as Partial<AttemptRecord>;
-  const failed = Number(parsed.failed);
-  const last = Number(parsed.lastFailureMs);
-  // A damaged counter errs on the side of the attacker's cost.
-  if (!Number.isInteger(failed) || failed < 0 || !Number.isFinite(last)) return { failed: 9, lastFailureMs: Date.now() };
+  // A damaged counter errs on the side of the attacker's cost: the longest wait, from now.
+  const damaged = { failed: 9, lastFailureMs: Date.now() };
+  let parsed: Partial<AttemptRecord>;
+  try {
+    parsed = JSON.parse(String(raw)) as Partial<AttemptRecord>;
+  } catch {
+    return damaged;
+  }
+  const failed = Number(parsed?.failed);
+  const last = Number(parsed?.lastFailureMs);
+  if (!Number.isInteger(failed) || failed < 0 || !Number.isFinite(last)) return damaged;
   return { failed, lastFailureMs: last };
 }
 

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Keybag, KeybagError, createKeybagRecord, defaultKdf } from '../../src/crypto/keybag.js';
+import { CryptoError } from '../../src/crypto/errors.js';
+import { Keybag, createKeybagRecord, defaultKdf } from '../../src/crypto/keybag.js';
 
 const deviceKey = randomBytes(32);
 
@@ -45,18 +46,18 @@ describe('Keybag', () => {
     const record = createKeybagRecord(deviceKey, '1234');
     new Keybag(deviceKey, record).unlock('1234');
     const relabelled = { ...record, kdf: { N: 2 ** 15, r: 8, p: 1, salt: record.kdf?.salt ?? '' } };
-    assert.throws(() => new Keybag(deviceKey, relabelled).unlock('1234'), (e: unknown) => e instanceof KeybagError && e.reason === 'wrongPasscode');
+    assert.throws(() => new Keybag(deviceKey, relabelled).unlock('1234'), (e: unknown) => e instanceof CryptoError && e.reason === 'wrongPasscode');
   });
 
   it('a wrong passcode is refused and changes nothing', () => {
     const bag = new Keybag(deviceKey, createKeybagRecord(deviceKey, '1234'));
-    assert.throws(() => bag.unlock('4321'), (e: unknown) => e instanceof KeybagError && e.reason === 'wrongPasscode');
+    assert.throws(() => bag.unlock('4321'), (e: unknown) => e instanceof CryptoError && e.reason === 'wrongPasscode');
     assert.equal(bag.state, 'beforeFirstUnlock');
   });
 
   it('the same passcode on another device key opens nothing', () => {
     const record = createKeybagRecord(deviceKey, '1234');
-    assert.throws(() => new Keybag(randomBytes(32), record), KeybagError);
+    assert.throws(() => new Keybag(randomBytes(32), record), CryptoError);
   });
 
   it('a passcode change keeps the class keys and re-wraps them', () => {
@@ -68,7 +69,7 @@ describe('Keybag', () => {
     const again = new Keybag(deviceKey, pending.record);
     again.unlock('abcd');
     assert.deepEqual(again.classKey('ak'), ak);
-    assert.throws(() => new Keybag(deviceKey, pending.record).unlock('1234'), KeybagError);
+    assert.throws(() => new Keybag(deviceKey, pending.record).unlock('1234'), CryptoError);
   });
 
   it('removing the passcode drops the akpu key', () => {
