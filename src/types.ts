@@ -67,8 +67,8 @@ export interface KeychainClient {
 export interface OpenKeychainOptions {
   /** The keychain database file. Created (with its device key) when absent. */
   path: string;
-  /** Creates the keychain with this passcode, or unlocks an existing one. */
-  passcode?: string;
+  /** Creates the keychain with this passcode, or unlocks an existing one: text, or bytes (which the caller may wipe afterwards). */
+  passcode?: string | Uint8Array;
   /**
    * The 32-byte device key, supplied by the host instead of the key file
    * beside the database.

@@ -92,15 +92,23 @@ function deviceKek(deviceKey: Uint8Array): Buffer {
   return hkdf(deviceKey, 'secitem keybag device kek v1');
 }
 
-function passcodeKek(deviceKey: Uint8Array, passcode: string, kdf: KdfParams): Buffer {
-  const stretched = scryptSync(passcode.normalize('NFC'), Buffer.from(kdf.salt, 'base64'), KEY_BYTES, {
+/**
+ * A passcode: text (taken as its NFC-normalised UTF-8) or bytes (taken as
+ * they are, so a caller can wipe its own copy).
+ */
+export type Passcode = string | Uint8Array;
+
+function passcodeKek(deviceKey: Uint8Array, passcode: Passcode, kdf: KdfParams): Buffer {
+  const secret = typeof passcode === 'string' ? Buffer.from(passcode.normalize('NFC'), 'utf8') : Buffer.from(passcode);
+  const stretched = scryptSync(secret, Buffer.from(kdf.salt, 'base64'), KEY_BYTES, {
     N: kdf.N,
     r: kdf.r,
     p: kdf.p,
     maxmem: 256 * kdf.N * kdf.r + 1024 * 1024,
   });
-  const kek = hkdf(Buffer.concat([deviceKey, stretched]), 'secitem keybag passcode kek v1');
-  wipe(stretched);
+  const ikm = Buffer.concat([deviceKey, stretched]);
+  const kek = hkdf(ikm, 'secitem keybag passcode kek v1');
+  wipe(secret, stretched, ikm);
   return kek;
 }
 
@@ -109,7 +117,7 @@ function newKdf(): KdfParams {
 }
 
 /** A keybag for a new keychain: fresh class keys, optionally under a passcode. */
-export function createKeybagRecord(deviceKey: Uint8Array, passcode: string | null): KeybagRecord {
+export function createKeybagRecord(deviceKey: Uint8Array, passcode: Passcode | null): KeybagRecord {
   const keys = new Map<ProtectionClass, Buffer>();
   for (const pc of protectionClasses) {
     if (pc === PASSCODE_SET_CLASS && passcode === null) continue;
@@ -118,7 +126,7 @@ export function createKeybagRecord(deviceKey: Uint8Array, passcode: string | nul
   return wrapAll(deviceKey, keys, passcode);
 }
 
-function wrapAll(deviceKey: Uint8Array, keys: ReadonlyMap<ProtectionClass, Buffer>, passcode: string | null): KeybagRecord {
+function wrapAll(deviceKey: Uint8Array, keys: ReadonlyMap<ProtectionClass, Buffer>, passcode: Passcode | null): KeybagRecord {
   const kdf = passcode === null ? null : newKdf();
   const dkek = deviceKek(deviceKey);
   const pkek = kdf === null || passcode === null ? dkek : passcodeKek(deviceKey, passcode, kdf);
@@ -127,6 +135,7 @@ function wrapAll(deviceKey: Uint8Array, keys: ReadonlyMap<ProtectionClass, Buffe
     const kek = passcodeBound.has(pc) ? pkek : dkek;
     wrapped[pc] = seal(kek, key, wrapAad(pc)).toString('base64');
   }
+  wipe(dkek, pkek);
   return { version: 1, kdf, wrapped };
 }
 
@@ -155,16 +164,20 @@ export class Keybag {
     this.#deviceKey = deviceKey;
     this.#record = record;
     const dkek = deviceKek(deviceKey);
-    const always = unwrapWith(record, dkek, ['dk', 'dku']);
-    if (always === undefined || always.size !== 2) throw new CryptoError('damaged');
-    this.#keys = always;
-    if (record.kdf === null) {
-      const rest = unwrapWith(record, dkek, passcodeBound);
-      if (rest === undefined) throw new CryptoError('damaged');
-      for (const [pc, k] of rest) this.#keys.set(pc, k);
-      this.#state = 'unlocked';
-    } else {
-      this.#state = 'beforeFirstUnlock';
+    try {
+      const always = unwrapWith(record, dkek, ['dk', 'dku']);
+      if (always === undefined || always.size !== 2) throw new CryptoError('damaged');
+      this.#keys = always;
+      if (record.kdf === null) {
+        const rest = unwrapWith(record, dkek, passcodeBound);
+        if (rest === undefined) throw new CryptoError('damaged');
+        for (const [pc, k] of rest) this.#keys.set(pc, k);
+        this.#state = 'unlocked';
+      } else {
+        this.#state = 'beforeFirstUnlock';
+      }
+    } finally {
+      wipe(dkek);
     }
   }
 
@@ -185,7 +198,9 @@ export class Keybag {
     if (JSON.stringify(record) === JSON.stringify(this.#record)) return;
     this.#record = record;
     if (record.kdf === null) {
-      const keys = unwrapWith(record, deviceKek(this.#deviceKey), protectionClasses);
+      const dkek = deviceKek(this.#deviceKey);
+      const keys = unwrapWith(record, dkek, protectionClasses);
+      wipe(dkek);
       if (keys === undefined) throw new CryptoError('damaged');
       this.#keys = keys;
       this.#state = 'unlocked';
@@ -200,16 +215,18 @@ export class Keybag {
   }
 
   /** Whether the passcode opens this keybag, with the class keys it opens. */
-  #open(passcode: string): Map<ProtectionClass, Buffer> {
+  #open(passcode: Passcode): Map<ProtectionClass, Buffer> {
     const kdf = this.#record.kdf;
     if (kdf === null) throw new CryptoError('noPasscode');
-    const keys = unwrapWith(this.#record, passcodeKek(this.#deviceKey, passcode, kdf), passcodeBound);
+    const kek = passcodeKek(this.#deviceKey, passcode, kdf);
+    const keys = unwrapWith(this.#record, kek, passcodeBound);
+    wipe(kek);
     if (keys === undefined) throw new CryptoError('wrongPasscode');
     return keys;
   }
 
   /** Unlocks with the passcode; throws CryptoError('wrongPasscode'). */
-  unlock(passcode: string): void {
+  unlock(passcode: Passcode): void {
     if (this.#record.kdf === null) return;
     for (const [pc, k] of this.#open(passcode)) this.#keys.set(pc, k);
     this.#state = 'unlocked';
@@ -228,7 +245,7 @@ export class Keybag {
    * with `adopt` once its record is stored. Removing the passcode drops the
    * akpu key; setting one where there was none creates it.
    */
-  changePasscode(current: string | null, next: string | null): PendingKeybag {
+  changePasscode(current: Passcode | null, next: Passcode | null): PendingKeybag {
     let keys: Map<ProtectionClass, Buffer>;
     if (this.#record.kdf === null) {
       if (current !== null) throw new CryptoError('noPasscode');

@@ -14,7 +14,7 @@ import { defaultValue, type AttrValue, type Item } from '../schema/values.js';
 import { uuidAt } from '../store/row-uuid.js';
 import type { SecDictionary } from '../types.js';
 import type { ClientContext, Engine } from './context.js';
-import { sealRow } from './rows.js';
+import { forgetItem, sealRow } from './rows.js';
 import { duplicateReason, isUniqueViolation } from './search.js';
 
 export function add(engine: Engine, client: ClientContext, attributes: SecDictionary): unknown {
@@ -45,6 +45,7 @@ export function add(engine: Engine, client: ClientContext, attributes: SecDictio
     if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem, duplicateReason(q));
     throw e;
   }
-  if (!wantsResult(q.returns)) return undefined;
-  return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns);
+  const result = wantsResult(q.returns) ? shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns) : undefined;
+  forgetItem(item); // the copies of the caller's bytes; a result holds copies of its own
+  return result;
 }

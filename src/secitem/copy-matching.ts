@@ -12,6 +12,7 @@ import type { Item } from '../schema/values.js';
 import type { StoredRow } from '../store/item-table.js';
 import type { SecDictionary } from '../types.js';
 import type { ClientContext, Engine } from './context.js';
+import { forgetItem } from './rows.js';
 import { searchFor } from './search.js';
 
 /** kSecMatchHostOrSubdomainOfHost: the server is the host or one of its subdomains. */
@@ -31,8 +32,12 @@ export function copyMatching(engine: Engine, client: ClientContext, query: SecDi
   const answer = (rows: Iterable<StoredRow>): void => {
     for (const row of rows) {
       const item = search.open(row);
-      if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) continue;
+      if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) {
+        forgetItem(item);
+        continue;
+      }
       values.push(shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, row.persistref), q.returns, engine.objects.kindFor(q.cls.name)));
+      forgetItem(item); // the result holds copies
       if (limit !== 'all' && values.length >= limit) break;
     }
   };

@@ -10,7 +10,9 @@ import { AccessPolicy, accessGroupList } from '../access/groups.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { checkSuppliedDeviceKey, createDeviceKey, deviceKeyPath, readDeviceKey } from '../store/device-key-file.js';
 import { CryptoError } from '../crypto/errors.js';
-import { Keybag, createKeybagRecord, parseKeybagRecord, type KeybagRecord } from '../crypto/keybag.js';
+import { Keybag, createKeybagRecord, parseKeybagRecord, type KeybagRecord, type Passcode } from '../crypto/keybag.js';
+import { copyBytes } from '../schema/values.js';
+import { wipe } from '../crypto/wipe.js';
 import { MultisetHash } from '../crypto/multiset-hash.js';
 import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
@@ -27,12 +29,12 @@ import { update } from './update.js';
 
 const classes = [...itemClasses.values()];
 
-function checkPasscode(name: string, value: unknown, nullable: boolean): string | null {
+function checkPasscode(name: string, value: unknown, nullable: boolean): Passcode | null {
   if (value === null && nullable) return null;
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new SecError(errSecParam, `${name} must be a non-empty string${nullable ? ' or null' : ''}`);
-  }
-  return value;
+  if (typeof value === 'string' && value.length > 0) return value;
+  // Bytes are copied (so a caller's later change cannot race the KDF); the copy is the caller's to forget.
+  if (value instanceof Uint8Array && value.byteLength > 0) return copyBytes(value);
+  throw new SecError(errSecParam, `${name} must be a non-empty string or non-empty data${nullable ? ', or null' : ''}`);
 }
 
 function readKeybagRecord(db: KeychainDatabase): KeybagRecord {
@@ -43,8 +45,13 @@ function readKeybagRecord(db: KeychainDatabase): KeybagRecord {
   }
 }
 
+/** Wipes this module's copies of passcodes given as bytes. */
+function forget(...passcodes: (Passcode | null)[]): void {
+  for (const p of passcodes) if (p instanceof Uint8Array) wipe(p);
+}
+
 /** Unlocks a keybag; a wrong passcode is SecError(errSecAuthFailed). */
-function unlockKeybag(keybag: Keybag, passcode: string): void {
+function unlockKeybag(keybag: Keybag, passcode: Passcode): void {
   try {
     keybag.unlock(passcode);
   } catch (e) {
@@ -69,11 +76,19 @@ export class Keychain {
 
   /** See openKeychain. */
   static open(options: OpenKeychainOptions): Keychain {
+    const passcode = typeof options === 'object' && options !== null && options.passcode !== undefined ? checkPasscode('passcode', options.passcode, false) : null;
+    try {
+      return Keychain.#open(options, passcode);
+    } finally {
+      forget(passcode);
+    }
+  }
+
+  static #open(options: OpenKeychainOptions, passcode: Passcode | null): Keychain {
     if (typeof options !== 'object' || options === null || typeof options.path !== 'string' || options.path.length === 0) {
       throw new SecError(errSecParam, 'openKeychain needs a path');
     }
     const { path } = options;
-    const passcode = options.passcode === undefined ? null : checkPasscode('passcode', options.passcode, false);
     const supplied = options.deviceKey === undefined ? undefined : checkSuppliedDeviceKey(options.deviceKey);
 
     if (!existsSync(path)) {
@@ -139,33 +154,41 @@ export class Keychain {
    * passcode. Removing it destroys every WhenPasscodeSetThisDeviceOnly item.
    * A wrong `current` answers errSecAuthFailed and changes nothing.
    */
-  setPasscode(current: string | null, next: string | null): OSStatus {
+  setPasscode(current: Passcode | null, next: Passcode | null): OSStatus {
     return this.#guard('setPasscode', () => {
       const cur = checkPasscode('current', current, true);
       const nxt = checkPasscode('next', next, true);
-      const pending = tryPasscode(this.#db, () => this.#db.write(() => {
-        let change;
-        try {
-          this.#keybag.refresh(readKeybagRecord(this.#db));
-          change = this.#keybag.changePasscode(cur, nxt);
-        } catch (e) {
-          if (e instanceof CryptoError) throw new SecError(errSecAuthFailed);
-          throw e;
-        }
-        this.#db.setMeta('keybag', JSON.stringify(change.record));
-        if (nxt === null) for (const t of this.#db.tables) t.delete({ equal: [], pdmn: PASSCODE_SET_CLASS });
-        return change;
-      }));
-      this.#keybag.adopt(pending);
+      try {
+        const pending = tryPasscode(this.#db, () => this.#db.write(() => {
+          let change;
+          try {
+            this.#keybag.refresh(readKeybagRecord(this.#db));
+            change = this.#keybag.changePasscode(cur, nxt);
+          } catch (e) {
+            if (e instanceof CryptoError) throw new SecError(errSecAuthFailed);
+            throw e;
+          }
+          this.#db.setMeta('keybag', JSON.stringify(change.record));
+          if (nxt === null) for (const t of this.#db.tables) t.delete({ equal: [], pdmn: PASSCODE_SET_CLASS });
+          return change;
+        }));
+        this.#keybag.adopt(pending);
+      } finally {
+        forget(cur, nxt);
+      }
     });
   }
 
   /** Unlocks with the passcode (errSecAuthFailed when wrong). */
-  unlock(passcode: string): OSStatus {
+  unlock(passcode: Passcode): OSStatus {
     return this.#guard('unlock', () => {
       const p = checkPasscode('passcode', passcode, false)!;
-      this.#keybag.refresh(readKeybagRecord(this.#db));
-      if (this.#keybag.hasPasscode) tryPasscode(this.#db, () => unlockKeybag(this.#keybag, p));
+      try {
+        this.#keybag.refresh(readKeybagRecord(this.#db));
+        if (this.#keybag.hasPasscode) tryPasscode(this.#db, () => unlockKeybag(this.#keybag, p));
+      } finally {
+        forget(p);
+      }
     });
   }
 

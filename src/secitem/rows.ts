@@ -61,3 +61,9 @@ export function sealRow(engine: Engine, cls: ClassDef, persistref: Buffer, item:
   wipe(payload);
   return { persistref, pdmn, index, blob, sealTag: sealTagOf(blob) };
 }
+
+/** Wipes the bytes a decoded item holds (its data and data attributes) once nothing needs them. */
+export function forgetItem(item: Item): void {
+  wipe(item.data);
+  for (const v of item.attrs.values()) if (v instanceof Uint8Array) wipe(v);
+}

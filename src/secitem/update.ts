@@ -10,7 +10,7 @@ import type { ClassDef, ComputeContext } from '../schema/model.js';
 import { isAccessControl, sameValue, type AttrValue } from '../schema/values.js';
 import type { SecDictionary } from '../types.js';
 import type { ClientContext, Engine } from './context.js';
-import { sealRow } from './rows.js';
+import { forgetItem, sealRow } from './rows.js';
 import { duplicateReason, isUniqueViolation, searchFor } from './search.js';
 
 /** The codes of the attributes whose value differs between two versions of an item. */
@@ -63,6 +63,7 @@ export function update(engine: Engine, client: ClientContext, query: SecDictiona
       }
       const changed = changedAttributes(cls, old.attrs, attrs);
       const sealed = sealRow(engine, cls, row.persistref, { attrs, data: changes.data ?? old.data }, changed);
+      forgetItem(old); // sealed: the new version shares its unchanged bytes, and is not needed either
       try {
         // A single row's ledger bucket is as the select read it; with more rows, an earlier one may have rewritten it.
         table.update(row.rowid, sealed, changed, rows.length === 1 ? row : undefined);

@@ -119,3 +119,22 @@ describe('robustness (issue 14, hole 9)', () => {
     tk.cleanup();
   });
 });
+
+describe('passcodes as bytes (issue 14, hole 7)', () => {
+  it('a passcode may be given as bytes (the NFC UTF-8 of a text passcode is the same passcode), and the library wipes its own copies', () => {
+    const tk = new TempKeychain();
+    tk.kc.close();
+    const bytes = utf8('caf\u00e9-1234');
+    const kc = openKeychain({ path: tk.path });
+    assert.equal(kc.setPasscode(null, bytes), errSecSuccess);
+    assert.deepEqual(bytes, utf8('caf\u00e9-1234'), "the caller's bytes are the caller's: never changed");
+    kc.close();
+    const again = openKeychain({ path: tk.path, passcode: 'cafe\u0301-1234' }); // the decomposed form normalises to the same text
+    assert.equal(again.lockState, 'unlocked');
+    again.lock();
+    assert.equal(again.unlock(utf8('caf\u00e9-1234')), errSecSuccess);
+    assert.equal(again.unlock(new Uint8Array(0)), errSecParam);
+    again.close();
+    tk.cleanup();
+  });
+});
