@@ -24,7 +24,8 @@ import type { ClientContext, Engine } from './context.js';
 import { copyMatching } from './copy-matching.js';
 import { remove } from './delete.js';
 import { ObjectRegistry } from './object-refs.js';
-import { passcodeLockoutRemaining, tryPasscode } from './passcode-attempts.js';
+import { attemptSeal, freshAttempts, parseLegacyAttempts, passcodeLockoutRemaining, sealAttempts, tryPasscode } from './passcode-attempts.js';
+import type { RecordSeal } from '../crypto/record-seal.js';
 import { update } from './update.js';
 
 const classes = [...itemClasses.values()];
@@ -65,10 +66,13 @@ export class Keychain {
   readonly #db: KeychainDatabase;
   readonly #keybag: Keybag;
   readonly #engine: Engine;
+  /** The seal of the passcode-attempt counter. */
+  readonly #attempts: RecordSeal;
   #closed = false;
 
-  private constructor(path: string, db: KeychainDatabase, deviceKey: Buffer, keybag: Keybag) {
+  private constructor(path: string, db: KeychainDatabase, deviceKey: Buffer, keybag: Keybag, attempts: RecordSeal) {
     this.path = path;
+    this.#attempts = attempts;
     this.#db = db;
     this.#keybag = keybag;
     this.#engine = { db, keybag, blind: new BlindIndex(deviceKey), objects: new ObjectRegistry() };
@@ -98,32 +102,41 @@ export class Keychain {
       const meta = new Map<MetaKey, Buffer | string>([
         ['deviceCheck', BlindIndex.check(deviceKey)],
         ['keybag', JSON.stringify(record)],
+        ['attempts', freshAttempts(attemptSeal(deviceKey))],
       ]);
       const db = KeychainDatabase.create(path, classes, meta, ledgerHash);
       db.startLedger(ledgerHash);
       const keybag = new Keybag(deviceKey, record);
       if (passcode !== null) keybag.unlock(passcode);
-      return new Keychain(path, db, deviceKey, keybag);
+      return new Keychain(path, db, deviceKey, keybag, attemptSeal(deviceKey));
     }
 
-    const db = KeychainDatabase.open(path, classes);
-    try {
-      const deviceKey = supplied ?? readDeviceKey(deviceKeyPath(path));
-      const check = db.getMeta('deviceCheck');
-      const expected = BlindIndex.check(deviceKey);
+    let deviceKey: Buffer | undefined = supplied;
+    const keyOf = (): Buffer => (deviceKey ??= readDeviceKey(deviceKeyPath(path)));
+    const confirmKeychain = (meta: (key: MetaKey) => unknown): void => {
+      const check = meta('deviceCheck');
+      const expected = BlindIndex.check(keyOf());
       if (!Buffer.isBuffer(check) || check.length !== expected.length || !timingSafeEqual(check, expected)) {
         throw new SecError(errSecInvalidKeychain, 'the device key does not belong to this keychain');
       }
+    };
+    const db = KeychainDatabase.open(path, classes, {
+      confirmKeychain,
+      sealLegacyAttempts: (raw) => sealAttempts(attemptSeal(keyOf()), parseLegacyAttempts(raw)),
+    });
+    try {
+      confirmKeychain((key) => db.getMeta(key));
+      const attempts = attemptSeal(keyOf());
       let keybag: Keybag;
       try {
-        keybag = new Keybag(deviceKey, readKeybagRecord(db));
+        keybag = new Keybag(keyOf(), readKeybagRecord(db));
       } catch (e) {
         if (e instanceof CryptoError) throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
         throw e;
       }
-      db.startLedger(new MultisetHash(deviceKey));
-      if (passcode !== null && keybag.hasPasscode) tryPasscode(db, () => unlockKeybag(keybag, passcode));
-      return new Keychain(path, db, deviceKey, keybag);
+      db.startLedger(new MultisetHash(keyOf()));
+      if (passcode !== null && keybag.hasPasscode) tryPasscode(db, attempts, () => unlockKeybag(keybag, passcode));
+      return new Keychain(path, db, keyOf(), keybag, attempts);
     } catch (e) {
       db.close();
       throw e;
@@ -159,7 +172,7 @@ export class Keychain {
       const cur = checkPasscode('current', current, true);
       const nxt = checkPasscode('next', next, true);
       try {
-        const pending = tryPasscode(this.#db, () => this.#db.write(() => {
+        const pending = tryPasscode(this.#db, this.#attempts, () => this.#db.write(() => {
           let change;
           try {
             this.#keybag.refresh(readKeybagRecord(this.#db));
@@ -185,7 +198,7 @@ export class Keychain {
       const p = checkPasscode('passcode', passcode, false)!;
       try {
         this.#keybag.refresh(readKeybagRecord(this.#db));
-        if (this.#keybag.hasPasscode) tryPasscode(this.#db, () => unlockKeybag(this.#keybag, p));
+        if (this.#keybag.hasPasscode) tryPasscode(this.#db, this.#attempts, () => unlockKeybag(this.#keybag, p));
       } finally {
         forget(p);
       }
@@ -197,7 +210,7 @@ export class Keychain {
    * (milliseconds; 0 when a passcode may be tried now).
    */
   get passcodeRetryDelay(): number {
-    return this.#closed ? 0 : passcodeLockoutRemaining(this.#db);
+    return this.#closed ? 0 : passcodeLockoutRemaining(this.#db, this.#attempts);
   }
 
   /**

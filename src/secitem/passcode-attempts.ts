@@ -1,22 +1,31 @@
 /**
  * Passcode guessing limits, as a device imposes them: wrong passcodes are
  * counted in the keychain file (so a restart does not reset them) and, from
- * the fifth on, each one disables passcode entry for a growing time. While
- * disabled, an attempt answers errSecInteractionNotAllowed without trying
- * the passcode; a wrong passcode answers errSecAuthFailed; a right one
- * clears the count.
+ * the fifth on, each one disables passcode entry for a growing time.
+ *
+ * An attempt is taken before the passcode is tried: in one write
+ * transaction the counter is checked and counted up, then the KDF runs, and
+ * only a right passcode clears the count. So processes racing each other
+ * get one guess between them, and a process killed mid-guess has spent it.
+ * The counter is a RecordSeal (authenticated under the device key): a
+ * counter that is missing, edited or damaged counts as the most failures,
+ * from now. While disabled, an attempt answers errSecInteractionNotAllowed
+ * without trying the passcode; a wrong passcode answers errSecAuthFailed.
  * @module
  */
-import { SecError, errSecAuthFailed, errSecInteractionNotAllowed } from '../status.js';
+import { SecError, errSecInteractionNotAllowed } from '../status.js';
+import { RecordSeal } from '../crypto/record-seal.js';
 import type { KeychainDatabase } from '../store/database.js';
 
 export interface AttemptRecord {
   readonly failed: number;
-  /** When the last wrong passcode was tried (ms since the epoch). */
+  /** When the last attempt that counted was taken (ms since the epoch). */
   readonly lastFailureMs: number;
 }
 
 const MINUTE = 60_000;
+/** The count a missing or altered counter stands for: the longest wait. */
+const MOST_FAILURES = 9;
 
 /** How long passcode entry stays disabled after `failed` wrong passcodes (iOS's schedule). */
 export function lockoutAfter(failed: number): number {
@@ -27,47 +36,67 @@ export function lockoutAfter(failed: number): number {
   return 60 * MINUTE;
 }
 
-function read(db: KeychainDatabase): AttemptRecord {
-  const raw = db.getMeta('attempts');
+/** The seal of a keychain's attempt counter. */
+export const attemptSeal = (deviceKey: Uint8Array): RecordSeal => new RecordSeal(deviceKey, 'passcode attempts');
+
+/** A counter's stored form. */
+export function sealAttempts(seal: RecordSeal, record: AttemptRecord): string {
+  return seal.seal(JSON.stringify({ failed: record.failed, lastFailureMs: record.lastFailureMs }));
+}
+
+/** A counter as stored before counters were sealed (format 5 and older), for the upgrade that seals it. */
+export function parseLegacyAttempts(raw: unknown): AttemptRecord {
   if (raw === undefined) return { failed: 0, lastFailureMs: 0 };
-  // A damaged counter errs on the side of the attacker's cost: the longest wait, from now.
-  const damaged = { failed: 9, lastFailureMs: Date.now() };
-  let parsed: Partial<AttemptRecord>;
+  return parseRecord(String(raw)) ?? { failed: MOST_FAILURES, lastFailureMs: Date.now() };
+}
+
+function parseRecord(text: string): AttemptRecord | undefined {
+  let parsed: Partial<AttemptRecord> | null;
   try {
-    parsed = JSON.parse(String(raw)) as Partial<AttemptRecord>;
+    parsed = JSON.parse(text) as Partial<AttemptRecord> | null;
   } catch {
-    return damaged;
+    return undefined;
   }
   const failed = Number(parsed?.failed);
   const last = Number(parsed?.lastFailureMs);
-  if (!Number.isInteger(failed) || failed < 0 || !Number.isFinite(last)) return damaged;
-  return { failed, lastFailureMs: last };
+  return Number.isInteger(failed) && failed >= 0 && Number.isFinite(last) ? { failed, lastFailureMs: last } : undefined;
+}
+
+function read(db: KeychainDatabase, seal: RecordSeal): AttemptRecord {
+  const text = seal.open(db.getMeta('attempts'));
+  return (text === undefined ? undefined : parseRecord(text)) ?? { failed: MOST_FAILURES, lastFailureMs: Date.now() };
+}
+
+function write(db: KeychainDatabase, seal: RecordSeal, record: AttemptRecord): void {
+  db.setMeta('attempts', sealAttempts(seal, record));
 }
 
 /** Milliseconds until the passcode may be tried again (0: now). */
-export function passcodeLockoutRemaining(db: KeychainDatabase, now = Date.now()): number {
-  const rec = read(db);
+export function passcodeLockoutRemaining(db: KeychainDatabase, seal: RecordSeal, now = Date.now()): number {
+  const rec = db.read(() => read(db, seal));
   return Math.max(0, rec.lastFailureMs + lockoutAfter(rec.failed) - now);
 }
 
 /**
  * Runs `attempt`, which tries a passcode and throws SecError(errSecAuthFailed)
- * when it is wrong, under the guessing limits.
+ * when it is wrong, under the guessing limits (see the module comment).
  */
-export function tryPasscode<T>(db: KeychainDatabase, attempt: () => T): T {
-  const wait = passcodeLockoutRemaining(db);
-  if (wait > 0) {
-    throw new SecError(errSecInteractionNotAllowed, `passcode entry is disabled for ${Math.ceil(wait / 1000)} s after repeated wrong passcodes`);
-  }
-  let result: T;
-  try {
-    result = attempt();
-  } catch (e) {
-    if (e instanceof SecError && e.status === errSecAuthFailed) {
-      db.write(() => db.setMeta('attempts', JSON.stringify({ failed: read(db).failed + 1, lastFailureMs: Date.now() })));
+export function tryPasscode<T>(db: KeychainDatabase, seal: RecordSeal, attempt: () => T): T {
+  db.write(() => {
+    const rec = read(db, seal);
+    const now = Date.now();
+    const wait = Math.max(0, rec.lastFailureMs + lockoutAfter(rec.failed) - now);
+    if (wait > 0) {
+      throw new SecError(errSecInteractionNotAllowed, `passcode entry is disabled for ${Math.ceil(wait / 1000)} s after repeated wrong passcodes`);
     }
-    throw e;
-  }
-  if (read(db).failed > 0) db.write(() => db.setMeta('attempts', JSON.stringify({ failed: 0, lastFailureMs: 0 })));
+    write(db, seal, { failed: rec.failed + 1, lastFailureMs: now });
+  });
+  const result = attempt(); // a wrong passcode leaves the attempt counted
+  db.write(() => write(db, seal, { failed: 0, lastFailureMs: 0 }));
   return result;
+}
+
+/** The counter of a new keychain: no failures. */
+export function freshAttempts(seal: RecordSeal): string {
+  return sealAttempts(seal, { failed: 0, lastFailureMs: 0 });
 }

@@ -19,7 +19,7 @@ import {
 } from '../status.js';
 import type { ClassDef } from '../schema/model.js';
 import type { MultisetHash } from '../crypto/multiset-hash.js';
-import { FORMAT_VERSION, createSql, formatString, needsUpgrade, parseFormat, recordSchema, unsupportedReason, upgrade } from './format.js';
+import { FORMAT_VERSION, createSql, formatString, needsUpgrade, parseFormat, recordSchema, unsupportedReason, upgrade, type UpgradeContext } from './format.js';
 import { ItemTable } from './item-table.js';
 import { Ledger } from './ledger.js';
 
@@ -83,7 +83,7 @@ export class KeychainDatabase {
    * (errSecInvalidKeychain) if the file is not one, or of a format this
    * build cannot read.
    */
-  static open(path: string, classes: readonly ClassDef[]): KeychainDatabase {
+  static open(path: string, classes: readonly ClassDef[], upgradeContext: UpgradeContext): KeychainDatabase {
     let db: Database.Database;
     try {
       db = new Database(path, { fileMustExist: true });
@@ -105,12 +105,13 @@ export class KeychainDatabase {
       if (unsupported !== undefined) throw new SecError(errSecInvalidKeychain, `${path} cannot be opened: ${unsupported}`);
       configure(db);
       if (needsUpgrade(db, version, classes)) {
+        upgradeContext.confirmKeychain((key) => db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key));
         translateSqliteErrors(() =>
           db.transaction(() => {
             // Another process may have upgraded the file since the check.
             const current = readVersion()!;
             const setFormat = (value: string): void => void db.prepare("UPDATE meta SET value = ? WHERE key = 'format'").run(value);
-            upgrade(db, current, classes, setFormat);
+            upgrade(db, current, classes, upgradeContext, setFormat);
           }).immediate(),
         );
       }

@@ -28,7 +28,7 @@ import type { AttrKind, ClassDef } from '../schema/model.js';
 import { EMPTY_KEY_SQL, classSql, column, indexSql } from './schema-sql.js';
 
 /** The format this build writes. */
-export const FORMAT_VERSION = 5;
+export const FORMAT_VERSION = 6;
 /** The oldest format this build upgrades (formats 1–3 were development builds, never released). */
 export const OLDEST_UPGRADABLE = 4;
 
@@ -159,10 +159,24 @@ export function schemaChanges(recorded: readonly RecordedAttr[], indexes: Existi
   return sql;
 }
 
+/**
+ * What an upgrade needs from the keychain above the store: steps that must
+ * authenticate what they write (under keys derived from the device key).
+ */
+export interface UpgradeContext {
+  /**
+   * Throws unless this is the caller's keychain (its device key matches):
+   * called before anything is written, so a wrong key never upgrades a file.
+   */
+  confirmKeychain(meta: (key: string) => unknown): void;
+  /** The sealed form of a passcode-attempt counter as format 5 and older kept it (raw meta value, or undefined when absent). */
+  sealLegacyAttempts(raw: unknown): string;
+}
+
 /** A change no schema table describes, from one version to the next. */
 interface VersionStep {
   readonly from: number;
-  run(db: Database.Database): void;
+  run(db: Database.Database, ctx: UpgradeContext): void;
 }
 
 /**
@@ -195,6 +209,15 @@ const steps: readonly VersionStep[] = [
       writeRecorded(db, parseFrozenSchema(FORMAT_4_SCHEMA));
     },
   },
+  {
+    // 5 → 6: the passcode-attempt counter is authenticated, and always present
+    // (a counter missing from a format-6 file counts as the most failures).
+    from: 5,
+    run(db, ctx) {
+      const raw = db.prepare("SELECT value FROM meta WHERE key = 'attempts'").pluck().get();
+      db.prepare("INSERT INTO meta (key, value) VALUES ('attempts', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(ctx.sealLegacyAttempts(raw));
+    },
+  },
 ];
 
 /** Why a file of this version cannot be opened, or undefined when it can (possibly after an upgrade). */
@@ -209,11 +232,11 @@ export function unsupportedReason(version: number): string | undefined {
  * write transaction (read the version inside it: another process may have
  * upgraded the file meanwhile). `setFormat` writes the new version.
  */
-export function upgrade(db: Database.Database, version: number, classes: readonly ClassDef[], setFormat: (value: string) => void): void {
+export function upgrade(db: Database.Database, version: number, classes: readonly ClassDef[], ctx: UpgradeContext, setFormat: (value: string) => void): void {
   for (let v = version; v < FORMAT_VERSION; v++) {
     const step = steps.find((s) => s.from === v);
     if (step === undefined) throw new Error(`no upgrade step from format ${v}`);
-    step.run(db);
+    step.run(db, ctx);
   }
   for (const statement of schemaChanges(readRecorded(db), readIndexes(db), classes)) db.exec(statement);
   recordSchema(db, classes);

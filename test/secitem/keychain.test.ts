@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import { attemptSeal, sealAttempts } from '../../src/secitem/passcode-attempts.js';
 import { TempKeychain, APP_ID } from '../helpers.js';
 import { openKeychain, SecError, errSecAuthFailed, errSecInteractionNotAllowed, errSecSuccess, errSecDuplicateItem } from '../../src/index.js';
 
@@ -32,7 +34,9 @@ describe('passcode guessing limits', () => {
       for (let i = 0; i < 5; i++) t.kc.unlock('000000');
       t.kc.close();
       const raw = new Database(t.path);
-      raw.prepare("UPDATE meta SET value = ? WHERE key = 'attempts'").run(JSON.stringify({ failed: 5, lastFailureMs: Date.now() - 61_000 }));
+      // The delay passing: the counter as the keychain would seal it a minute later.
+      const seal = attemptSeal(readFileSync(`${t.path}.devicekey`));
+      raw.prepare("UPDATE meta SET value = ? WHERE key = 'attempts'").run(sealAttempts(seal, { failed: 5, lastFailureMs: Date.now() - 61_000 }));
       raw.close();
       t.kc = openKeychain({ path: t.path, passcode: '123456' });
       assert.equal(t.kc.lockState, 'unlocked');

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KeychainDatabase } from '../../src/store/database.js';
+import type { UpgradeContext } from '../../src/store/format.js';
+
+/** An upgrade context for files whose device key these tests do not check. */
+const testUpgrade: UpgradeContext = { confirmKeychain: () => undefined, sealLegacyAttempts: () => 'unsealed' };
 import { MultisetHash } from '../../src/crypto/multiset-hash.js';
 import { randomBytes } from 'node:crypto';
 import { itemClasses } from '../../src/schema/classes.js';
@@ -30,7 +34,7 @@ describe('KeychainDatabase', () => {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'not a keychain at all, just some text that is long enough');
     const before = readFileSync(text);
-    assert.throws(() => KeychainDatabase.open(text, classes), isInvalid);
+    assert.throws(() => KeychainDatabase.open(text, classes, testUpgrade), isInvalid);
     assert.deepEqual(readFileSync(text), before);
 
     const other = join(dir, 'other.sqlite');
@@ -38,7 +42,7 @@ describe('KeychainDatabase', () => {
     o.exec('CREATE TABLE t (x)');
     o.close();
     const otherBefore = readFileSync(other);
-    assert.throws(() => KeychainDatabase.open(other, classes), isInvalid);
+    assert.throws(() => KeychainDatabase.open(other, classes, testUpgrade), isInvalid);
     assert.deepEqual(readFileSync(other), otherBefore);
   });
 });

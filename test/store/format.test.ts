@@ -14,6 +14,10 @@ import { openKeychain, SecError, errSecInvalidKeychain, errSecSuccess, errSecDup
 import { itemClasses } from '../../src/schema/classes.js';
 import { defineClass, type AttrDef, type ClassDef } from '../../src/schema/model.js';
 import { KeychainDatabase } from '../../src/store/database.js';
+import type { UpgradeContext } from '../../src/store/format.js';
+
+/** An upgrade context for files whose device key these tests do not check. */
+const testUpgrade: UpgradeContext = { confirmKeychain: () => undefined, sealLegacyAttempts: () => 'unsealed' };
 import { FORMAT_VERSION, createSql, schemaChanges, schemaOf, type ExistingIndexes } from '../../src/store/format.js';
 import { indexSql } from '../../src/store/schema-sql.js';
 import { repoFile, tempDir } from '../helpers.js';
@@ -110,7 +114,7 @@ describe('upgrading', () => {
     raw.close();
     const before = readFileSync(path);
     const newClass = defineClass('newc', 'ak', [{ code: 'agrp', kind: 'string', primaryKey: true }], []);
-    assert.throws(() => KeychainDatabase.open(path, [...classes, newClass]), SecError);
+    assert.throws(() => KeychainDatabase.open(path, [...classes, newClass], testUpgrade), SecError);
     const check = new Database(path);
     check.pragma('wal_checkpoint(TRUNCATE)');
     check.close();
@@ -127,7 +131,7 @@ describe('upgrading', () => {
     ];
     const grown = defineClass('genp', 'ak', [...genp.attrs, ...extra], [['svce', 'acct'], ['acct'], ['zzzn']]);
     const grownClasses = classes.map((c) => (c.name === 'genp' ? grown : c));
-    const db = KeychainDatabase.open(path, grownClasses);
+    const db = KeychainDatabase.open(path, grownClasses, testUpgrade);
     db.close();
     const raw = new Database(path, { readonly: true });
     const cols = raw.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('genp');
@@ -146,7 +150,7 @@ describe('upgrading', () => {
     const genp = itemClasses.get('genp')!;
     const changed = defineClass('genp', 'ak', genp.attrs.map((a) => (a.code === 'svce' ? { ...a, kind: 'data' as const } : a)), [['svce', 'acct'], ['acct']]);
     assert.throws(
-      () => KeychainDatabase.open(path, classes.map((c) => (c.name === 'genp' ? changed : c))),
+      () => KeychainDatabase.open(path, classes.map((c) => (c.name === 'genp' ? changed : c)), testUpgrade),
       (e: unknown) => e instanceof SecError && e.status === errSecInvalidKeychain && /genp\.svce changes kind from blob to data/.test(e.message),
     );
     assert.equal(formatOf(path), 'secitem keychain 4');
