@@ -13,7 +13,7 @@
  * rewritten to hide a restored row cannot be made to add up to it.
  * @module
  */
-import { createCipheriv, createDecipheriv, hkdfSync, type Cipher, type Decipher } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type Cipher, type Decipher } from 'node:crypto';
 import { wipe } from './wipe.js';
 
 export const SUM_BYTES = 16;
@@ -109,11 +109,13 @@ export class MultisetHash {
   readonly #prf: Cipher;
   readonly #sealTotal: Cipher;
   readonly #openTotal: Decipher;
+  readonly #rootKey: Buffer;
   #input = Buffer.allocUnsafe(16 * SUM_BYTES);
 
   constructor(deviceKey: Uint8Array) {
     const prfKey = derive(deviceKey, 'secitem ledger prf v1');
     const totalKey = derive(deviceKey, 'secitem ledger total v2');
+    this.#rootKey = derive(deviceKey, 'secitem ledger root v1');
     this.#prf = blockCipher(prfKey);
     this.#sealTotal = blockCipher(totalKey);
     this.#openTotal = blockDecipher(totalKey);
@@ -146,6 +148,15 @@ export class MultisetHash {
   /** A total in its stored form. */
   sealTotal(total: Uint8Array): Buffer {
     return this.#sealTotal.update(total);
+  }
+
+  /**
+   * The tag that binds a total to the keybag it was kept with (HMAC-SHA-256
+   * of the total and the keybag's digest): a keybag restored from an older
+   * copy no longer matches the ledger's root.
+   */
+  rootTag(total: Uint8Array, keybagDigest: Uint8Array): Buffer {
+    return createHmac('sha256', this.#rootKey).update('secitem ledger root\0').update(total).update(keybagDigest).digest();
   }
 
   /** The total a stored value stands for; undefined when it is not 16 bytes. */

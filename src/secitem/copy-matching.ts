@@ -4,7 +4,7 @@
  * says otherwise.
  * @module
  */
-import { SecError, errSecItemNotFound } from '../status.js';
+import { SecError, errSecDecode, errSecItemNotFound } from '../status.js';
 import { parseDictionary } from '../dictionary/parse.js';
 import { makePersistentRef } from '../dictionary/persistent-ref.js';
 import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
@@ -43,8 +43,19 @@ export function copyMatching(engine: Engine, client: ClientContext, query: SecDi
   };
   // One row: a single statement. More: rows are read one at a time as they are
   // opened (never all matching rows in memory at once), in one read transaction.
-  if (sqlLimit === 1) answer(engine.db.read(() => table.select(selection)));
-  else engine.db.snapshot(() => answer(table.iterate(selection)));
+  if (sqlLimit === 1) {
+    try {
+      answer(engine.db.read(() => table.select(selection)));
+    } catch (e) {
+      // Another process may have committed between the row's read and the ledger's check of it:
+      // read once more inside one snapshot, where both see the same state (a restored row fails again).
+      if (!(e instanceof SecError) || e.status !== errSecDecode) throw e;
+      values.length = 0;
+      engine.db.snapshot(() => answer(table.select(selection)));
+    }
+  } else {
+    engine.db.snapshot(() => answer(table.iterate(selection)));
+  }
   if (values.length === 0) throw new SecError(errSecItemNotFound, 'no item matches the query among the access groups the caller may read');
   return wantsResult(q.returns) ? shapeResult(values, limit) : undefined;
 }

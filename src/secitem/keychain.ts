@@ -38,9 +38,14 @@ function checkPasscode(name: string, value: unknown, nullable: boolean): Passcod
   throw new SecError(errSecParam, `${name} must be a non-empty string or non-empty data${nullable ? ', or null' : ''}`);
 }
 
+/** The keybag in the file, which must be the one the ledger's root names (never one restored from an older copy). */
 function readKeybagRecord(db: KeychainDatabase): KeybagRecord {
+  const raw = db.getMeta('keybag');
+  if (db.ledger.namesOtherKeybag(raw)) {
+    throw new SecError(errSecInvalidKeychain, "the keybag is not the one this keychain's ledger was kept with (restored from an older copy?)");
+  }
   try {
-    return parseKeybagRecord(String(db.getMeta('keybag')));
+    return parseKeybagRecord(String(raw));
   } catch {
     throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
   }
@@ -122,11 +127,15 @@ export class Keychain {
     };
     const db = KeychainDatabase.open(path, classes, {
       confirmKeychain,
+      ledgerHash: () => new MultisetHash(keyOf()),
       sealLegacyAttempts: (raw) => sealAttempts(attemptSeal(keyOf()), parseLegacyAttempts(raw)),
     });
     try {
       confirmKeychain((key) => db.getMeta(key));
       const attempts = attemptSeal(keyOf());
+      if (db.startLedger(new MultisetHash(keyOf())) === 'keybagMismatch') {
+        throw new SecError(errSecInvalidKeychain, "the keybag is not the one this keychain's ledger was kept with (restored from an older copy?)");
+      }
       let keybag: Keybag;
       try {
         keybag = new Keybag(keyOf(), readKeybagRecord(db));
@@ -134,7 +143,6 @@ export class Keychain {
         if (e instanceof CryptoError) throw new SecError(errSecInvalidKeychain, 'the keybag is damaged');
         throw e;
       }
-      db.startLedger(new MultisetHash(keyOf()));
       if (passcode !== null && keybag.hasPasscode) tryPasscode(db, attempts, () => unlockKeybag(keybag, passcode));
       return new Keychain(path, db, keyOf(), keybag, attempts);
     } catch (e) {
@@ -181,7 +189,9 @@ export class Keychain {
             if (e instanceof CryptoError) throw new SecError(errSecAuthFailed);
             throw e;
           }
-          this.#db.setMeta('keybag', JSON.stringify(change.record));
+          const keybag = JSON.stringify(change.record);
+        this.#db.setMeta('keybag', keybag);
+        this.#db.ledger.bindKeybag(keybag);
           if (nxt === null) for (const t of this.#db.tables) t.delete({ equal: [], pdmn: PASSCODE_SET_CLASS });
           return change;
         }));

@@ -46,8 +46,9 @@ export function update(engine: Engine, client: ClientContext, query: SecDictiona
   engine.db.write(() => {
     const rows = table.select(search.selection);
     if (rows.length === 0) throw new SecError(errSecItemNotFound, 'no item matches the query among the access groups the caller may change');
-    for (const row of rows) {
-      const old = search.open(row);
+    // Every row is opened before any is written: a write rewrites the ledger bucket the other rows were read with.
+    const opened = rows.map((row) => ({ row, old: search.open(row) }));
+    for (const { row, old } of opened) {
       const attrs = new Map([...old.attrs, ...changes.attrs]);
       if (newProtection !== undefined) {
         attrs.set(pdmn, newProtection);

@@ -21,7 +21,7 @@ import type { ClassDef } from '../schema/model.js';
 import type { MultisetHash } from '../crypto/multiset-hash.js';
 import { FORMAT_VERSION, createSql, formatString, needsUpgrade, parseFormat, recordSchema, unsupportedReason, upgrade, type UpgradeContext } from './format.js';
 import { ItemTable } from './item-table.js';
-import { Ledger } from './ledger.js';
+import { Ledger, type LedgerState } from './ledger.js';
 
 /** How long a call waits for another process's write transaction before giving up. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -44,7 +44,7 @@ export class KeychainDatabase {
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
     // An upsert rewrites an existing row in place (REPLACE would delete and re-insert it, writing the key index too).
     this.#setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-    this.ledger = new Ledger(db);
+    this.ledger = new Ledger(db, classes.length);
     for (const cls of classes) this.#tables.set(cls.name, new ItemTable(db, cls, this.ledger));
     this.#transaction = db.transaction((fn: () => unknown) => fn());
   }
@@ -58,19 +58,18 @@ export class KeychainDatabase {
     const db = new Database(path, { fileMustExist: true });
     try {
       configure(db);
+      // One transaction: a file is a whole keychain or an empty file.
       translateSqliteErrors(() =>
         db.transaction(() => {
           for (const statement of ['CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)', Ledger.ddl, ...createSql(classes)]) db.exec(statement);
           recordSchema(db, classes);
+          const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+          setMeta.run('format', formatString(FORMAT_VERSION));
+          for (const [k, v] of initialMeta) setMeta.run(k, v);
+          Ledger.create(db, ledgerHash, initialMeta.get('keybag'));
         }).immediate(),
       );
-      const kdb = new KeychainDatabase(path, db, classes);
-      kdb.write(() => {
-        kdb.setMeta('format', formatString(FORMAT_VERSION));
-        for (const [k, v] of initialMeta) kdb.setMeta(k, v);
-        Ledger.create(db, ledgerHash);
-      });
-      return kdb;
+      return new KeychainDatabase(path, db, classes);
     } catch (e) {
       db.close();
       throw e;
@@ -122,9 +121,9 @@ export class KeychainDatabase {
     }
   }
 
-  /** Gives the ledger its key and checks its total (see Ledger.start). */
-  startLedger(hash: MultisetHash): void {
-    this.snapshot(() => this.ledger.start(hash));
+  /** Gives the ledger its key and checks it against the keybag in the file (see Ledger.start). */
+  startLedger(hash: MultisetHash): LedgerState {
+    return this.snapshot(() => this.ledger.start(hash, this.getMeta('keybag')));
   }
 
   table(className: string): ItemTable {

@@ -25,6 +25,8 @@
 import type Database from 'better-sqlite3';
 import { SecError, errSecInvalidKeychain } from '../status.js';
 import type { AttrKind, ClassDef } from '../schema/model.js';
+import type { MultisetHash } from '../crypto/multiset-hash.js';
+import { Ledger } from './ledger.js';
 import { EMPTY_KEY_SQL, classSql, column, indexSql } from './schema-sql.js';
 
 /** The format this build writes. */
@@ -169,6 +171,8 @@ export interface UpgradeContext {
    * called before anything is written, so a wrong key never upgrades a file.
    */
   confirmKeychain(meta: (key: string) => unknown): void;
+  /** The ledger's key (for the steps that re-seal its root). */
+  ledgerHash(): MultisetHash;
   /** The sealed form of a passcode-attempt counter as format 5 and older kept it (raw meta value, or undefined when absent). */
   sealLegacyAttempts(raw: unknown): string;
 }
@@ -211,11 +215,14 @@ const steps: readonly VersionStep[] = [
   },
   {
     // 5 → 6: the passcode-attempt counter is authenticated, and always present
-    // (a counter missing from a format-6 file counts as the most failures).
+    // (a counter missing from a format-6 file counts as the most failures);
+    // the ledger's total becomes a root that names the keybag (an HMAC binds
+    // the sum and the keybag's digest), so an older keybag is refused.
     from: 5,
     run(db, ctx) {
       const raw = db.prepare("SELECT value FROM meta WHERE key = 'attempts'").pluck().get();
       db.prepare("INSERT INTO meta (key, value) VALUES ('attempts', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(ctx.sealLegacyAttempts(raw));
+      Ledger.upgradeRoot(db, ctx.ledgerHash(), db.prepare("SELECT value FROM meta WHERE key = 'keybag'").pluck().get());
     },
   },
 ];

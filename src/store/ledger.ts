@@ -7,29 +7,41 @@
  *                            the bucket's entries — for each item row, its
  *                            persistent-reference UUID and the tag of its
  *                            current seal, sorted by UUID — and the keyed
- *                            multiset hash of those entries, as four 32-bit
- *                            lanes so that SQLite adds all buckets up at open
- *   ledger row TOTAL_ROW     the sum of all buckets, enciphered under a key of
- *                            its own (in `entries`; its lanes are 0)
+ *                            multiset hash of those entries, as four 32-bit lanes
+ *   ledger row TOTAL_ROW     the root (in `entries`; its lanes are 0): the sum
+ *                            of all buckets enciphered under a key of its own,
+ *                            the digest of the keybag it was kept with, and an
+ *                            HMAC over both (crypto/multiset-hash.ts rootTag)
  *
- * Each layer catches the restore of the one below it: a restored row does not
- * match its entry, and a restored entry does not add up to its bucket's sum
- * (both checked on every read: the bucket row comes with the item row); a
- * restored bucket does not add up to the sealed total (checked at open), and
- * the total cannot be re-enciphered without the key. Every write rewrites the
- * bucket row and the total in the item's own transaction. The total's row
- * sorts after every bucket, so it shares a page with the last buckets: an
- * add (which appends rows, so writes the last bucket) syncs one ledger page.
+ * What is checked:
+ * - at open, every bucket: its number can exist, its entries belong to it
+ *   (each UUID's rowid / 8), are sorted without repeats, at most one a row,
+ *   and hash (keyed) to its lanes; the lanes of all buckets add up to the
+ *   root's sum; the root's tag holds, and it names the keybag in the file.
+ *   A bucket cannot be forged without the device key, nor copied to another
+ *   number, so a restored bucket cannot be compensated for;
+ * - on every read and write, the item's bucket against the lanes this
+ *   process last found consistent with the root. A bucket that changed under
+ *   an unchanged root was restored by someone other than a writer (every
+ *   write changes the root): errSecDecode. One that changed with the root
+ *   (another process wrote) makes the whole ledger be checked again, as at
+ *   open, before anything in it is believed.
+ * Every write rewrites the bucket row and the root in the item's own
+ * transaction. The root's row sorts after every bucket, so it shares a page
+ * with the last buckets: an add (which appends rows, so writes the last
+ * bucket) syncs one ledger page.
  *
  * What no file-internal scheme can catch: restoring the whole file (or all of
  * it that changed since some moment) to an earlier state.
  * @module
  */
 import type Database from 'better-sqlite3';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { SecError, errSecDecode } from '../status.js';
 import { RECORD_BYTES, SUM_BYTES, ZERO_SUM, fromLanes, sumAdjust, toLanes, type MultisetHash } from '../crypto/multiset-hash.js';
-import { MAX_BUCKET, bucketOf } from './row-uuid.js';
+import { ITEMS_PER_BUCKET, MAX_BUCKET, bucketOf } from './row-uuid.js';
 import { VerifiedBuckets } from './verified-buckets.js';
+import { KnownBuckets } from './known-buckets.js';
 
 /** The key of the total's row: past every bucket. */
 export const TOTAL_ROW = MAX_BUCKET + 1;
@@ -76,6 +88,57 @@ function seek(entries: Buffer, uuid: Buffer): { at: number; found: boolean } {
 
 const is16 = (value: unknown): value is Buffer => Buffer.isBuffer(value) && value.length === 16;
 
+/** The digest of a keybag as its meta row stores it, which the root names. */
+export function keybagDigest(keybag: unknown): Buffer {
+  return createHash('sha256').update(Buffer.isBuffer(keybag) ? keybag : Buffer.from(String(keybag), 'utf8')).digest();
+}
+
+const DIGEST_BYTES = 32;
+const TAG_BYTES = 32;
+/** The root's stored form: enciphered sum, keybag digest, tag. */
+const ROOT_BYTES = SUM_BYTES + DIGEST_BYTES + TAG_BYTES;
+
+/** The root, opened: the sum of all buckets and the keybag it was kept with. */
+interface Root {
+  sum: Buffer;
+  keybag: Buffer;
+}
+
+function sealRoot(hash: MultisetHash, root: Root): Buffer {
+  return Buffer.concat([hash.sealTotal(root.sum), root.keybag, hash.rootTag(root.sum, root.keybag)]);
+}
+
+/** The root a stored value stands for; undefined when it is damaged or its tag does not hold. */
+function openRoot(hash: MultisetHash, stored: unknown): Root | undefined {
+  if (!Buffer.isBuffer(stored) || stored.length !== ROOT_BYTES) return undefined;
+  const sum = hash.openTotal(stored.subarray(0, SUM_BYTES));
+  if (sum === undefined) return undefined;
+  const keybag = Buffer.from(stored.subarray(SUM_BYTES, SUM_BYTES + DIGEST_BYTES));
+  const tag = stored.subarray(SUM_BYTES + DIGEST_BYTES);
+  return timingSafeEqual(tag, hash.rootTag(sum, keybag)) ? { sum, keybag } : undefined;
+}
+
+/**
+ * Whether a bucket row is well formed for its number: entries of its own
+ * rows, sorted, no repeats, at most one a row of each item table (rowids are
+ * per table, so a bucket holds up to ITEMS_PER_BUCKET rows of each).
+ */
+function wellFormed(number: unknown, bucket: Bucket, tables: number): number is number {
+  if (!Number.isSafeInteger(number) || (number as number) < 0 || (number as number) > MAX_BUCKET) return false;
+  const { entries } = bucket;
+  if (entries.length > tables * ITEMS_PER_BUCKET * RECORD_BYTES) return false;
+  for (let at = 0; at < entries.length; at += RECORD_BYTES) {
+    const uuid = entries.subarray(at, at + SUM_BYTES);
+    if (bucketOf(uuid) !== number) return false;
+    // (this UUID against the one before it: it must sort strictly after)
+    if (at > 0 && entries.compare(entries, at - RECORD_BYTES, at - RECORD_BYTES + SUM_BYTES, at, at + SUM_BYTES) <= 0) return false;
+  }
+  return true;
+}
+
+/** What start() found. */
+export type LedgerState = 'trusted' | 'untrusted' | 'keybagMismatch';
+
 const untrusted = (): SecError => new SecError(errSecDecode, 'the keychain ledger does not add up here (restored from an older copy?)');
 
 export class Ledger {
@@ -83,13 +146,21 @@ export class Ledger {
     'CREATE TABLE ledger (bucket INTEGER PRIMARY KEY, s0 INTEGER NOT NULL, s1 INTEGER NOT NULL, s2 INTEGER NOT NULL, s3 INTEGER NOT NULL, entries BLOB NOT NULL)';
 
   #hash: MultisetHash | undefined;
-  /** False when the sealed total failed at start: no bucket can be trusted. */
+  /** False when the last full check failed: no bucket can be trusted. */
   #totalTrusted = false;
+  /** The root's stored bytes as of the last full check or this process's last write. */
+  #rootSeen: Buffer | undefined;
+  /** Each bucket's lanes as last found consistent with the root. */
+  #known = new KnownBuckets();
   /** Bucket rows already found to add up under the current key (a read of the same bucket again skips the AES call). */
   #verified = new VerifiedBuckets();
-  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'sums' | 'total' | 'setTotal', Database.Statement>;
+  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'buckets' | 'total' | 'setTotal', Database.Statement>;
 
-  constructor(db: Database.Database) {
+  /** How many item tables share the buckets. */
+  readonly #tables: number;
+
+  constructor(db: Database.Database, tables: number) {
+    this.#tables = tables;
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
       bucket: p('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?'),
@@ -99,35 +170,114 @@ export class Ledger {
          ON CONFLICT (bucket) DO UPDATE SET s0 = excluded.s0, s1 = excluded.s1, s2 = excluded.s2, s3 = excluded.s3, entries = excluded.entries`,
       ),
       dropBucket: p('DELETE FROM ledger WHERE bucket = ?'),
-      // Lane totals over all buckets, and how many rows are not well formed (then nothing adds up).
-      sums: p(
-        `SELECT coalesce(sum(s0), 0), coalesce(sum(s1), 0), coalesce(sum(s2), 0), coalesce(sum(s3), 0),
-           count(*) FILTER (WHERE NOT (bucket BETWEEN 0 AND ${MAX_BUCKET} ${[0, 1, 2, 3].map((i) => `AND typeof(s${i}) = 'integer' AND s${i} BETWEEN 0 AND 4294967295`).join(' ')}))
-         FROM ledger WHERE bucket IS NOT ${TOTAL_ROW}`,
-      ).raw(),
+      buckets: p(`SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket IS NOT ${TOTAL_ROW}`),
       total: p(`SELECT entries FROM ledger WHERE bucket = ${TOTAL_ROW}`).pluck(),
       // In place (the row exists from the keychain's creation): REPLACE would delete and re-insert it.
       setTotal: p(`UPDATE ledger SET entries = ? WHERE bucket = ${TOTAL_ROW}`),
     };
   }
 
-  /** Writes the first total of a new keychain (once, as it is created: a missing total is never re-created). */
-  static create(db: Database.Database, hash: MultisetHash): void {
-    db.prepare(`INSERT INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (${TOTAL_ROW}, 0, 0, 0, 0, ?)`).run(hash.sealTotal(ZERO_SUM));
+  /** Writes the root of a new keychain (once, as it is created: a missing root is never re-created). */
+  static create(db: Database.Database, hash: MultisetHash, keybag: unknown): void {
+    const root = sealRoot(hash, { sum: ZERO_SUM, keybag: keybagDigest(keybag) });
+    db.prepare(`INSERT INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (${TOTAL_ROW}, 0, 0, 0, 0, ?)`).run(root);
   }
 
   /**
-   * Takes the key and checks the sealed total against the bucket sums. Call
-   * once at open, in one read transaction. A failure is not thrown: every item
-   * then answers errSecDecode, while deleting still works.
+   * Rewrites a format-5 total (the enciphered sum alone) as a root naming the
+   * keybag (the upgrade to format 6). A damaged total is left as it is.
    */
-  start(hash: MultisetHash): void {
+  static upgradeRoot(db: Database.Database, hash: MultisetHash, keybag: unknown): void {
+    const sum = hash.openTotal(db.prepare(`SELECT entries FROM ledger WHERE bucket = ${TOTAL_ROW}`).pluck().get());
+    if (sum === undefined) return;
+    db.prepare(`UPDATE ledger SET entries = ? WHERE bucket = ${TOTAL_ROW}`).run(sealRoot(hash, { sum, keybag: keybagDigest(keybag) }));
+  }
+
+  /**
+   * Takes the key and checks the whole ledger (see the module comment)
+   * against the keybag in the file. Call at open, in one read transaction.
+   * 'untrusted' is not thrown: every item then answers errSecDecode, while
+   * deleting still works; 'keybagMismatch' means the keybag is not the one
+   * the root was kept with (restored from an older copy?).
+   */
+  start(hash: MultisetHash, keybag: unknown): LedgerState {
     this.#hash = hash;
     this.#verified = new VerifiedBuckets(); // what adds up under one key says nothing under another
-    const total = hash.openTotal(this.#stmts.total.get());
-    const [s0, s1, s2, s3, malformed] = this.#stmts.sums.get() as unknown[];
-    const sum = fromLanes([s0, s1, s2, s3]);
-    this.#totalTrusted = malformed === 0 && sum !== undefined && total !== undefined && total.equals(sum);
+    const root = this.#checkAll();
+    if (root !== undefined && !root.keybag.equals(keybagDigest(keybag))) {
+      this.#totalTrusted = false;
+      return 'keybagMismatch';
+    }
+    return this.#totalTrusted ? 'trusted' : 'untrusted';
+  }
+
+  /**
+   * Whether the root names a keybag other than this one (a keybag read after
+   * open must be the one the root was kept with). A damaged root names none:
+   * it already makes every item answer errSecDecode.
+   */
+  namesOtherKeybag(keybag: unknown): boolean {
+    const root = openRoot(this.#key(), this.#stmts.total.get());
+    return root !== undefined && !root.keybag.equals(keybagDigest(keybag));
+  }
+
+  /** Makes the root name a new keybag (a passcode change), in the keybag's own write transaction. */
+  bindKeybag(keybag: unknown): void {
+    const stored = this.#stmts.total.get();
+    const root = openRoot(this.#key(), stored);
+    if (root === undefined) return; // a damaged root stays damaged
+    const sealed = sealRoot(this.#key(), { sum: root.sum, keybag: keybagDigest(keybag) });
+    this.#stmts.setTotal.run(sealed);
+    if (this.#rootSeen !== undefined && Buffer.isBuffer(stored) && stored.equals(this.#rootSeen)) this.#rootSeen = sealed;
+  }
+
+  /**
+   * Checks every bucket and the root (see the module comment), remembering
+   * each bucket's lanes; sets the trust and answers the root (undefined when damaged).
+   */
+  #checkAll(): Root | undefined {
+    const hash = this.#key();
+    const stored = this.#stmts.total.get();
+    this.#rootSeen = Buffer.isBuffer(stored) ? Buffer.from(stored) : undefined;
+    const root = openRoot(hash, stored);
+    const known = new KnownBuckets();
+    let sum: Buffer = ZERO_SUM;
+    let ok = root !== undefined;
+    for (const row of this.#stmts.buckets.iterate() as IterableIterator<BucketColumns>) {
+      const bucket = bucketFrom(row);
+      if (bucket === undefined || !wellFormed(row.bucket, bucket, this.#tables) || !this.#addsUp(row.bucket, bucket.lanes, bucket.entries)) {
+        ok = false;
+        break;
+      }
+      known.set(row.bucket, bucket.lanes);
+      sum = sumAdjust(sum, fromLanes(bucket.lanes)!);
+    }
+    this.#totalTrusted = ok && root !== undefined && root.sum.equals(sum);
+    this.#known = this.#totalTrusted ? known : new KnownBuckets();
+    return root;
+  }
+
+  /**
+   * Whether a bucket's lanes are the ones last found consistent with the
+   * root; when they are not, and the root changed since (another process
+   * wrote), the whole ledger is checked again.
+   */
+  #current(number: number, lanes: readonly number[]): boolean {
+    if (!this.#totalTrusted) {
+      // Trust lost at a full check comes back only through another full check, once someone has written since.
+      if (!this.#rootChanged()) return false;
+      this.#checkAll();
+      return this.#totalTrusted && this.#known.matches(number, lanes);
+    }
+    if (this.#known.matches(number, lanes)) return true;
+    if (!this.#rootChanged()) return false; // changed under an unchanged root: restored, not written
+    this.#checkAll();
+    return this.#totalTrusted && this.#known.matches(number, lanes);
+  }
+
+  #rootChanged(): boolean {
+    const stored = this.#stmts.total.get();
+    return !(Buffer.isBuffer(stored) && this.#rootSeen !== undefined && stored.equals(this.#rootSeen));
   }
 
   /**
@@ -136,11 +286,12 @@ export class Ledger {
    * row's seal.
    */
   vouchesFor(uuid: unknown, columns: BucketColumns, sealTag: Uint8Array): boolean {
-    if (!this.#totalTrusted || !is16(uuid) || sealTag.length !== SUM_BYTES) return false;
+    if (!is16(uuid) || sealTag.length !== SUM_BYTES) return false;
     const bucket = bucketOf(uuid);
     const lanes = lanesOf(columns);
     const entries = columns.entries;
-    if (columns.bucket !== bucket || lanes === undefined || !isEntries(entries) || !this.#addsUp(bucket, lanes, entries)) return false;
+    if (columns.bucket !== bucket || lanes === undefined || !isEntries(entries)) return false;
+    if (!this.#current(bucket, lanes) || !this.#addsUp(bucket, lanes, entries)) return false;
     const { at, found } = seek(entries, uuid);
     return found && entries.compare(sealTag, 0, SUM_BYTES, at + SUM_BYTES, at + RECORD_BYTES) === 0;
   }
@@ -170,9 +321,9 @@ export class Ledger {
   set(uuid: Buffer, tag: Buffer, asRead?: BucketColumns): void {
     const number = bucketOf(uuid);
     const columns = asRead !== undefined && asRead.bucket === number ? asRead : this.#read(number);
-    const bucket = this.#totalTrusted ? bucketFrom(columns) : undefined;
+    const bucket = bucketFrom(columns);
     // The check a read makes (usually remembered: from the read of an update, or from the write before an add).
-    if (bucket === undefined || !this.#addsUp(number, bucket.lanes, bucket.entries)) throw untrusted();
+    if (bucket === undefined || !this.#current(number, bucket.lanes) || !this.#addsUp(number, bucket.lanes, bucket.entries)) throw untrusted();
     const record = Buffer.concat([uuid, tag]);
     const { at, found } = seek(bucket.entries, uuid);
     const end = found ? at + RECORD_BYTES : at;
@@ -183,6 +334,7 @@ export class Ledger {
     const lanes = this.#write(number, bucket.lanes, entries, elements.subarray(elements.length - SUM_BYTES), minus);
     // What was just written adds up: a sum that did, adjusted by the records swapped.
     this.#verified.remember(number, lanes, entries);
+    this.#known.set(number, lanes);
   }
 
   /** Forgets the row `uuid` (deleted). Works whatever the ledger's state, so damaged items can be removed. */
@@ -195,8 +347,10 @@ export class Ledger {
     const { at, found } = seek(bucket.entries, uuid);
     if (!found) return;
     const entries = Buffer.concat([bucket.entries.subarray(0, at), bucket.entries.subarray(at + RECORD_BYTES)]);
+    const wasCurrent = this.#totalTrusted && this.#known.matches(number, bucket.lanes);
     // Subtracting the entry's element keeps a bucket that added up adding up, and one that did not, not.
-    this.#write(number, bucket.lanes, entries, ZERO_SUM, this.#key().sumOfRecords(bucket.entries.subarray(at, at + RECORD_BYTES)));
+    const lanes = this.#write(number, bucket.lanes, entries, ZERO_SUM, this.#key().sumOfRecords(bucket.entries.subarray(at, at + RECORD_BYTES)));
+    if (wasCurrent) this.#known.set(number, lanes);
   }
 
   /**
@@ -209,9 +363,15 @@ export class Ledger {
     if (entries.length === 0 && newSum.equals(ZERO_SUM)) this.#stmts.dropBucket.run(number);
     else this.#stmts.setBucket.run(number, ...newLanes, entries);
     const hash = this.#key();
-    // A damaged total stays damaged: what it deciphers to, adjusted, still matches no set of bucket sums.
-    const total = hash.openTotal(this.#stmts.total.get());
-    if (total !== undefined) this.#stmts.setTotal.run(hash.sealTotal(sumAdjust(total, plus, minus)));
+    // A damaged root stays damaged: nothing can make it hold again without the whole ledger adding up.
+    const stored = this.#stmts.total.get();
+    const root = openRoot(hash, stored);
+    if (root !== undefined) {
+      const sealed = sealRoot(hash, { sum: sumAdjust(root.sum, plus, minus), keybag: root.keybag });
+      this.#stmts.setTotal.run(sealed);
+      // This process's own write keeps what it knows current (another process's since the last check would not).
+      if (this.#rootSeen !== undefined && Buffer.isBuffer(stored) && stored.equals(this.#rootSeen)) this.#rootSeen = sealed;
+    }
     return newLanes;
   }
 

@@ -15,9 +15,11 @@ import { itemClasses } from '../../src/schema/classes.js';
 import { defineClass, type AttrDef, type ClassDef } from '../../src/schema/model.js';
 import { KeychainDatabase } from '../../src/store/database.js';
 import type { UpgradeContext } from '../../src/store/format.js';
+import { MultisetHash } from '../../src/crypto/multiset-hash.js';
+import { randomBytes } from 'node:crypto';
 
 /** An upgrade context for files whose device key these tests do not check. */
-const testUpgrade: UpgradeContext = { confirmKeychain: () => undefined, sealLegacyAttempts: () => 'unsealed' };
+const testUpgrade: UpgradeContext = { confirmKeychain: () => undefined, ledgerHash: () => new MultisetHash(randomBytes(32)), sealLegacyAttempts: () => 'unsealed' };
 import { FORMAT_VERSION, createSql, schemaChanges, schemaOf, type ExistingIndexes } from '../../src/store/format.js';
 import { indexSql } from '../../src/store/schema-sql.js';
 import { repoFile, tempDir } from '../helpers.js';

@@ -122,13 +122,14 @@ describe('the ledger: an item restored from an older copy of the file answers er
     for (const it of items.slice(1)) assert.deepEqual(read(owner, it), { status: errSecSuccess, data: it.secret });
   });
 
-  it('its row and its ledger entry (the bucket sum left as it is): errSecDecode for that item (its bucket no longer adds up); items of other buckets keep working', () => {
+  it('its row and its ledger entry (the bucket sum left as it is): its bucket no longer adds up, which at open makes every item answer errSecDecode (a bucket that fails cannot be told from a forged one); deleting works', () => {
     const { tk, items, before } = updatedAfterSnapshot();
     restore(tk.path, before, ['row', 'entry']);
     tk.reopen();
     const { owner } = clientsOf(tk.kc);
     assert.equal(read(owner, items[0]).status, errSecDecode);
-    for (const it of othersInOtherBuckets(items)) assert.deepEqual(read(owner, it), { status: errSecSuccess, data: it.secret });
+    for (const it of othersInOtherBuckets(items)) assert.equal(read(owner, it).status, errSecDecode);
+    assert.equal(owner.SecItemDelete({ [kSecValuePersistentRef]: items[1]!.pref }), errSecSuccess);
   });
 
   it('its row and its whole ledger bucket (entries and sum): every item answers errSecDecode (the sealed total no longer adds up); writing is refused; deleting works', () => {
@@ -219,9 +220,9 @@ describe('Ledger, on its own', () => {
     const db = new Database(':memory:');
     db.exec(Ledger.ddl);
     const hash = new MultisetHash(randomBytes(32));
-    Ledger.create(db, hash);
-    const ledger = new Ledger(db);
-    ledger.start(hash);
+    Ledger.create(db, hash, 'keybag');
+    const ledger = new Ledger(db, 4);
+    ledger.start(hash, 'keybag');
     return { db, ledger, hash };
   };
   /** A UUID in `bucket`, at `slot` of its ITEMS_PER_BUCKET rows, ending in byte `tail`. */
@@ -265,16 +266,19 @@ describe('Ledger, on its own', () => {
     us.forEach((u, i) => assert.equal(ledger.vouchesFor(u, columnsOf(db, u), tags[i]!), true));
   });
 
-  it('buckets at the edges (the first, the last before the total\'s row) add up like any other, and a stray entry breaks only its own bucket', () => {
+  it('buckets at the edges (the first, the last before the total\'s row) add up like any other; a stray entry spliced into one makes the whole ledger untrusted at open', () => {
     const { db, ledger, hash } = fresh();
     const edges = [uuid(0), uuid(0, ITEMS_PER_BUCKET - 1), uuid(1), uuid(MAX_BUCKET), Buffer.alloc(16, 0xff)];
     const tags = edges.map(() => randomBytes(16));
     edges.forEach((u, i) => ledger.set(u, tags[i]!));
+    const reopened = new Ledger(db, 4);
+    assert.equal(reopened.start(hash, 'keybag'), 'trusted');
+    assert.deepEqual(edges.map((u, i) => reopened.vouchesFor(u, columnsOf(db, u), tags[i]!)), [true, true, true, true, true]);
     // A record spliced into bucket 1 behind the ledger's back.
     db.prepare('UPDATE ledger SET entries = entries || ? WHERE bucket = 1').run(Buffer.concat([uuid(1, ITEMS_PER_BUCKET - 1), randomBytes(16)]));
-    const again = new Ledger(db);
-    again.start(hash);
-    assert.deepEqual(edges.map((u, i) => again.vouchesFor(u, columnsOf(db, u), tags[i]!)), [true, true, false, true, true]);
+    const again = new Ledger(db, 4);
+    assert.equal(again.start(hash, 'keybag'), 'untrusted');
+    assert.deepEqual(edges.map((u, i) => again.vouchesFor(u, columnsOf(db, u), tags[i]!)), [false, false, false, false, false]);
   });
 
   it('a bucket row read for another item\'s bucket vouches for nothing', () => {
@@ -291,8 +295,8 @@ describe('Ledger, on its own', () => {
     const u = randomBytes(16);
     const t = randomBytes(16);
     ledger.set(u, t);
-    const other = new Ledger(db);
-    other.start(new MultisetHash(randomBytes(32)));
+    const other = new Ledger(db, 4);
+    other.start(new MultisetHash(randomBytes(32)), 'keybag');
     assert.equal(other.vouchesFor(u, columnsOf(db, u), t), false);
   });
 });
