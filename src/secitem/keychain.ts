@@ -125,9 +125,11 @@ export class Keychain {
         throw new SecError(errSecInvalidKeychain, 'the device key does not belong to this keychain');
       }
     };
+    let upgradeIndex: BlindIndex | undefined;
     const db = KeychainDatabase.open(path, classes, {
       confirmKeychain,
       ledgerHash: () => new MultisetHash(keyOf()),
+      classIndex: (cls, firstStep) => (upgradeIndex ??= new BlindIndex(keyOf())).ofClass(cls, firstStep),
       sealLegacyAttempts: (raw) => sealAttempts(attemptSeal(keyOf()), parseLegacyAttempts(raw)),
     });
     try {

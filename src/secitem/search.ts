@@ -33,18 +33,18 @@ export function searchFor(engine: Engine, client: ClientContext, q: ParsedDictio
     else if (attr.role === 'protection') pdmn = value as string;
     else if (attr.role === 'accessControl') continue; // not a search condition (reference §4.1)
     else if (attr.secretData) throw new SecError(errSecParam, `${keyName(code)} is secret data and cannot be matched`);
-    else equal.push([code, indexOf(engine.blind, attr, value)]);
+    else equal.push([code, indexOf(engine.blind, cls, attr, value)]);
   }
   // A query that does not mention kSecAttrSynchronizable sees only non-synchronizable items.
   const sync = cls.byRole.get('sync')!;
-  if (!q.syncGiven && q.persistentRef === undefined) equal.push([sync.code, indexOf(engine.blind, sync, 0)]);
+  if (!q.syncGiven && q.persistentRef === undefined) equal.push([sync.code, indexOf(engine.blind, cls, sync, 0)]);
   const groups = client.access.groupsToSearch(group, write);
   let groupIndexes: Buffer[] | undefined;
   if (groups !== undefined) {
     // Blind indexes are memoized by BlindIndex, so the caller's groups cost no HMAC after the first call.
     const agrp = cls.byRole.get('accessGroup')!;
     groupIndexes = new Array<Buffer>(groups.length);
-    for (let i = 0; i < groups.length; i++) groupIndexes[i] = indexOf(engine.blind, agrp, groups[i]);
+    for (let i = 0; i < groups.length; i++) groupIndexes[i] = indexOf(engine.blind, cls, agrp, groups[i]);
   }
   const agrpCode = cls.byRole.get('accessGroup')!.code;
   return {

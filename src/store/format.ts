@@ -173,6 +173,8 @@ export interface UpgradeContext {
   confirmKeychain(meta: (key: string) => unknown): void;
   /** The ledger's key (for the steps that re-seal its root). */
   ledgerHash(): MultisetHash;
+  /** A class's blind index from the first step's value (crypto/blind-index.ts ofClass). */
+  classIndex(cls: string, firstStep: Uint8Array): Buffer;
   /** The sealed form of a passcode-attempt counter as format 5 and older kept it (raw meta value, or undefined when absent). */
   sealLegacyAttempts(raw: unknown): string;
 }
@@ -223,6 +225,13 @@ const steps: readonly VersionStep[] = [
       const raw = db.prepare("SELECT value FROM meta WHERE key = 'attempts'").pluck().get();
       db.prepare("INSERT INTO meta (key, value) VALUES ('attempts', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(ctx.sealLegacyAttempts(raw));
       Ledger.upgradeRoot(db, ctx.ledgerHash(), db.prepare("SELECT value FROM meta WHERE key = 'keybag'").pluck().get());
+      // Blind indexes gain their class's step, computed from the stored ones (the one-byte empty-value markers stay).
+      db.function('secitem_class_index', { deterministic: true }, (cls: unknown, value: unknown) =>
+        Buffer.isBuffer(value) && value.length === 16 ? ctx.classIndex(String(cls), value) : value,
+      );
+      for (const a of readRecorded(db)) {
+        if (a.column) db.prepare(`UPDATE ${a.cls} SET ${column(a.code)} = secitem_class_index(?, ${column(a.code)}) WHERE length(${column(a.code)}) = 16`).run(a.cls);
+      }
     },
   },
 ];

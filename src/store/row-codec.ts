@@ -36,11 +36,11 @@ function isEmptyKeyValue(attr: AttrDef, canonical: Buffer, length: number): bool
 }
 
 /** The blind index of one attribute value (EMPTY_KEY_INDEX for a key attribute's empty value). */
-export function indexOf(blind: BlindIndex, attr: AttrDef, value: AttrValue): Buffer {
+export function indexOf(blind: BlindIndex, cls: ClassDef, attr: AttrDef, value: AttrValue): Buffer {
   const length = writeCanonical(attr, value, canonicalScratch);
-  if (length < 0) return blind.of(attr.code, canonicalFor(attr, value));
+  if (length < 0) return blind.of(cls.name, attr.code, canonicalFor(attr, value));
   if (attr.primaryKey && isEmptyKeyValue(attr, canonicalScratch, length)) return EMPTY_KEY_INDEX;
-  return blind.of(attr.code, canonicalScratch, length);
+  return blind.of(cls.name, attr.code, canonicalScratch, length);
 }
 
 /** An attribute's value as stored and matched: a key attribute that is absent has its empty value (see indexItem). */
@@ -60,7 +60,7 @@ export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<s
   return cls.searchable.map((a) => {
     if (only !== undefined && !only.has(a.code)) return null;
     const v = matchedValue(attrs, a);
-    return v === undefined ? null : indexOf(blind, a, v);
+    return v === undefined ? null : indexOf(blind, cls, a, v);
   });
 }
 

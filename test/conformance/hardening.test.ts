@@ -138,3 +138,20 @@ describe('passcodes as bytes (issue 14, hole 7)', () => {
     tk.cleanup();
   });
 });
+
+describe('blind indexes do not link classes (issue 14, hole 8)', () => {
+  it('the same account in a generic and an internet password, and the same label on a password and a key, have different stored indexes', () => {
+    const tk = new TempKeychain();
+    const app = tk.client();
+    assert.equal(app.SecItemAdd({ class: 'genp', svce: 's', acct: 'shared-account', labl: 'shared label' }).status, errSecSuccess);
+    assert.equal(app.SecItemAdd({ class: 'inet', srvr: 'h', acct: 'shared-account' }).status, errSecSuccess);
+    assert.equal(app.SecItemAdd({ class: 'keys', atag: 't', labl: 'shared label' }).status, errSecSuccess);
+    const raw = new Database(tk.path, { readonly: true });
+    const col = (sql: string): Buffer => raw.prepare(sql).pluck().get() as Buffer;
+    assert.ok(!col('SELECT h_acct FROM genp').equals(col('SELECT h_acct FROM inet')));
+    assert.ok(!col('SELECT h_labl FROM genp').equals(col('SELECT h_labl FROM keys')));
+    raw.close();
+    assert.equal(app.SecItemCopyMatching({ class: 'inet', acct: 'shared-account' }).status, errSecSuccess);
+    tk.cleanup();
+  });
+});

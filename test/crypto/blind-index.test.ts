@@ -5,17 +5,22 @@ import { BlindIndex } from '../../src/crypto/blind-index.js';
 
 describe('blind indexes', () => {
   const deviceKey = randomBytes(32);
-  /** The stored construction: HMAC-SHA-256(label ‖ NUL ‖ canonical bytes) under the derived key, cut to 16 bytes. */
-  const expected = (label: string, canonical: Buffer): Buffer => {
+  /**
+   * The stored construction: HMAC-SHA-256(label ‖ NUL ‖ canonical bytes) under the derived key, cut to 16 bytes,
+   * then HMAC-SHA-256 of that under the class's key, cut to 16 bytes.
+   */
+  const expected = (label: string, canonical: Buffer, cls = 'genp'): Buffer => {
     const key = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), 'secitem blind index v1', 32));
-    return createHmac('sha256', key).update(`${label}\0`).update(canonical).digest().subarray(0, 16);
+    const first = createHmac('sha256', key).update(`${label}\0`).update(canonical).digest().subarray(0, 16);
+    const classKey = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), `secitem blind index class ${cls} v1`, 32));
+    return createHmac('sha256', classKey).update(first).digest().subarray(0, 16);
   };
 
   it('are the keyed hash of label and bytes, computed or remembered', () => {
     const blind = new BlindIndex(deviceKey);
     const values = [Buffer.from('bcom.example'), Buffer.alloc(0), Buffer.from([0, 255, 128]), randomBytes(300)];
     for (let round = 0; round < 2; round++) {
-      for (const v of values) for (const label of ['acct', 'svce', 'pk:genp']) assert.deepEqual(blind.of(label, v), expected(label, v));
+      for (const v of values) for (const label of ['acct', 'svce', 'pk:genp']) assert.deepEqual(blind.of('genp', label, v), expected(label, v));
     }
   });
 
@@ -24,7 +29,7 @@ describe('blind indexes', () => {
     const scratch = Buffer.alloc(64);
     for (const s of ['bob', 'bobby', 'bo', 'bob']) {
       const length = scratch.write(s);
-      assert.deepEqual(blind.of('acct', scratch, length), expected('acct', Buffer.from(s)), s);
+      assert.deepEqual(blind.of('genp', 'acct', scratch, length), expected('acct', Buffer.from(s)), s);
     }
   });
 
@@ -33,8 +38,18 @@ describe('blind indexes', () => {
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < 3000; i += 7) {
         const v = Buffer.from(`user-${i}`);
-        assert.deepEqual(blind.of(i % 2 ? 'acct' : 'acce', v), expected(i % 2 ? 'acct' : 'acce', v));
+        assert.deepEqual(blind.of('genp', i % 2 ? 'acct' : 'acce', v), expected(i % 2 ? 'acct' : 'acce', v));
       }
+    }
+  });
+
+  it('differ between item classes for the same attribute and value (equal accounts of a password and a key are not linkable), also when remembered', () => {
+    const blind = new BlindIndex(deviceKey);
+    const v = Buffer.from('bshared-account');
+    for (let round = 0; round < 3; round++) {
+      const [g, i, k] = ['genp', 'inet', 'keys'].map((cls) => blind.of(cls, 'acct', v));
+      assert.ok(!g!.equals(i!) && !g!.equals(k!) && !i!.equals(k!));
+      assert.deepEqual(i, expected('acct', v, 'inet'));
     }
   });
 });

@@ -8,7 +8,7 @@ import { KeychainDatabase } from '../../src/store/database.js';
 import type { UpgradeContext } from '../../src/store/format.js';
 
 /** An upgrade context for files whose device key these tests do not check. */
-const testUpgrade: UpgradeContext = { confirmKeychain: () => undefined, ledgerHash: () => new MultisetHash(randomBytes(32)), sealLegacyAttempts: () => 'unsealed' };
+const testUpgrade: UpgradeContext = { confirmKeychain: () => undefined, ledgerHash: () => new MultisetHash(randomBytes(32)), classIndex: (_cls, v) => Buffer.from(v), sealLegacyAttempts: () => 'unsealed' };
 import { MultisetHash } from '../../src/crypto/multiset-hash.js';
 import { randomBytes } from 'node:crypto';
 import { itemClasses } from '../../src/schema/classes.js';

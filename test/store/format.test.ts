@@ -19,7 +19,7 @@ import { MultisetHash } from '../../src/crypto/multiset-hash.js';
 import { randomBytes } from 'node:crypto';
 
 /** An upgrade context for files whose device key these tests do not check. */
-const testUpgrade: UpgradeContext = { confirmKeychain: () => undefined, ledgerHash: () => new MultisetHash(randomBytes(32)), sealLegacyAttempts: () => 'unsealed' };
+const testUpgrade: UpgradeContext = { confirmKeychain: () => undefined, ledgerHash: () => new MultisetHash(randomBytes(32)), classIndex: (_cls, v) => Buffer.from(v), sealLegacyAttempts: () => 'unsealed' };
 import { FORMAT_VERSION, createSql, schemaChanges, schemaOf, type ExistingIndexes } from '../../src/store/format.js';
 import { indexSql } from '../../src/store/schema-sql.js';
 import { repoFile, tempDir } from '../helpers.js';

@@ -154,14 +154,14 @@ describe('blind indexes of key attributes', () => {
 
   it('a key attribute\'s empty value ("" or 0, what an absent one takes) is stored as a one-byte marker; any other value as 16 bytes', () => {
     for (const [code, empty] of [['vwht', ''], ['tkid', ''], ['acct', ''], ['sync', 0]] as const) {
-      assert.deepEqual(indexOf(blind, attr(code), empty), EMPTY_KEY_INDEX, code);
+      assert.deepEqual(indexOf(blind, genp, attr(code), empty), EMPTY_KEY_INDEX, code);
     }
-    assert.deepEqual(indexOf(blind, attr('acct'), new Uint8Array(0)), EMPTY_KEY_INDEX, 'empty data is the same value as ""');
-    assert.equal(indexOf(blind, attr('acct'), 'bob').length, 16);
-    assert.equal(indexOf(blind, attr('sync'), 1).length, 16);
+    assert.deepEqual(indexOf(blind, genp, attr('acct'), new Uint8Array(0)), EMPTY_KEY_INDEX, 'empty data is the same value as ""');
+    assert.equal(indexOf(blind, genp, attr('acct'), 'bob').length, 16);
+    assert.equal(indexOf(blind, genp, attr('sync'), 1).length, 16);
   });
 
   it('an attribute outside the key keeps a 16-byte index for "" (absent is a missing column there, not the empty value)', () => {
-    assert.equal(indexOf(blind, attr('labl'), '').length, 16);
+    assert.equal(indexOf(blind, genp, attr('labl'), '').length, 16);
   });
 });
