@@ -5,14 +5,17 @@
  * matching needs; values of different classes never do (a reader of the
  * file cannot tell that a password and a key share an account or a label).
  *
- * Two HMAC-SHA-256 steps, each truncated to 128 bits: the attribute's code
- * and value under a key derived from the device key, then that under a key
- * of the item class's own. (The second step alone could have taken the
- * class: it is separate so that a keychain written before classes were
- * separated is upgraded from its stored indexes, without the values.)
+ * Two steps: HMAC-SHA-256 of the attribute's code and value under a key
+ * derived from the device key, truncated to 128 bits; then that block
+ * enciphered with AES-256 under a key of the item class's own (a keyed
+ * permutation: distinct values stay distinct, and without the key nothing
+ * links the classes). The class could have gone into the first step; it is a
+ * step of its own so that a keychain written before classes were separated
+ * is upgraded from its stored indexes, without the values.
  * @module
  */
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createCipheriv, createHmac, hkdfSync, type Cipher } from 'node:crypto';
+import { wipe } from './wipe.js';
 
 const INDEX_BYTES = 16;
 /**
@@ -62,8 +65,8 @@ function holds(memo: Memo, cls: string, label: string, canonical: Uint8Array, le
 export class BlindIndex {
   readonly #key: Buffer;
   readonly #deviceKey: Buffer;
-  /** Each class's key for the second step, derived on first use. */
-  readonly #classKeys = new Map<string, Buffer>();
+  /** Each class's cipher for the second step, made on first use. */
+  readonly #classCiphers = new Map<string, Cipher>();
   /** Memoized values by memoKey; a key taken by other bytes is recomputed and overwritten. */
   readonly #recent = new Map<number, Memo>();
   /** Memo keys seen once, by their low bits (a number table: nothing for the collector to trace). */
@@ -74,18 +77,21 @@ export class BlindIndex {
     this.#deviceKey = Buffer.from(deviceKey);
   }
 
-  #classKey(cls: string): Buffer {
-    let key = this.#classKeys.get(cls);
-    if (key === undefined) {
-      key = Buffer.from(hkdfSync('sha256', this.#deviceKey, Buffer.alloc(0), `secitem blind index class ${cls} v1`, 32));
-      this.#classKeys.set(cls, key);
+  #classCipher(cls: string): Cipher {
+    let cipher = this.#classCiphers.get(cls);
+    if (cipher === undefined) {
+      const key = Buffer.from(hkdfSync('sha256', this.#deviceKey, Buffer.alloc(0), `secitem blind index class ${cls} v1`, 32));
+      // ECB over exactly one block at a time, without padding: a keyed permutation of 16-byte values.
+      cipher = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+      wipe(key);
+      this.#classCiphers.set(cls, cipher);
     }
-    return key;
+    return cipher;
   }
 
   /** The second step alone: a class's index from the first step's value (how an upgrade separates classes). */
   ofClass(cls: string, firstStep: Uint8Array): Buffer {
-    return createHmac('sha256', this.#classKey(cls)).update(firstStep).digest().subarray(0, INDEX_BYTES);
+    return this.#classCipher(cls).update(firstStep);
   }
 
   /**

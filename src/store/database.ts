@@ -91,10 +91,16 @@ export class KeychainDatabase {
     }
     try {
       // Check before any pragma: a file that is not ours must stay byte-identical.
+      // Waiting for another process's lock writes nothing to the file; without it, a reader behind a writer would be told the file is not a keychain.
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const readVersion = (): number | undefined => {
         try {
           return parseFormat(db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck(true).get());
-        } catch {
+        } catch (e) {
+          const code = (e as { code?: unknown }).code;
+          if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
+            throw new SecError(errSecInteractionNotAllowed, 'the keychain is busy in another process');
+          }
           return undefined;
         }
       };

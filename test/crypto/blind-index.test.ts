@@ -1,19 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { BlindIndex } from '../../src/crypto/blind-index.js';
 
 describe('blind indexes', () => {
   const deviceKey = randomBytes(32);
   /**
    * The stored construction: HMAC-SHA-256(label ‖ NUL ‖ canonical bytes) under the derived key, cut to 16 bytes,
-   * then HMAC-SHA-256 of that under the class's key, cut to 16 bytes.
+   * then that block enciphered with AES-256 under the class's key.
    */
   const expected = (label: string, canonical: Buffer, cls = 'genp'): Buffer => {
     const key = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), 'secitem blind index v1', 32));
     const first = createHmac('sha256', key).update(`${label}\0`).update(canonical).digest().subarray(0, 16);
     const classKey = Buffer.from(hkdfSync('sha256', deviceKey, Buffer.alloc(0), `secitem blind index class ${cls} v1`, 32));
-    return createHmac('sha256', classKey).update(first).digest().subarray(0, 16);
+    return createCipheriv('aes-256-ecb', classKey, null).setAutoPadding(false).update(first);
   };
 
   it('are the keyed hash of label and bytes, computed or remembered', () => {
