@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { echoLine, getopt } from '../../src/cli/getopt.js';
-import { UsageError } from '../../src/cli/io.js';
+import { UsageError } from '../../src/cli/failures.js';
+import { echoLine, getopt } from '../../src/cli/options.js';
 import { fourCharCode, passwordForStdout, printBuffer, printUint32, timedateBytes } from '../../src/cli/print.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -58,10 +58,10 @@ describe('-w password form', () => {
 
 describe('getopt', () => {
   const defs = {
-    account: { short: 'a', type: 'string' },
-    password: { short: 'w', type: 'string', secret: true },
-    update: { short: 'U', type: 'boolean' },
-    get: { short: 'g', type: 'boolean' },
+    account: { letter: 'a', value: 'account' },
+    password: { letter: 'w', value: 'password', secret: true },
+    update: { letter: 'U' },
+    get: { letter: 'g' },
   } as const;
 
   test('values attached, separate, bundled, and starting with -', () => {

@@ -1,0 +1,150 @@
+/**
+ * How a command fails, and the one place failures become stderr text and
+ * exit statuses. Commands throw; the dispatcher (and the loops of commands
+ * that go on after one keychain fails) call `exitStatusOf`.
+ *
+ * Exit statuses are `security`'s: its subcommands return an OSStatus and the
+ * OS keeps the low byte, so a keychain failure exits `OSStatus & 0xFF` (44
+ * not found, 45 duplicate, 36 locked, 51 wrong password, 50 no such
+ * keychain); 2 asks for the command's usage; 1 is the tool's own failure
+ * (`error`, a bad four-character code, a value `item` cannot parse); 255 is
+ * Apple's -1, end of input at a password prompt.
+ * @module
+ */
+import { SecCopyErrorMessageString, SecError } from '../index.js';
+import type { OSStatus } from '../index.js';
+import { PROGRAM } from './io.js';
+
+/** The exit status that asks for the command's usage (SHOW_USAGE_MESSAGE). */
+export const EXIT_USAGE = 2;
+/** The tool's own failure. */
+export const EXIT_FAILURE = 1;
+/** End of input at a password prompt (Apple's -1). */
+export const EXIT_CANCELED = 255;
+
+/**
+ * The exit status of an OSStatus, as the OS truncates Apple's int result:
+ * `status & 0xFF`. A failure whose low byte is 0 would read as success to a
+ * script; it exits 1 instead.
+ */
+export function exitStatusFor(status: OSStatus): number {
+  if (status === 0) return 0;
+  const code = status & 0xff;
+  return code === 0 ? EXIT_FAILURE : code;
+}
+
+/**
+ * A request for the command's usage message: the dispatcher prints
+ * `Usage: <name> <usage>` on stderr and exits 2. `shown` puts the reason on
+ * stderr first, as `secitem: <reason>`.
+ */
+export class UsageError extends Error {
+  readonly shown: boolean;
+  constructor(reason: string, options: { shown?: boolean } = {}) {
+    super(reason);
+    this.shown = options.shown ?? false;
+    Object.defineProperty(this, 'name', { value: 'UsageError', enumerable: false });
+  }
+}
+
+/** A failure with its exact stderr text and exit status. */
+export class CommandFailure extends Error {
+  readonly stderr: string;
+  readonly exitStatus: number;
+  constructor(stderr: string, exitStatus: number) {
+    super(stderr.trimEnd());
+    this.stderr = stderr;
+    this.exitStatus = exitStatus;
+  }
+}
+
+/**
+ * `sec_perror`: `secitem: <what>: <Apple's message for status>`, exit
+ * `status & 0xFF` unless the command exits otherwise (dump-keychain: 1).
+ */
+export class SecFailure extends CommandFailure {
+  readonly status: OSStatus;
+  constructor(what: string, status: OSStatus, exitStatus = exitStatusFor(status)) {
+    super(`${PROGRAM}: ${what}: ${SecCopyErrorMessageString(status)}\n`, exitStatus);
+    this.status = status;
+  }
+}
+
+/** `sec_error` and exit 1: `secitem: <message>`. */
+export class ToolFailure extends CommandFailure {
+  constructor(message: string) {
+    super(`${PROGRAM}: ${message}\n`, EXIT_FAILURE);
+  }
+}
+
+/** End of input at a password prompt: nothing more is printed, exit 255. */
+export class Canceled extends CommandFailure {
+  constructor() {
+    super('', EXIT_CANCELED);
+  }
+}
+
+/** Throws SecFailure(what, status) unless status is errSecSuccess. */
+export function check(what: string, status: OSStatus): void {
+  if (status !== 0) throw new SecFailure(what, status);
+}
+
+/**
+ * Runs `body`; a SecError it throws (opening a keychain, a SecItem call
+ * through secCall) is reported as `<what>: <message>`.
+ */
+export function reportedAs<T>(what: string, body: () => T, exitStatus?: number): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof SecError) throw new SecFailure(what, error.status, exitStatus);
+    throw error;
+  }
+}
+
+/** Whether `error` is a failure a command reports (rather than a bug). */
+export function isFailure(error: unknown): boolean {
+  return error instanceof UsageError || error instanceof CommandFailure || error instanceof SecError;
+}
+
+/**
+ * Writes what `error` says on stderr and returns its exit status: the one
+ * mapping from failures to exit codes. Anything that is not a failure is a
+ * bug, reported by its class and message only: never the arguments, which
+ * may hold a password.
+ */
+export function exitStatusOf(error: unknown, stderr: (text: string) => void): number {
+  if (error instanceof UsageError) {
+    if (error.shown) stderr(`${PROGRAM}: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof CommandFailure) {
+    stderr(error.stderr);
+    return error.exitStatus;
+  }
+  if (error instanceof SecError) {
+    stderr(`${PROGRAM}: ${error.message}\n`);
+    return exitStatusFor(error.status);
+  }
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  stderr(`${PROGRAM}: internal error: ${what}\n`);
+  return EXIT_FAILURE;
+}
+
+/**
+ * Runs `body` for each of `items` in turn; a SecFailure of one is reported
+ * and the next goes on, as Apple's create-keychain and delete-keychain loops
+ * do. Returns the exit status of the last failure, or 0.
+ */
+export async function eachReported<T>(items: readonly T[], stderr: (text: string) => void, body: (item: T) => unknown): Promise<number> {
+  let result = 0;
+  for (const item of items) {
+    try {
+      await body(item);
+    } catch (error) {
+      if (!(error instanceof SecFailure)) throw error;
+      result = exitStatusOf(error, stderr);
+    }
+  }
+  return result;
+}
