@@ -3,7 +3,7 @@
  * and the file a keychain named on the command line is. Paths only: nothing
  * here opens a keychain.
  *
- * A name resolves as `security` resolves it, with one difference noted:
+ * A name resolves as `security` resolves it, with the differences noted:
  *
  * - `~` and `~/…` are under HOME (a shell expands them before `security`
  *   sees them; interactive mode and quoted words need it here);
@@ -12,11 +12,13 @@
  *   `~/Library/Keychains`;
  * - any other path is taken as is, relative to the working directory (Apple
  *   puts relative paths under `~/Library/Keychains` too);
- * - a name ending in `.keychain` means its `-db` file, as macOS's
- *   StorageManager decides for keychains since 10.12: `<name>-db` when it
- *   exists or when neither file does (so `create-keychain x.keychain` makes
- *   `x.keychain-db`, and every later `x.keychain` finds it); `<name>` itself
- *   only when it exists and `<name>-db` does not.
+ * - a keychain file is a `.keychain-db` file: a name ending in `.keychain`
+ *   means `<name>-db`, and a name without `/` or suffix means
+ *   `<name>.keychain-db`, as macOS's StorageManager decides for keychains
+ *   since 10.12: the `-db` file when it exists or when neither file does (so
+ *   `create-keychain ~/x.keychain` makes `~/x.keychain-db`, and every later
+ *   `~/x.keychain` finds it); the name itself only when that file exists and
+ *   the `-db` one does not.
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -46,13 +48,22 @@ export function defaultKeychainPath(env: Env): string {
   return join(keychainDirectory(env), 'login.keychain-db');
 }
 
+const SUFFIX = '.keychain-db';
 const LEGACY_SUFFIX = '.keychain';
 
-/** The path a name stands for, before the `.keychain` → `.keychain-db` choice. */
+/** The path a name stands for, before the choice of its `.keychain-db` file. */
 function expand(name: string, env: Env, cwd: string): string {
   if (name === '~' || name.startsWith('~/')) return join(home(env), name.slice(1));
   if (!name.includes('/')) return join(keychainDirectory(env), name);
   return resolve(cwd, name);
+}
+
+/** The `.keychain-db` file a name may mean, or undefined when it means itself only. */
+function dbFileOf(name: string, path: string): string | undefined {
+  if (path.endsWith(SUFFIX)) return undefined;
+  if (path.endsWith(LEGACY_SUFFIX)) return `${path}-db`;
+  const bare = name !== '~' && !name.includes('/');
+  return bare ? `${path}${SUFFIX}` : undefined;
 }
 
 /**
@@ -61,7 +72,7 @@ function expand(name: string, env: Env, cwd: string): string {
  */
 export function keychainPath(name: string, env: Env, cwd: string): string {
   const path = expand(name, env, cwd);
-  if (!path.endsWith(LEGACY_SUFFIX)) return path;
-  const db = `${path}-db`;
+  const db = dbFileOf(name, path);
+  if (db === undefined) return path;
   return existsSync(path) && !existsSync(db) ? path : db;
 }
