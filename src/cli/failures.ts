@@ -34,27 +34,31 @@ export function exitStatusFor(status: OSStatus): number {
 }
 
 /**
- * A request for the command's usage message: the dispatcher prints
- * `Usage: <name> <usage>` on stderr and exits 2. `shown` puts the reason on
- * stderr first, as `secitem: <reason>`.
+ * A failure with its exact stderr text and exit status.
+ *
+ * The dispatcher recognises a failure by these two fields, not by its class
+ * (see isFailure): the bundled executable loads each command's code as a
+ * bundle of its own, with its own copy of this module.
  */
-export class UsageError extends Error {
-  readonly shown: boolean;
-  constructor(reason: string, options: { shown?: boolean } = {}) {
-    super(reason);
-    this.shown = options.shown ?? false;
-    Object.defineProperty(this, 'name', { value: 'UsageError', enumerable: false });
-  }
-}
-
-/** A failure with its exact stderr text and exit status. */
 export class CommandFailure extends Error {
   readonly stderr: string;
   readonly exitStatus: number;
-  constructor(stderr: string, exitStatus: number) {
-    super(stderr.trimEnd());
+  constructor(stderr: string, exitStatus: number, message = stderr.trimEnd()) {
+    super(message);
     this.stderr = stderr;
     this.exitStatus = exitStatus;
+  }
+}
+
+/**
+ * A request for the command's usage message: exit 2, and the dispatcher
+ * prints `Usage: <name> <usage>` on stderr. `shown` puts the reason on
+ * stderr first, as `secitem: <reason>`.
+ */
+export class UsageError extends CommandFailure {
+  constructor(reason: string, options: { shown?: boolean } = {}) {
+    super(options.shown ? `${PROGRAM}: ${reason}\n` : '', EXIT_USAGE, reason);
+    Object.defineProperty(this, 'name', { value: 'UsageError', enumerable: false });
   }
 }
 
@@ -102,9 +106,20 @@ export function reportedAs<T>(what: string, body: () => T, exitStatus?: number):
   }
 }
 
+/** A failure: a CommandFailure of any copy of this module. */
+function isCommandFailure(error: unknown): error is CommandFailure {
+  const e = error as Partial<CommandFailure> | null;
+  return error instanceof Error && typeof e?.stderr === 'string' && typeof e.exitStatus === 'number';
+}
+
+/** An OSStatus the engine threw (SecError) that no command put a name to. */
+function isSecError(error: unknown): error is Error & { status: OSStatus } {
+  return error instanceof Error && error.name === 'SecError' && typeof (error as { status?: unknown }).status === 'number';
+}
+
 /** Whether `error` is a failure a command reports (rather than a bug). */
 export function isFailure(error: unknown): boolean {
-  return error instanceof UsageError || error instanceof CommandFailure || error instanceof SecError;
+  return isCommandFailure(error) || isSecError(error);
 }
 
 /**
@@ -114,15 +129,11 @@ export function isFailure(error: unknown): boolean {
  * may hold a password.
  */
 export function exitStatusOf(error: unknown, stderr: (text: string) => void): number {
-  if (error instanceof UsageError) {
-    if (error.shown) stderr(`${PROGRAM}: ${error.message}\n`);
-    return EXIT_USAGE;
-  }
-  if (error instanceof CommandFailure) {
+  if (isCommandFailure(error)) {
     stderr(error.stderr);
     return error.exitStatus;
   }
-  if (error instanceof SecError) {
+  if (isSecError(error)) {
     stderr(`${PROGRAM}: ${error.message}\n`);
     return exitStatusFor(error.status);
   }

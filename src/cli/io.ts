@@ -37,7 +37,7 @@ export class CommandContext {
   /** -v: echo each command line to stderr. */
   readonly verbose: boolean;
   readonly session: Session;
-  readonly #lines: LineReader;
+  #lines: LineReader | undefined;
 
   constructor(
     io: CliIo,
@@ -47,17 +47,21 @@ export class CommandContext {
     this.quiet = options.quiet ?? false;
     this.verbose = options.verbose ?? false;
     this.session = options.session ?? new Session(io.env);
-    this.#lines = options.lines ?? new LineReader(io.stdin);
+    this.#lines = options.lines;
   }
 
-  /** Stdin, line by line (shared by prompts and interactive mode). */
+  /**
+   * Stdin, line by line (shared by prompts and interactive mode), opened on
+   * first use: a command that reads nothing never creates the stdin stream.
+   */
   get lines(): LineReader {
+    this.#lines ??= new LineReader(this.io.stdin);
     return this.#lines;
   }
 
   /** Whether stdin is a terminal someone can type a password on. */
   get interactiveInput(): boolean {
-    return this.#lines.isTTY;
+    return this.lines.isTTY;
   }
 
   /**
@@ -66,12 +70,12 @@ export class CommandContext {
    */
   async promptPassword(prompt: string): Promise<string | null> {
     this.err(prompt);
-    if (this.#lines.isTTY) {
-      const typed = await this.#lines.readSecret();
+    if (this.lines.isTTY) {
+      const typed = await this.lines.readSecret();
       this.err('\n');
       return typed;
     }
-    return this.#lines.readLine();
+    return this.lines.readLine();
   }
 
   /**
