@@ -21,11 +21,12 @@
  * import-time side effects (none has any: no module is imported for its
  * effects alone). Each bundle has its own copy of the CLI modules it uses,
  * which is why the dispatcher recognises failures by their fields
- * (failures.ts). better-sqlite3 stays external: it loads its native addon
- * from node_modules.
+ * (failures.ts). better-sqlite3 stays outside the bundles: it loads its
+ * native addon from node_modules.
  * @module
  */
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import type { Plugin } from 'esbuild';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,33 +38,44 @@ const runModules = join(root, 'src', 'cli', 'run') + sep;
 const entry = join(root, 'src', 'cli', 'bin.ts');
 const out = join(root, 'dist', 'src', 'cli');
 const LAZY = 'lazy';
+/** Packages loaded with require() from the bundle that uses them (see `resolving`). */
+const REQUIRED = 'required';
 
 /**
  * Marks every module of src/ but the entry, and better-sqlite3, as having
- * no side effects on import; `lazy` collects the run/ modules imported with
- * import(), which become `./lazy/<module>.js` of bin.js.
+ * no side effects on import. The run/ modules imported with import() are
+ * collected in `found`; those in `lazy` become `./lazy/<module>.js` of
+ * bin.js, the others are bundled into it. better-sqlite3 is a CommonJS
+ * package: the bundle require()s it, which spares node the translation of a
+ * CommonJS module for an ESM importer (reading its source again for the
+ * names it exports).
  */
-function resolving(lazy?: Set<string>): Plugin {
+function resolving(found?: Set<string>, lazy?: ReadonlySet<string>): Plugin {
   return {
     name: 'secitem-modules',
     setup(b) {
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.pluginData === 'resolving') return undefined;
-        if (args.path === 'better-sqlite3') return { path: args.path, external: true, sideEffects: false };
+        if (args.path === 'better-sqlite3') return { path: args.path, namespace: REQUIRED, sideEffects: false };
         if (args.kind === 'entry-point' || !args.path.startsWith('.')) return undefined;
-        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
-        if (found.errors.length > 0 || !found.path.startsWith(source)) return undefined;
-        if (lazy !== undefined && args.kind === 'dynamic-import' && found.path.startsWith(runModules)) {
-          lazy.add(found.path);
-          return { path: `./${LAZY}/${basename(found.path, '.ts')}.js`, external: true };
+        const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
+        if (resolved.errors.length > 0 || !resolved.path.startsWith(source)) return undefined;
+        if (found !== undefined && args.kind === 'dynamic-import' && resolved.path.startsWith(runModules)) {
+          found.add(resolved.path);
+          if (lazy?.has(resolved.path)) return { path: `./${LAZY}/${basename(resolved.path, '.ts')}.js`, external: true };
         }
-        return { path: found.path, sideEffects: false };
+        return { path: resolved.path, sideEffects: false };
       });
+      b.onLoad({ filter: /.*/, namespace: REQUIRED }, (args) => ({
+        contents: `import { createRequire } from 'node:module';\nexport default createRequire(import.meta.url)(${JSON.stringify(args.path)});\n`,
+        loader: 'js',
+      }));
     },
   };
 }
 
 const common = {
+  absWorkingDir: root,
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -75,6 +87,15 @@ const common = {
   logLevel: 'warning',
 } as const;
 
-const lazy = new Set<string>();
-await build({ ...common, entryPoints: [entry], outfile: join(out, 'bin.js'), plugins: [resolving(lazy)] });
-await build({ ...common, entryPoints: [...lazy], outdir: join(out, LAZY), plugins: [resolving()] });
+// Which run/ modules bin.js imports with import(): all of them are bundled on their own first ...
+const runs = new Set<string>();
+await build({ ...common, entryPoints: [entry], outfile: join(out, 'bin.js'), write: false, plugins: [resolving(runs)] });
+const { metafile } = await build({ ...common, entryPoints: [...runs], outdir: join(out, LAZY), metafile: true, plugins: [resolving()] });
+// ... and those that need better-sqlite3 (the engine's store) stay apart: the others are small enough to be part of bin.js.
+const heavy = new Set<string>();
+for (const [file, output] of Object.entries(metafile.outputs)) {
+  if (output.entryPoint === undefined) continue;
+  if (Object.keys(output.inputs).some((input) => input.startsWith(`${REQUIRED}:`))) heavy.add(resolve(root, output.entryPoint));
+  else for (const written of [file, `${file}.map`]) rmSync(resolve(root, written), { force: true });
+}
+await build({ ...common, entryPoints: [entry], outfile: join(out, 'bin.js'), plugins: [resolving(new Set(), heavy)] });

@@ -5,7 +5,7 @@
  * installed package (node_modules/secitem/...).
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,11 +15,10 @@ const PACKAGE_NAME = 'secitem';
 export function packageVersion(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
       if (pkg.name === PACKAGE_NAME && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // No readable package.json here: look further up.
     }
     const parent = dirname(dir);
     if (parent === dir) return undefined;
