@@ -7,8 +7,10 @@
  * `find-generic-password -w` on a small keychain without a password (opens
  * the engine and better-sqlite3; reported, as close to node as the native
  * module allows). Commands run in rounds, each round every command once in
- * turn, so that a noisy moment lands on all of them; the median of each is
- * judged. Prints a table, or with --json the report.
+ * turn; a command's ratio is the median over the rounds of its time over
+ * `node -e 0`'s in the same round, so that a slow moment of the machine
+ * (a shared VM drifts between states some 1.5× apart) lands on both sides
+ * of a ratio. Prints a table, or with --json the report.
  *
  * From bench/run.ts: `measureStartup({ runs })` returns the report and
  * `formatStartup(report)` its table.
@@ -40,7 +42,7 @@ export interface StartupTiming {
   readonly medianMs: number;
   readonly p25Ms: number;
   readonly p75Ms: number;
-  /** The median over the median of `node -e 0`. */
+  /** The median, over the rounds, of this time over `node -e 0`'s in the same round. */
   readonly ratio: number;
 }
 
@@ -111,16 +113,19 @@ export function measureStartup(options: { runs?: number; warmup?: number; bin?: 
   } finally {
     home.cleanup();
   }
-  const sorted = samples.map((s) => [...s].sort((a, b) => a - b));
-  const baseMedian = quantile(sorted[0], 0.5);
-  const timings = all.map((c, i): StartupTiming => ({
-    name: c.name,
-    judged: c.judged,
-    medianMs: quantile(sorted[i], 0.5),
-    p25Ms: quantile(sorted[i], 0.25),
-    p75Ms: quantile(sorted[i], 0.75),
-    ratio: quantile(sorted[i], 0.5) / baseMedian,
-  }));
+  const sorted = (values: readonly number[]): number[] => [...values].sort((a, b) => a - b);
+  const timings = all.map((c, i): StartupTiming => {
+    const times = sorted(samples[i]);
+    const ratios = sorted(samples[i].map((ms, round) => ms / samples[0][round]));
+    return {
+      name: c.name,
+      judged: c.judged,
+      medianMs: quantile(times, 0.5),
+      p25Ms: quantile(times, 0.25),
+      p75Ms: quantile(times, 0.75),
+      ratio: quantile(ratios, 0.5),
+    };
+  });
   const commands = timings.slice(1);
   return {
     runs,

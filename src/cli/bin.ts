@@ -1,22 +1,11 @@
 #!/usr/bin/env node
 /**
- * The `secitem` executable: main() on the real process. The exit status is
- * set, not forced, so piped output is flushed before the process ends. The
- * streams are created when first used (node builds each on first access),
- * so a command that never reads stdin does not pay for it.
+ * The `secitem` executable: main() on the real process (process-io.ts).
+ * The exit status is set, not forced, so that the process ends on its own
+ * once stdin is let go.
  * @module
  */
 import { main } from './main.js';
+import { processIo } from './process-io.js';
 
-process.exitCode = await main(process.argv.slice(2), {
-  get stdout() {
-    return process.stdout;
-  },
-  get stderr() {
-    return process.stderr;
-  },
-  get stdin() {
-    return process.stdin;
-  },
-  env: process.env,
-});
+process.exitCode = await main(process.argv.slice(2), processIo());

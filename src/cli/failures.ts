@@ -1,7 +1,8 @@
 /**
  * How a command fails, and the one place failures become stderr text and
  * exit statuses. Commands throw; the dispatcher (and the loops of commands
- * that go on after one keychain fails) call `exitStatusOf`.
+ * that go on after one keychain fails) call `exitStatusOf`. The failures of
+ * keychain calls are in run/sec-failures.ts, with the engine's messages.
  *
  * Exit statuses are `security`'s: its subcommands return an OSStatus and the
  * OS keeps the low byte, so a keychain failure exits `OSStatus & 0xFF` (44
@@ -11,7 +12,6 @@
  * Apple's -1, end of input at a password prompt.
  * @module
  */
-import { SecCopyErrorMessageString, SecError } from '../index.js';
 import type { OSStatus } from '../index.js';
 import { PROGRAM } from './io.js';
 
@@ -62,18 +62,6 @@ export class UsageError extends CommandFailure {
   }
 }
 
-/**
- * `sec_perror`: `secitem: <what>: <Apple's message for status>`, exit
- * `status & 0xFF` unless the command exits otherwise (dump-keychain: 1).
- */
-export class SecFailure extends CommandFailure {
-  readonly status: OSStatus;
-  constructor(what: string, status: OSStatus, exitStatus = exitStatusFor(status)) {
-    super(`${PROGRAM}: ${what}: ${SecCopyErrorMessageString(status)}\n`, exitStatus);
-    this.status = status;
-  }
-}
-
 /** `sec_error` and exit 1: `secitem: <message>`. */
 export class ToolFailure extends CommandFailure {
   constructor(message: string) {
@@ -85,24 +73,6 @@ export class ToolFailure extends CommandFailure {
 export class Canceled extends CommandFailure {
   constructor() {
     super('', EXIT_CANCELED);
-  }
-}
-
-/** Throws SecFailure(what, status) unless status is errSecSuccess. */
-export function check(what: string, status: OSStatus): void {
-  if (status !== 0) throw new SecFailure(what, status);
-}
-
-/**
- * Runs `body`; a SecError it throws (opening a keychain, a SecItem call
- * through secCall) is reported as `<what>: <message>`.
- */
-export function reportedAs<T>(what: string, body: () => T, exitStatus?: number): T {
-  try {
-    return body();
-  } catch (error) {
-    if (error instanceof SecError) throw new SecFailure(what, error.status, exitStatus);
-    throw error;
   }
 }
 
@@ -140,22 +110,4 @@ export function exitStatusOf(error: unknown, stderr: (text: string) => void): nu
   const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   stderr(`${PROGRAM}: internal error: ${what}\n`);
   return EXIT_FAILURE;
-}
-
-/**
- * Runs `body` for each of `items` in turn; a SecFailure of one is reported
- * and the next goes on, as Apple's create-keychain and delete-keychain loops
- * do. Returns the exit status of the last failure, or 0.
- */
-export async function eachReported<T>(items: readonly T[], stderr: (text: string) => void, body: (item: T) => unknown): Promise<number> {
-  let result = 0;
-  for (const item of items) {
-    try {
-      await body(item);
-    } catch (error) {
-      if (!(error instanceof SecFailure)) throw error;
-      result = exitStatusOf(error, stderr);
-    }
-  }
-  return result;
 }

@@ -21,12 +21,13 @@ import {
 import { itemClasses } from '../../schema/classes.js';
 import { formatItemBlock, layoutFor } from '../attributes.js';
 import { dumpKeychainCommand } from '../commands/dump-keychain.js';
-import { EXIT_FAILURE, SecFailure, reportedAs } from '../failures.js';
+import { EXIT_FAILURE } from '../failures.js';
 import type { CommandContext } from '../io.js';
 import { keychainTargets, unlockTargets, withKeychain } from '../keychains.js';
 import { getopt } from '../options.js';
 import { printBuffer } from '../print.js';
 import { resultItems } from './results.js';
+import { SecFailure, reportedAs } from './sec-failures.js';
 
 const SEARCH = 'SecKeychainSearchCopyNext';
 

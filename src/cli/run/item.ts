@@ -25,7 +25,7 @@ import {
 import { itemClasses } from '../../schema/classes.js';
 import type { ClassDef } from '../../schema/model.js';
 import { CLASS_CHOICES, itemCommand } from '../commands/item.js';
-import { check, reportedAs, ToolFailure, UsageError } from '../failures.js';
+import { ToolFailure, UsageError } from '../failures.js';
 import type { CommandContext } from '../io.js';
 import { targetOf, unlockTargets, withKeychain } from '../keychains.js';
 import { getopt } from '../options.js';
@@ -35,6 +35,7 @@ import { formatText } from '../item/display.js';
 import { formatHidingData, formatJson, parseJsonObject } from '../item/json.js';
 import { base64Bytes } from '../item/values.js';
 import { isRecord, resultItems } from './results.js';
+import { check, reportedAs } from './sec-failures.js';
 
 type Mode = 'add' | 'query' | 'update' | 'delete';
 

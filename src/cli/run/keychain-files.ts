@@ -21,7 +21,7 @@ import {
   openKeychain,
 } from '../../index.js';
 import * as declared from '../commands/keychain-files.js';
-import { Canceled, check, eachReported, reportedAs, SecFailure, UsageError } from '../failures.js';
+import { Canceled, UsageError } from '../failures.js';
 import type { CommandContext } from '../io.js';
 import { currentDefaultPath, currentLoginPath, currentSearchList, namedKeychain, targetOf } from '../keychains.js';
 import type { Keychain } from '../keychains.js';
@@ -29,6 +29,7 @@ import { getopt } from '../options.js';
 import type { OptionTable, ParsedArgs } from '../options.js';
 import { DOMAINS, readSettings, updateSettings } from '../settings.js';
 import type { Domain, LockSettings } from '../settings.js';
+import { SecFailure, check, eachReported, reportedAs } from './sec-failures.js';
 
 const keychainLine = (path: string): string => `    "${path}"\n`;
 

@@ -15,7 +15,7 @@ import {
 import { formatItemBlock, layoutFor } from '../attributes.js';
 import * as declared from '../commands/password-items.js';
 import type { FieldDef, PasswordClass } from '../commands/password-items.js';
-import { Canceled, CommandFailure, EXIT_FAILURE, reportedAs, SecFailure, UsageError } from '../failures.js';
+import { Canceled, CommandFailure, EXIT_FAILURE, UsageError } from '../failures.js';
 import type { CommandContext } from '../io.js';
 import { keychainTargets, targetOf, unlockTargets, withKeychain } from '../keychains.js';
 import type { KeychainTarget } from '../keychains.js';
@@ -23,6 +23,7 @@ import { getopt } from '../options.js';
 import { passwordForStdout, printBuffer } from '../print.js';
 import { firstMatchIn, withFirstMatch } from './first-match.js';
 import type { ItemRecord } from './results.js';
+import { SecFailure, reportedAs } from './sec-failures.js';
 
 /**
  * `parse_fourcharcode`: exactly four bytes, else Apple's message on stderr
