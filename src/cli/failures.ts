@@ -37,8 +37,9 @@ export function exitStatusFor(status: OSStatus): number {
  * A failure with its exact stderr text and exit status.
  *
  * The dispatcher recognises a failure by these two fields, not by its class
- * (see isFailure): the bundled executable loads each command's code as a
- * bundle of its own, with its own copy of this module.
+ * (see isFailure): the bundled executable loads the code of the commands
+ * that open keychains as bundles of their own, each with its own copy of
+ * this module (bundle.ts).
  */
 export class CommandFailure extends Error {
   readonly stderr: string;

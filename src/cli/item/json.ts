@@ -10,7 +10,7 @@ import { createAccessControl, isAccessControl } from './access-control-text.js';
 import { base64Bytes, parseDate, ValueError } from './values.js';
 
 /** A JSON value of the -j format. */
-export type JsonValue = string | number | boolean | { readonly [key: string]: unknown };
+type JsonValue = string | number | boolean | { readonly [key: string]: unknown };
 
 /**
  * One attribute value as -j prints it: strings as strings, numbers as
@@ -18,7 +18,7 @@ export type JsonValue = string | number | boolean | { readonly [key: string]: un
  * `{"date": "<ISO 8601>"}`, an access control as
  * `{"accessControl": {"protection": "ak", "flags": 1}}`.
  */
-export function toJson(cls: ClassDef | undefined, key: string, value: unknown): JsonValue {
+function toJson(cls: ClassDef | undefined, key: string, value: unknown): JsonValue {
   if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') };
   if (value instanceof Date) return { date: value.toISOString() };
   if (isAccessControl(value)) return { accessControl: { protection: value.protection, flags: value.flags } };
