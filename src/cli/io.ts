@@ -20,6 +20,11 @@ export interface CliIo {
   readonly stdout: CliWritable;
   readonly stderr: CliWritable;
   readonly stdin: CliReadable;
+  /**
+   * Whether stdin is a terminal, when that is known without building the
+   * stdin stream; absent: the stream's isTTY says.
+   */
+  readonly stdinIsTTY?: boolean;
   /** The environment: HOME, XDG_DATA_HOME, … */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Directory relative keychain paths resolve against; process.cwd() when absent. */
@@ -61,7 +66,7 @@ export class CommandContext {
 
   /** Whether stdin is a terminal someone can type a password on. */
   get interactiveInput(): boolean {
-    return this.lines.isTTY;
+    return this.io.stdinIsTTY ?? this.lines.isTTY;
   }
 
   /**

@@ -11,9 +11,12 @@
  * finishes as it would have.
  *
  * stdin is node's stream, built on first use: most commands never read it.
+ * Whether it is a terminal (which decides whether a locked keychain's
+ * password is asked for) is answered without it when stdin plainly is not
+ * one: a pipe, a file, /dev/null, or closed.
  * @module
  */
-import { writeSync } from 'node:fs';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import type { CliIo, CliWritable } from './io.js';
 
 /** Waits about a millisecond without returning to the event loop. */
@@ -46,6 +49,17 @@ export class FdWriter implements CliWritable {
   }
 }
 
+/** Whether descriptor 0 is a terminal; undefined when only node's stdin stream can tell. */
+function stdinIsTTY(): boolean | undefined {
+  try {
+    const stdin = fstatSync(0);
+    if (!stdin.isCharacterDevice() || stdin.rdev === statSync('/dev/null').rdev) return false;
+  } catch {
+    return false;
+  }
+  return undefined;
+}
+
 /** The process's descriptors and environment. */
 export function processIo(): CliIo {
   return {
@@ -53,6 +67,9 @@ export function processIo(): CliIo {
     stderr: new FdWriter(2),
     get stdin() {
       return process.stdin;
+    },
+    get stdinIsTTY() {
+      return stdinIsTTY();
     },
     env: process.env,
   };
