@@ -27,6 +27,7 @@
  */
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Plugin } from 'esbuild';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,25 +39,48 @@ const runModules = join(root, 'src', 'cli', 'run') + sep;
 const entry = join(root, 'src', 'cli', 'bin.ts');
 const out = join(root, 'dist', 'src', 'cli');
 const LAZY = 'lazy';
-/** Packages loaded with require() from the bundle that uses them (see `resolving`). */
+/** Modules the bundles load with require() (see `required`). */
 const REQUIRED = 'required';
 
+/** Loads modules with require() inside the bundles; node:module itself stays an ESM import. */
+const nodeRequire = createRequire(import.meta.url);
+
 /**
- * Marks every module of src/ but the entry, and better-sqlite3, as having
- * no side effects on import. The run/ modules imported with import() are
- * collected in `found`; those in `lazy` become `./lazy/<module>.js` of
- * bin.js, the others are bundled into it. better-sqlite3 is a CommonJS
- * package: the bundle require()s it, which spares node the translation of a
- * CommonJS module for an ESM importer (reading its source again for the
+ * A module that require()s `name` and exports its default and its named
+ * exports, each a pure call that the bundle drops when unused. Builtins
+ * are loaded this way because node's ESM face of a builtin reads every one
+ * of its exports, and those of node:fs include getters (ReadStream,
+ * promises) that load some twenty stream modules no command needs;
+ * better-sqlite3, a CommonJS package, because require() spares node
+ * translating it for an ESM importer (reading its source again for the
  * names it exports).
+ */
+function required(name: string): string {
+  const exported = nodeRequire(name) as Record<string, unknown>;
+  const names = Object.keys(exported).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+  return (
+    "import { createRequire as requireFrom } from 'node:module';\n" +
+    `const loaded = requireFrom(import.meta.url)(${JSON.stringify(name)});\n` +
+    'const pick = (key) => loaded[key];\n' +
+    'export default loaded;\n' +
+    names.map((n) => `export const ${n} = /* @__PURE__ */ pick(${JSON.stringify(n)});\n`).join('')
+  );
+}
+
+/**
+ * Marks every module of src/ but the entry as having no side effects on
+ * import, and loads node's builtins and better-sqlite3 with require(). The
+ * run/ modules imported with import() are collected in `found`; those in
+ * `lazy` become `./lazy/<module>.js` of bin.js, the others are bundled into
+ * it.
  */
 function resolving(found?: Set<string>, lazy?: ReadonlySet<string>): Plugin {
   return {
     name: 'secitem-modules',
     setup(b) {
       b.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.pluginData === 'resolving') return undefined;
-        if (args.path === 'better-sqlite3') return { path: args.path, namespace: REQUIRED, sideEffects: false };
+        if (args.pluginData === 'resolving' || args.path === 'node:module') return undefined;
+        if (args.path === 'better-sqlite3' || args.path.startsWith('node:')) return { path: args.path, namespace: REQUIRED, sideEffects: false };
         if (args.kind === 'entry-point' || !args.path.startsWith('.')) return undefined;
         const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
         if (resolved.errors.length > 0 || !resolved.path.startsWith(source)) return undefined;
@@ -66,10 +90,7 @@ function resolving(found?: Set<string>, lazy?: ReadonlySet<string>): Plugin {
         }
         return { path: resolved.path, sideEffects: false };
       });
-      b.onLoad({ filter: /.*/, namespace: REQUIRED }, (args) => ({
-        contents: `import { createRequire } from 'node:module';\nexport default createRequire(import.meta.url)(${JSON.stringify(args.path)});\n`,
-        loader: 'js',
-      }));
+      b.onLoad({ filter: /.*/, namespace: REQUIRED }, (args) => ({ contents: required(args.path), loader: 'js' }));
     },
   };
 }
@@ -95,7 +116,7 @@ const { metafile } = await build({ ...common, entryPoints: [...runs], outdir: jo
 const heavy = new Set<string>();
 for (const [file, output] of Object.entries(metafile.outputs)) {
   if (output.entryPoint === undefined) continue;
-  if (Object.keys(output.inputs).some((input) => input.startsWith(`${REQUIRED}:`))) heavy.add(resolve(root, output.entryPoint));
+  if (`${REQUIRED}:better-sqlite3` in output.inputs) heavy.add(resolve(root, output.entryPoint));
   else for (const written of [file, `${file}.map`]) rmSync(resolve(root, written), { force: true });
 }
 await build({ ...common, entryPoints: [entry], outfile: join(out, 'bin.js'), plugins: [resolving(new Set(), heavy)] });
