@@ -4,14 +4,16 @@
  * build`, after tsc; it replaces tsc's output of bin.ts.
  *
  * - bin.js: src/cli/bin.ts and what every command needs (the command
- *   table, option parsing, failures), one file.
- * - lazy/<module>.js: each module of src/cli/run/ that the table loads on
- *   first use, a bundle of its own with what it needs of the engine.
+ *   table, option parsing, failures), with the code of the commands that
+ *   open no keychain (`error`, `help`), one file.
+ * - lazy/<module>.js: each module of src/cli/run/ whose code needs
+ *   better-sqlite3, a bundle of its own with what it needs of the engine,
+ *   loaded when one of its commands runs.
  *
  * Why: node spends most of secitem's start loading modules, some forty of
  * them for the engine, each a file to find, read and link. One file starts
- * in a fraction of that time; `help` and `--version` load nothing more, and
- * `error` only the message table, never better-sqlite3.
+ * in a fraction of that time; `help`, `error` and `--version` load no
+ * module but bin.js.
  *
  * Why separate bundles rather than esbuild's code splitting: splitting
  * assigns a module to every chunk that imports one that re-exports it, so a
@@ -21,8 +23,9 @@
  * import-time side effects (none has any: no module is imported for its
  * effects alone). Each bundle has its own copy of the CLI modules it uses,
  * which is why the dispatcher recognises failures by their fields
- * (failures.ts). better-sqlite3 stays outside the bundles: it loads its
- * native addon from node_modules.
+ * (failures.ts). node's builtins and better-sqlite3 stay outside the
+ * bundles and are loaded with require() (see `required`); better-sqlite3
+ * loads its native addon from node_modules.
  * @module
  */
 import { build } from 'esbuild';
