@@ -107,8 +107,8 @@ function layout(recordType: number, attrs: readonly [number | string, AttrFormat
 const PRINT_NAME = 0x00000007;
 const ALIAS = 0x00000008;
 
-/** Generic password (SecKeychainItem.h kSecGenericPasswordItemClass). */
-export const genericPasswordLayout: BlockLayout = layout(fourCharCode(kSecClassGenericPassword), [
+/** The lines both password classes print (SecKeychainItem.h). */
+const passwordAttrs: readonly [number | string, AttrFormat, string | null][] = [
   [PRINT_NAME, 'blob', kSecAttrLabel],
   [ALIAS, 'blob', kSecAttrAlias],
   ['acct', 'blob', kSecAttrAccount],
@@ -116,7 +116,6 @@ export const genericPasswordLayout: BlockLayout = layout(fourCharCode(kSecClassG
   ['crtr', 'uint32', kSecAttrCreator],
   ['cusi', 'sint32', kSecAttrHasCustomIcon],
   ['desc', 'blob', kSecAttrDescription],
-  ['gena', 'blob', kSecAttrGeneric],
   ['icmt', 'blob', kSecAttrComment],
   ['invi', 'sint32', kSecAttrIsInvisible],
   ['mdat', 'timedate', kSecAttrModificationDate],
@@ -124,32 +123,25 @@ export const genericPasswordLayout: BlockLayout = layout(fourCharCode(kSecClassG
   // Protected data: a file-keychain notion with no data-protection attribute.
   ['prot', 'blob', null],
   ['scrp', 'sint32', kSecAttrScriptCode],
-  ['svce', 'blob', kSecAttrService],
   ['type', 'uint32', kSecAttrType],
+];
+
+/** Generic password (kSecGenericPasswordItemClass). */
+export const genericPasswordLayout: BlockLayout = layout(fourCharCode(kSecClassGenericPassword), [
+  ...passwordAttrs,
+  ['gena', 'blob', kSecAttrGeneric],
+  ['svce', 'blob', kSecAttrService],
 ]);
 
 /** Internet password (kSecInternetPasswordItemClass). */
 export const internetPasswordLayout: BlockLayout = layout(fourCharCode(kSecClassInternetPassword), [
-  [PRINT_NAME, 'blob', kSecAttrLabel],
-  [ALIAS, 'blob', kSecAttrAlias],
-  ['acct', 'blob', kSecAttrAccount],
+  ...passwordAttrs,
   ['atyp', 'blob', kSecAttrAuthenticationType],
-  ['cdat', 'timedate', kSecAttrCreationDate],
-  ['crtr', 'uint32', kSecAttrCreator],
-  ['cusi', 'sint32', kSecAttrHasCustomIcon],
-  ['desc', 'blob', kSecAttrDescription],
-  ['icmt', 'blob', kSecAttrComment],
-  ['invi', 'sint32', kSecAttrIsInvisible],
-  ['mdat', 'timedate', kSecAttrModificationDate],
-  ['nega', 'sint32', kSecAttrIsNegative],
   ['path', 'blob', kSecAttrPath],
   ['port', 'uint32', kSecAttrPort],
-  ['prot', 'blob', null],
   ['ptcl', 'uint32', kSecAttrProtocol],
-  ['scrp', 'sint32', kSecAttrScriptCode],
   ['sdmn', 'blob', kSecAttrSecurityDomain],
   ['srvr', 'blob', kSecAttrServer],
-  ['type', 'uint32', kSecAttrType],
 ]);
 
 /** Certificate (CSSM_DL_DB_RECORD_X509_CERTIFICATE). */

@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 /**
- * The `secitem` executable: main() on the real process. The exit status is
- * set, not forced, so piped output is flushed before the process ends.
+ * The `secitem` executable: main() on the real process (process-io.ts).
+ * The exit status is set, not forced, so that the process ends on its own
+ * once stdin is let go.
  * @module
  */
 import { main } from './main.js';
+import { processIo } from './process-io.js';
 
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env,
-});
+process.exitCode = await main(process.argv.slice(2), processIo());

@@ -6,61 +6,64 @@
  * place, so a prefix never changes meaning when they arrive; `help` does not
  * list them. Smart-card, trust-settings, CMS, authorization and FileVault
  * commands are out of scope and absent.
+ *
+ * The table holds declarations only; each command's code is loaded when it
+ * runs.
  * @module
  */
+import { command, handlerOf, planned } from './command.js';
 import type { Command } from './command.js';
-import { dumpKeychain } from './commands/dump-keychain.js';
-import { errorCommand } from './commands/error.js';
+import { dumpKeychainCommand } from './commands/dump-keychain.js';
 import { itemCommand } from './commands/item.js';
 import {
-  createKeychain,
+  createKeychainCommand,
   defaultKeychainCommand,
-  deleteKeychain,
-  listKeychains,
-  lockKeychain,
-  loginKeychain,
-  setKeychainPassword,
-  setKeychainSettings,
-  showKeychainInfo,
-  unlockKeychain,
+  deleteKeychainCommand,
+  listKeychainsCommand,
+  lockKeychainCommand,
+  loginKeychainCommand,
+  setKeychainPasswordCommand,
+  setKeychainSettingsCommand,
+  showKeychainInfoCommand,
+  unlockKeychainCommand,
 } from './commands/keychain-files.js';
 import {
-  addGenericPassword,
-  addInternetPassword,
-  deleteGenericPassword,
-  deleteInternetPassword,
-  findGenericPassword,
-  findInternetPassword,
+  addGenericPasswordCommand,
+  addInternetPasswordCommand,
+  deleteGenericPasswordCommand,
+  deleteInternetPasswordCommand,
+  findGenericPasswordCommand,
+  findInternetPasswordCommand,
 } from './commands/password-items.js';
-import { helpCommand } from './help.js';
 
-/** A table slot for a command that is not implemented yet. */
-function planned(name: string): Command {
-  return { name, usage: '', help: '' };
-}
+const helpCommand = command('help', '[command ...]', 'Show all commands, or show usage for a command.',
+  handlerOf(() => import('./help.js'), 'helpCommand'), {});
+
+const errorCommand = command('error', '[<error code>...]', 'Display a descriptive message for the given error code(s).',
+  handlerOf(() => import('./run/error.js'), 'errorCommand'), {});
 
 export const commands: readonly Command[] = [
   helpCommand,
-  listKeychains,
+  listKeychainsCommand,
   defaultKeychainCommand,
-  loginKeychain,
-  createKeychain,
-  deleteKeychain,
-  lockKeychain,
-  unlockKeychain,
-  setKeychainSettings,
-  setKeychainPassword,
-  showKeychainInfo,
-  dumpKeychain,
+  loginKeychainCommand,
+  createKeychainCommand,
+  deleteKeychainCommand,
+  lockKeychainCommand,
+  unlockKeychainCommand,
+  setKeychainSettingsCommand,
+  setKeychainPasswordCommand,
+  showKeychainInfoCommand,
+  dumpKeychainCommand,
   planned('create-keypair'),
-  addGenericPassword,
-  addInternetPassword,
+  addGenericPasswordCommand,
+  addInternetPasswordCommand,
   planned('add-certificates'),
-  findGenericPassword,
-  deleteGenericPassword,
+  findGenericPasswordCommand,
+  deleteGenericPasswordCommand,
   planned('set-generic-password-partition-list'),
-  findInternetPassword,
-  deleteInternetPassword,
+  findInternetPasswordCommand,
+  deleteInternetPasswordCommand,
   planned('set-internet-password-partition-list'),
   planned('find-key'),
   planned('set-key-partition-list'),
@@ -83,4 +86,3 @@ export const commands: readonly Command[] = [
 export function findCommand(typed: string): Command | undefined {
   return commands.find((c) => c.name.startsWith(typed));
 }
-

@@ -4,9 +4,8 @@
  * produced, in the order `security` writes it.
  * @module
  */
-import { SecCopyErrorMessageString } from '../index.js';
-import type { OSStatus } from '../status.js';
 import { LineReader } from './prompt.js';
+import { Session } from './session.js';
 
 /** Where output goes: process.stdout/stderr, or a test's collector. */
 export interface CliWritable {
@@ -21,6 +20,11 @@ export interface CliIo {
   readonly stdout: CliWritable;
   readonly stderr: CliWritable;
   readonly stdin: CliReadable;
+  /**
+   * Whether stdin is a terminal, when that is known without building the
+   * stdin stream; absent: the stream's isTTY says.
+   */
+  readonly stdinIsTTY?: boolean;
   /** The environment: HOME, XDG_DATA_HOME, … */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Directory relative keychain paths resolve against; process.cwd() when absent. */
@@ -30,76 +34,6 @@ export interface CliIo {
 /** The program name in messages, where Apple's tool prints getprogname(). */
 export const PROGRAM = 'secitem';
 
-/**
- * A subcommand's request for its usage message: the dispatcher prints
- * `Usage: <name> <usage>` and exits 2, as when an Apple handler returns 2.
- */
-export class UsageError extends Error {
-  constructor(reason: string) {
-    super(reason);
-    Object.defineProperty(this, 'name', { value: 'UsageError', enumerable: false });
-  }
-}
-
-/** The exit status usage errors produce (SHOW_USAGE_MESSAGE). */
-export const EXIT_USAGE = 2;
-
-/**
- * The exit status of a failed OSStatus, as the OS truncates Apple's int
- * result: `status & 0xFF` (errSecItemNotFound -25300 → 44). A failure whose
- * low byte is 0 would read as success to a script; it exits 1 instead.
- */
-export function exitCodeFor(status: OSStatus): number {
-  if (status === 0) return 0;
-  const code = status & 0xff;
-  return code === 0 ? 1 : code;
-}
-
-/** The environment variable that unlocks keychains for one invocation. */
-export const PASSWORD_ENV = 'SECITEM_KEYCHAIN_PASSWORD';
-
-/**
- * What stays unlocked while this process runs: passwords given to
- * unlock-keychain (or typed at a prompt) by keychain path. One invocation is
- * one session; interactive mode (-i) keeps it across its command lines.
- * Nothing of it is written anywhere.
- */
-export class Session {
-  readonly #env: Readonly<Record<string, string | undefined>>;
-  readonly #passwords = new Map<string, string>();
-  /** Keychains locked by lock-keychain: the environment password no longer applies. */
-  readonly #locked = new Set<string>();
-  #lockedAll = false;
-
-  constructor(env: Readonly<Record<string, string | undefined>>) {
-    this.#env = env;
-  }
-
-  /** The password to open `path` with, if this session has one. */
-  passwordFor(path: string): string | undefined {
-    const known = this.#passwords.get(path);
-    if (known !== undefined) return known;
-    if (this.#lockedAll || this.#locked.has(path)) return undefined;
-    const fromEnv = this.#env[PASSWORD_ENV];
-    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
-  }
-
-  unlocked(path: string, password: string): void {
-    this.#passwords.set(path, password);
-    this.#locked.delete(path);
-  }
-
-  lock(path: string): void {
-    this.#passwords.delete(path);
-    this.#locked.add(path);
-  }
-
-  lockAll(): void {
-    this.#passwords.clear();
-    this.#lockedAll = true;
-  }
-}
-
 /** Per-invocation state every command handler receives. */
 export class CommandContext {
   readonly io: CliIo;
@@ -108,7 +42,7 @@ export class CommandContext {
   /** -v: echo each command line to stderr. */
   readonly verbose: boolean;
   readonly session: Session;
-  readonly #lines: LineReader;
+  #lines: LineReader | undefined;
 
   constructor(
     io: CliIo,
@@ -118,17 +52,21 @@ export class CommandContext {
     this.quiet = options.quiet ?? false;
     this.verbose = options.verbose ?? false;
     this.session = options.session ?? new Session(io.env);
-    this.#lines = options.lines ?? new LineReader(io.stdin);
+    this.#lines = options.lines;
   }
 
-  /** Stdin, line by line (shared by prompts and interactive mode). */
+  /**
+   * Stdin, line by line (shared by prompts and interactive mode), opened on
+   * first use: a command that reads nothing never creates the stdin stream.
+   */
   get lines(): LineReader {
+    this.#lines ??= new LineReader(this.io.stdin);
     return this.#lines;
   }
 
   /** Whether stdin is a terminal someone can type a password on. */
   get interactiveInput(): boolean {
-    return this.#lines.isTTY;
+    return this.io.stdinIsTTY ?? this.lines.isTTY;
   }
 
   /**
@@ -137,12 +75,12 @@ export class CommandContext {
    */
   async promptPassword(prompt: string): Promise<string | null> {
     this.err(prompt);
-    if (this.#lines.isTTY) {
-      const typed = await this.#lines.readSecret();
+    if (this.lines.isTTY) {
+      const typed = await this.lines.readSecret();
       this.err('\n');
       return typed;
     }
-    return this.#lines.readLine();
+    return this.lines.readLine();
   }
 
   /**
@@ -183,14 +121,5 @@ export class CommandContext {
   /** `sec_error`: `secitem: <message>` and a newline on stderr. */
   error(message: string): void {
     this.err(`${PROGRAM}: ${message}\n`);
-  }
-
-  /**
-   * `sec_perror`: `secitem: <what>: <Apple's message for status>` on stderr;
-   * returns the exit status for it.
-   */
-  perror(what: string, status: OSStatus): number {
-    this.error(`${what}: ${SecCopyErrorMessageString(status)}`);
-    return exitCodeFor(status);
   }
 }

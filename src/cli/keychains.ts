@@ -1,23 +1,20 @@
 /**
- * Which keychain file a command works on, and opening it.
+ * Which keychains a command works on, and opening them.
  *
- * - The default keychain is `login.keychain-db` in the keychain directory,
- *   `$XDG_DATA_HOME/secitem` (or `~/.local/share/secitem` when
- *   XDG_DATA_HOME is unset or not absolute). It is created, with its
- *   directory (0700), on first use, so a fresh machine needs no set-up.
- * - A keychain named on the command line resolves as `security` resolves it:
- *   a name without `/` is looked up in the keychain directory (`foo.keychain`
- *   falls back to an existing `foo.keychain-db`), `~/…` is under HOME, any
- *   other path is relative to the working directory. A named keychain that
- *   does not exist is errSecNoSuchKeychain (exit 50); only the default one is
- *   created implicitly.
+ * - The default keychain is `login.keychain-db` in the keychain directory
+ *   (keychain-paths.ts), created, with its directory (0700), on first use,
+ *   so a fresh machine needs no set-up.
+ * - A keychain named on the command line resolves as keychain-paths.ts
+ *   says. A named keychain that does not exist is errSecNoSuchKeychain (exit
+ *   50); only the default one is created implicitly.
  * @module
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { errSecNoSuchKeychain, openKeychain, SecError } from '../index.js';
-import type { CommandContext, Session } from './io.js';
+import type { CommandContext } from './io.js';
+import { defaultKeychainPath, keychainPath } from './keychain-paths.js';
+import type { Session } from './session.js';
 import { readSettings } from './settings.js';
 import type { Domain } from './settings.js';
 
@@ -47,31 +44,6 @@ export interface KeychainTarget {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function home(env: Env): string {
-  return env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
-}
-
-/** `$XDG_DATA_HOME`, or `~/.local/share` (the XDG Base Directory default). */
-export function dataHome(env: Env): string {
-  const xdg = env.XDG_DATA_HOME;
-  return xdg !== undefined && isAbsolute(xdg) ? xdg : join(home(env), '.local', 'share');
-}
-
-/** The directory holding the user's keychains: `<data home>/secitem`. */
-export function keychainDirectory(env: Env): string {
-  return join(dataHome(env), 'secitem');
-}
-
-/** The default keychain file. */
-export function defaultKeychainPath(env: Env): string {
-  return join(keychainDirectory(env), 'login.keychain-db');
-}
-
-/** The default keychain as a target (the built-in one; see defaultTarget). */
-export function defaultKeychain(env: Env): KeychainTarget {
-  return { path: defaultKeychainPath(env), name: undefined, isDefault: true };
-}
-
 /** The user's default keychain: `default-keychain -s`, else the built-in one. */
 export function currentDefaultPath(env: Env, domain: Domain = 'user'): string | undefined {
   const set = readSettings(env).domains[domain]?.defaultKeychain;
@@ -100,30 +72,15 @@ export function defaultTarget(ctx: CommandContext): KeychainTarget {
   return { path, name: undefined, isDefault: path === defaultKeychainPath(ctx.env), session: ctx.session };
 }
 
-/**
- * Where create-keychain puts a new keychain: a bare name goes in the keychain
- * directory, and `name.keychain` becomes `name.keychain-db` as on macOS.
- */
-export function newKeychainPath(name: string, ctx: CommandContext): string {
-  const withDb = name.endsWith('.keychain') ? `${name}-db` : name;
-  if (name === '~' || name.startsWith('~/')) return join(home(ctx.env), withDb.slice(1));
-  if (!name.includes('/')) return join(keychainDirectory(ctx.env), withDb);
-  return resolve(ctx.cwd, withDb);
-}
-
 /** A keychain named on the command line, resolved to its file. */
 export function namedKeychain(name: string, ctx: CommandContext): KeychainTarget {
-  let path: string;
-  if (name === '~' || name.startsWith('~/')) {
-    path = join(home(ctx.env), name.slice(1));
-  } else if (!name.includes('/')) {
-    path = join(keychainDirectory(ctx.env), name);
-    if (!existsSync(path) && name.endsWith('.keychain') && existsSync(`${path}-db`)) path = `${path}-db`;
-  } else {
-    path = resolve(ctx.cwd, name);
-  }
-  const isDefault = path === defaultKeychainPath(ctx.env);
-  return { path, name, isDefault, session: ctx.session };
+  const path = keychainPath(name, ctx.env, ctx.cwd);
+  return { path, name, isDefault: path === defaultKeychainPath(ctx.env), session: ctx.session };
+}
+
+/** A keychain named on the command line, or the default one. */
+export function targetOf(name: string | undefined, ctx: CommandContext): KeychainTarget {
+  return name === undefined ? defaultTarget(ctx) : namedKeychain(name, ctx);
 }
 
 /**

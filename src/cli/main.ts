@@ -7,76 +7,75 @@
  * in-process.
  *
  * Global behaviour (security.c): `secitem [-h] [-i] [-p prompt] [-q] [-v]
- * command [opt ...]`; command names match by prefix, first in table order;
+ * command [opt ...]`, and `-V` / `--version`; command names match by prefix, first in table order;
  * no command prints the usage on stdout and exits 2; an unknown command exits
  * 1; a command returning 2 gets its usage printed on stderr; keychain
  * failures exit with `OSStatus & 0xFF`.
  * @module
  */
-import { SecError } from '../index.js';
+import { usageOf } from './command.js';
 import type { Command } from './command.js';
-import { commands, findCommand } from './commands.js';
-import { echoLine, getopt } from './getopt.js';
-import type { OptionDefs, ParsedArgs } from './getopt.js';
+import { findCommand } from './commands.js';
+import { EXIT_USAGE, exitStatusFor, exitStatusOf, isFailure, ToolFailure, UsageError } from './failures.js';
 import { commandList, help } from './help.js';
-import { CommandContext, EXIT_USAGE, exitCodeFor, PROGRAM, UsageError } from './io.js';
+import { CommandContext, PROGRAM } from './io.js';
 import type { CliIo } from './io.js';
+import { echoLine, getopt, optionLines } from './options.js';
+import type { OptionTable, ParsedArgs } from './options.js';
+import { versionLine } from './version.js';
 
 export type { CliIo, CliReadable, CliWritable } from './io.js';
 
 const globalOptions = {
-  help: { short: 'h', type: 'boolean' },
-  interactive: { short: 'i', type: 'boolean' },
+  help: { letter: 'h' },
+  interactive: { letter: 'i', help: 'Run in interactive mode.' },
   // -l ran /usr/bin/leaks on Apple's tool; accepted and ignored here.
-  leaks: { short: 'l', type: 'boolean' },
-  prompt: { short: 'p', type: 'string' },
-  quiet: { short: 'q', type: 'boolean' },
-  verbose: { short: 'v', type: 'boolean' },
+  leaks: { letter: 'l' },
+  prompt: { letter: 'p', value: 'prompt', help: 'Set the prompt to "prompt" (implies -i).' },
+  quiet: { letter: 'q', help: 'Be less verbose.' },
+  verbose: { letter: 'v', help: "Be more verbose about what's going on." },
   // -R (hidden recovery mode) has no meaning here; accepted and ignored.
-  recovery: { short: 'R', type: 'boolean' },
-} as const satisfies OptionDefs;
+  recovery: { letter: 'R' },
+  // Apple's tool has no -V or --version; neither means anything else to it.
+  version: { letter: 'V', long: 'version' },
+} as const satisfies OptionTable;
 
 /** The program usage: stdout, with the command list. */
 function usage(ctx: CommandContext): number {
   ctx.out(
     `Usage: ${PROGRAM} [-h] [-i] [-p prompt] [-q] [-v] [command] [opt ...]\n` +
-      '    -i    Run in interactive mode.\n' +
-      '    -p    Set the prompt to "prompt" (implies -i).\n' +
-      '    -q    Be less verbose.\n' +
-      '    -v    Be more verbose about what\'s going on.\n' +
+      optionLines(globalOptions, 4) +
       `${PROGRAM} commands are:\n` +
-      commandList(commands),
+      commandList(),
   );
   return EXIT_USAGE;
 }
 
-/** The usage lines the dispatcher prints when a command returns 2. */
+/** The usage lines the dispatcher prints when a command exits 2. */
 export function commandUsage(c: Command): string {
-  return `Usage: ${c.name} ${c.usage}\n        ${c.help}\n`;
+  return `Usage: ${c.name} ${usageOf(c)}\n        ${c.help}\n`;
 }
 
-/** `execute_command`: one command line, already split into words. */
+/**
+ * `execute_command`: one command line, already split into words. Failures
+ * become the exit status here; anything else is a bug, left to main.
+ */
 export async function executeCommand(words: readonly string[], ctx: CommandContext): Promise<number> {
   if (words.length === 0) return 0;
   const [typed, ...args] = words;
   const c = findCommand(typed);
-  if (c === undefined) {
-    ctx.error(`unknown command "${typed}"`);
-    return 1;
-  }
-  if (c.run === undefined) {
-    ctx.error(`${c.name}: this command is not implemented yet`);
-    return 1;
-  }
-  if (ctx.verbose) ctx.err(`${echoLine(c.name, args, c.options)}\n`);
   let result: number;
   try {
-    result = await c.run(args, ctx);
+    if (c === undefined) throw new ToolFailure(`unknown command "${typed}"`);
+    if (c.load === undefined) throw new ToolFailure(`${c.name}: this command is not implemented yet`);
+    if (ctx.verbose) ctx.err(`${echoLine(c.name, args, c.options)}\n`);
+    const handler = await c.load();
+    result = await handler(args, ctx);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    result = EXIT_USAGE;
+    if (!isFailure(error)) throw error;
+    result = exitStatusOf(error, (text) => ctx.err(text));
   }
-  if (result === EXIT_USAGE) ctx.err(commandUsage(c));
+  if (result === EXIT_USAGE && c !== undefined) ctx.err(commandUsage(c));
   return result;
 }
 
@@ -144,14 +143,7 @@ async function interactiveLoop(ctx: CommandContext, prompt: string): Promise<num
       continue;
     }
     if (words[0] === 'quit' || words[0] === 'exit') return 0;
-    let result: number;
-    try {
-      result = await executeCommand(words, ctx);
-    } catch (error) {
-      if (!(error instanceof SecError)) throw error;
-      ctx.error(error.message);
-      result = exitCodeFor(error.status);
-    }
+    const result = await executeCommand(words, ctx);
     if (result !== 0 && !ctx.quiet) ctx.err(`${words[0]}: returned ${result}\n`);
   }
 }
@@ -174,21 +166,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const { values, positionals } = parsed;
     ctx = new CommandContext(io, { quiet: values.quiet, verbose: values.verbose });
     const interactive = values.interactive === true || values.prompt !== undefined;
-    if (values.help) result = await help(positionals, ctx, '-h');
+    if (values.version) {
+      ctx.out(versionLine());
+      return 0;
+    }
+    if (values.help) result = help(positionals, ctx, '-h');
     else if (positionals.length > 0) {
       result = await executeCommand(positionals, ctx);
       if (interactive) result = await interactiveLoop(ctx, values.prompt ?? `${PROGRAM}> `);
     } else if (interactive) result = await interactiveLoop(ctx, values.prompt ?? `${PROGRAM}> `);
     else result = usage(ctx);
   } catch (error) {
-    if (error instanceof SecError) {
-      ctx.error(error.message);
-      return exitCodeFor(error.status);
-    }
-    // Never print arguments here: they may hold a password.
-    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    ctx.error(`internal error: ${what}`);
-    return 1;
+    return exitStatusOf(error, (text) => ctx.err(text));
   }
-  return exitCodeFor(result);
+  return exitStatusFor(result);
 }

@@ -10,8 +10,8 @@
  * @module
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import { home } from './keychain-paths.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,10 +39,6 @@ export interface Settings {
   domains: Partial<Record<Domain, DomainSettings>>;
   /** Lock settings by absolute keychain path. */
   keychains: Record<string, LockSettings>;
-}
-
-function home(env: Env): string {
-  return env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
 }
 
 /** `$XDG_CONFIG_HOME`, or `~/.config`. */

@@ -113,3 +113,32 @@ test('without XDG_DATA_HOME the default keychain is ~/.local/share/secitem/login
   assert.equal(r.status, 0, r.stderr);
   assert.ok(existsSync(`${home.dir}/.local/share/secitem/login.keychain-db`));
 });
+
+test('the executable loads each group of commands: help, error, item, and usage from a command loaded on first use', (t) => {
+  const home = makeHome();
+  t.after(() => home.cleanup());
+  const env = { PATH: process.env.PATH ?? '', ...home.env };
+  const secitem = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env, cwd: home.dir, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const help = secitem('help');
+  assert.equal(help.code, 0);
+  assert.ok(help.stdout.startsWith('    help                                 Show all commands, or show usage for a command.\n'));
+  assert.deepEqual(secitem('error', '-25300'), {
+    code: 1,
+    stdout: 'Error: 0xFFFF9D2C -25300 The specified item could not be found in the keychain.\n',
+    stderr: '',
+  });
+  assert.equal(secitem('item', '-a', '-d', 's3cr3t', 'class=genp,svce=e2e,acct=me').code, 0);
+  const listed = secitem('item', '-j', '-g', 'class=genp,svce=e2e');
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.equal(JSON.parse(listed.stdout).v_Data.base64, Buffer.from('s3cr3t').toString('base64'));
+  const missing = secitem('item', 'class=genp,svce=none');
+  assert.deepEqual([missing.code, missing.stderr], [44, 'secitem: SecItemCopyMatching: The specified item could not be found in the keychain.\n']);
+  const usage = secitem('unlock-keychain', '-Z');
+  assert.equal(usage.code, 2);
+  assert.ok(usage.stderr.startsWith('Usage: unlock-keychain [-hu] [-p password] [keychain]\n'));
+  const four = secitem('find-generic-password', '-c', 'abc');
+  assert.deepEqual([four.code, four.stderr], [1, 'Error: four-character types must be exactly 4 characters long.\n(Try "abc " instead of "abc")\n']);
+});

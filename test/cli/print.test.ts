@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { echoLine, getopt } from '../../src/cli/getopt.js';
-import { UsageError } from '../../src/cli/io.js';
+import { UsageError } from '../../src/cli/failures.js';
+import { echoLine, getopt, optionLines } from '../../src/cli/options.js';
 import { fourCharCode, passwordForStdout, printBuffer, printUint32, timedateBytes } from '../../src/cli/print.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -58,10 +58,10 @@ describe('-w password form', () => {
 
 describe('getopt', () => {
   const defs = {
-    account: { short: 'a', type: 'string' },
-    password: { short: 'w', type: 'string', secret: true },
-    update: { short: 'U', type: 'boolean' },
-    get: { short: 'g', type: 'boolean' },
+    account: { letter: 'a', value: 'account' },
+    password: { letter: 'w', value: 'password', secret: true },
+    update: { letter: 'U' },
+    get: { letter: 'g' },
   } as const;
 
   test('values attached, separate, bundled, and starting with -', () => {
@@ -87,5 +87,26 @@ describe('getopt', () => {
     // Even when the line does not parse.
     assert.equal(echoLine('cmd', ['-ws3cret', '-Z'], defs), 'cmd "-w********" "-Z"');
     assert.equal(echoLine('cmd', ['-Z', '-w', 's3cret', '--x'], defs), 'cmd "-Z" "-w" "********" "--x"');
+  });
+  test('declared long options: --name value and --name=value, in the options only; unknown ones are usage errors', () => {
+    const withLong = { ...defs, group: { long: 'access-group', value: 'GROUP' }, token: { long: 'token', value: 'T', secret: true } } as const;
+    assert.deepEqual(getopt(['--access-group', 'g', '-a', 'x', '--access-group=h', 'kc', '--access-group', 'late'], withLong), {
+      values: { group: 'h', account: 'x' },
+      positionals: ['kc', '--access-group', 'late'],
+    });
+    for (const argv of [['--access-group'], ['--nope'], ['--token']]) {
+      assert.throws(() => getopt(argv, withLong), UsageError, argv.join(' '));
+    }
+    assert.equal(echoLine('cmd', ['--token', 's3cret', '--token=s3cret', '-w', 'pw', 'kc'], withLong), 'cmd "--token" "********" "--token=********" "-w" "********" "kc"');
+  });
+  test('usage lines come from the help of each option, in table order; a long-only option shows its value', () => {
+    const table = {
+      b: { letter: 'b', help: 'Second\ncontinued' },
+      a: { letter: 'a', value: 'x', help: 'First' },
+      hidden: { letter: 'z' },
+      group: { long: 'access-group', value: 'GROUP', help: 'Group' },
+    } as const;
+    assert.equal(optionLines(table), '    -b  Second\n        continued\n    -a  First\n    --access-group GROUP  Group\n');
+    assert.equal(optionLines({ i: { letter: 'i', help: 'Interactive.' } }, 4), '    -i    Interactive.\n');
   });
 });

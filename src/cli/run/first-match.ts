@@ -18,9 +18,8 @@ import {
 } from '../../index.js';
 import type { CliClient, Keychain, KeychainTarget } from '../keychains.js';
 import { withKeychain } from '../keychains.js';
-
-/** An item as SecItemCopyMatching returned it (attributes, data, persistent ref). */
-export type ItemRecord = Readonly<Record<string, unknown>>;
+import { isRecord } from './results.js';
+import type { ItemRecord } from './results.js';
 
 /** What a search found, and where. */
 export interface FoundItem {
@@ -30,10 +29,6 @@ export interface FoundItem {
   readonly persistentRef: Uint8Array;
   /** The secret, when it was asked for. */
   readonly data: Uint8Array | undefined;
-}
-
-function isRecord(value: unknown): value is ItemRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
  * `error [error-code...]`: Apple's message for each OSStatus, as
- * `Error: 0x%08X %d <message>` on stdout; always exits 1, as Apple's does.
+ * `Error: 0x%08X %d <message>` on stdout.
  * Codes are read as strtol(3) with base 0 reads them: decimal, 0x hex or
  * 0 octal, with a sign; a word that is not a number is 0.
  * @module
  */
 import { SecCopyErrorMessageString } from '../../index.js';
-import type { Command } from '../command.js';
+import { EXIT_FAILURE } from '../failures.js';
 import type { CommandContext } from '../io.js';
 
 /** strtol(text, NULL, 0) cast to a 32-bit OSStatus. */
@@ -33,12 +33,8 @@ export function errorLine(status: number): string {
   return `Error: 0x${hex} ${status} ${SecCopyErrorMessageString(status)}\n`;
 }
 
-export const errorCommand: Command = {
-  name: 'error',
-  usage: '[<error code>...]',
-  help: 'Display a descriptive message for the given error code(s).',
-  run: (args: readonly string[], ctx: CommandContext) => {
-    for (const word of args) ctx.out(errorLine(parseStatus(word)));
-    return 1;
-  },
-};
+/** Prints each code's line; exits 1 whatever the codes, as Apple's does. */
+export function errorCommand(args: readonly string[], ctx: CommandContext): number {
+  for (const word of args) ctx.out(errorLine(parseStatus(word)));
+  return EXIT_FAILURE;
+}
