@@ -25,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execSync, fork, type ChildProcess } from 'node:child_process';
 import { openKeychain, type KeychainClient } from '../src/index.js';
+import { formatStartup, measureStartup } from './startup.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -549,15 +550,20 @@ async function main(): Promise<void> {
   const peakRssMB = Math.max(...memory.map((m) => m.secitem.peakRssMB));
   console.log(`\nPeak RSS: ${peakRssMB} MB (secitem's process; per size ${memory.map((m) => `n=${m.n} ${m.secitem.peakRssMB} MB`).join(', ')}; the floor's ${memory.map((m) => `${m.floor.peakRssMB} MB`).join(', ')})`);
   console.log(`Building: ${fills.map((f) => `n=${f.n} ${f.secitemUsPerItem.toFixed(1)} µs/item (floor ${f.floorUsPerItem.toFixed(1)})`).join('; ')}`);
+  // CLI startup against `node -e 0`, measured in this run (bench/startup.ts).
+  console.log('');
+  const startup = measureStartup({ runs: quick ? 20 : 60 });
+  process.stdout.write(formatStartup(startup));
   const targets = checkTargets(rows, peakRssMB);
   console.log('\nTargets:');
   for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'MISSED '} ${t.what}: ${t.value}`);
+  console.log(`  ${startup.met ? 'met    ' : 'MISSED '} CLI startup (--version, help, error) ≤ 1.3× node -e 0`);
   const here = dirname(fileURLToPath(import.meta.url));
   const resultsDir = join(here, '..', '..', 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory }, null, 2));
+  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory, startup }, null, 2));
   console.log(`Results: ${file}`);
 }
 
