@@ -29,6 +29,8 @@ export interface Command<O extends OptionTable = OptionTable> {
   readonly help: string;
   /** Loads the handler; undefined for a command that is in the table but not built yet. */
   readonly load?: () => Promise<CommandHandler>;
+  /** How `-v` shows each word of its command line, for secrets that are not option values (`item`'s `v_Data=…`). */
+  readonly echoWord?: (word: string) => string;
 }
 
 /** The usage after the name, as `Usage: <name> <usage>` prints it (may span lines). */
@@ -53,8 +55,9 @@ export function command<const O extends OptionTable>(
   load: () => Promise<CommandHandler>,
   options: O,
   notes?: string,
+  echoWord?: (word: string) => string,
 ): Command<O> {
-  return { name, synopsis, options, notes, help, load };
+  return { name, synopsis, options, notes, help, load, echoWord };
 }
 
 /** A table slot for a command that is not implemented yet. */

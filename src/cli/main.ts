@@ -68,7 +68,7 @@ export async function executeCommand(words: readonly string[], ctx: CommandConte
   try {
     if (c === undefined) throw new ToolFailure(`unknown command "${typed}"`);
     if (c.load === undefined) throw new ToolFailure(`${c.name}: this command is not implemented yet`);
-    if (ctx.verbose) ctx.err(`${echoLine(c.name, args, c.options)}\n`);
+    if (ctx.verbose) ctx.err(`${echoLine(c.name, args, c.options, c.echoWord)}\n`);
     const handler = await c.load();
     result = await handler(args, ctx);
   } catch (error) {

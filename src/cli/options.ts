@@ -172,9 +172,9 @@ export function getopt<T extends OptionTable>(args: readonly string[], table: T)
  * of secret options replaced by `********`, even on a command line that does
  * not parse.
  */
-export function echoLine(name: string, args: readonly string[], table: OptionTable = {}): string {
+export function echoLine(name: string, args: readonly string[], table: OptionTable = {}, echoWord: (word: string) => string = (w) => w): string {
   const { shown } = scan(args, table, () => undefined);
-  return `${name}${shown.map((w) => ` "${w}"`).join('')}`;
+  return `${name}${shown.map((w) => ` "${echoWord(w)}"`).join('')}`;
 }
 
 /**

@@ -227,6 +227,18 @@ describe('item: exit codes', () => {
     const echoed = await run(home, '-v', 'item', '-a', '-d', 'topsecret', 'class=genp,acct=b');
     assert.equal(echoed.stderr, 'item "-a" "-d" "********" "class=genp,acct=b"\n');
   });
+
+  test('-v hides every secret in every echo: v_Data= words, the secret extra fields of internet passwords, -u values and -u/-J JSON data (issue 14, hole 6)', async () => {
+    const added = await run(home, '-v', 'item', '-v', '-a', 'class=inet,srvr=h,acct=a,v_Data=topsecret1,bin0=topsecret2,binn=topsecret3');
+    assert.equal(added.code, 0, added.stderr);
+    const updated = await run(home, '-v', 'item', '-v', '-u', 'v_Data=topsecret4,bin1=topsecret5', '-u', '{"bin2":{"base64":"dG9wc2VjcmV0Ng=="},"v_Data":{"base64":"dG9wc2VjcmV0Nw=="}}', 'class=inet,srvr=h');
+    assert.equal(updated.code, 0, updated.stderr);
+    for (const [what, text] of [['add', added.stderr], ['update', updated.stderr]] as const) {
+      assert.ok(!/topsecret|dG9wc2VjcmV0N/.test(text), `${what} echo: ${text}`);
+      assert.match(text, /\*\*\*\*\*\*\*\*/);
+    }
+    assert.match(added.stderr, /"class=inet,srvr=h,acct=a,v_Data=\*{8},bin0=\*{8},binn=\*{8}"/);
+  });
 });
 
 describe('item: attr=value text', () => {
@@ -391,6 +403,6 @@ describe('item: access groups, sync, persistent references', () => {
     assert.equal((await run(home, 'item', 'class=genp,svce=one')).code, 0, 'the other item is untouched');
 
     const bad = await run(home, 'item', '-p', 'not base64!');
-    assert.deepEqual([bad.code, bad.stderr], [1, 'secitem: item: -p: not base64: "not base64!"\n']);
+    assert.deepEqual([bad.code, bad.stderr], [1, 'secitem: item: -p: not base64 (11 characters)\n'], 'a value is never quoted back: it could be a secret');
   });
 });

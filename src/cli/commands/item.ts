@@ -7,6 +7,7 @@
 import { itemClasses } from '../../schema/classes.js';
 import { accessControlFlagTable, protectionClasses } from '../../schema/protection.js';
 import { command, handlerOf } from '../command.js';
+import { hideSecretsInWord } from '../item/secrets.js';
 
 /** `genp|inet|cert|keys`: the item classes, as `class=` takes them. */
 export const CLASS_CHOICES = [...itemClasses.keys()].join('|');
@@ -32,4 +33,5 @@ export const itemCommand = command('item',
   `class=${CLASS_CHOICES} is required unless -p names the item. Queries see\n` +
     'non-synchronizable items only; sync=1 selects synchronizable ones, sync=any both.\n' +
     `Values: blob/data <hex> for bytes, dates ISO 8601, accc=${protectionClasses[0]}[;${accessControlFlagTable[0].name};...].`,
+  hideSecretsInWord,
 );

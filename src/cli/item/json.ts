@@ -8,6 +8,7 @@ import { kSecAttrSynchronizable, kSecAttrSynchronizableAny, kSecValueData, kSecV
 import type { ClassDef } from '../../schema/model.js';
 import { createAccessControl, isAccessControl } from './access-control-text.js';
 import { base64Bytes, parseDate, ValueError } from './values.js';
+import { SECRET_KEYS } from './secrets.js';
 
 /** A JSON value of the -j format. */
 type JsonValue = string | number | boolean | { readonly [key: string]: unknown };
@@ -46,7 +47,8 @@ function fromJson(key: string, value: unknown): unknown {
       return createAccessControl(value.accessControl.protection, value.accessControl.flags);
     }
   }
-  throw new ValueError(`${key}: not a value of the -j format: ${JSON.stringify(value)}`);
+  // A secret's value is never quoted back.
+  throw new ValueError(`${key}: not a value of the -j format: ${SECRET_KEYS.has(key) ? 'a secret, not shown' : JSON.stringify(value)}`);
 }
 
 /** A JSON object argument as SecItem dictionary entries. */
@@ -71,6 +73,6 @@ export function formatJson(cls: ClassDef | undefined, item: Readonly<Record<stri
 /** A dictionary as -v shows it: JSON in the -j format, keys in their order, the data hidden. */
 export function formatHidingData(cls: ClassDef | undefined, dict: Readonly<Record<string, unknown>>): string {
   const out: Record<string, JsonValue> = {};
-  for (const key of Object.keys(dict)) out[key] = key === kSecValueData ? '********' : toJson(cls, key, dict[key]);
+  for (const key of Object.keys(dict)) out[key] = SECRET_KEYS.has(key) ? '********' : toJson(cls, key, dict[key]);
   return JSON.stringify(out);
 }

@@ -24,7 +24,8 @@ export function hexBytes(text: string): Uint8Array | null {
 
 /** The bytes of base64 text; `what` names the value in the failure. */
 export function base64Bytes(text: string, what: string): Uint8Array {
-  if (!BASE64.test(text)) throw new ValueError(`${what}: not base64: "${text}"`);
+  // The text is not quoted back: it may be a secret's.
+  if (!BASE64.test(text)) throw new ValueError(`${what}: not base64 (${text.length} characters)`);
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
