@@ -128,8 +128,8 @@ function wellFormed(number: unknown, bucket: Bucket, tables: number): number is 
   const { entries } = bucket;
   if (entries.length > tables * ITEMS_PER_BUCKET * RECORD_BYTES) return false;
   for (let at = 0; at < entries.length; at += RECORD_BYTES) {
-    const uuid = entries.subarray(at, at + SUM_BYTES);
-    if (bucketOf(uuid) !== number) return false;
+    // The UUID's first 48 bits are its rowid (row-uuid.ts).
+    if (Math.floor(entries.readUIntBE(at, 6) / ITEMS_PER_BUCKET) !== number) return false;
     // (this UUID against the one before it: it must sort strictly after)
     if (at > 0 && entries.compare(entries, at - RECORD_BYTES, at - RECORD_BYTES + SUM_BYTES, at, at + SUM_BYTES) <= 0) return false;
   }
@@ -150,6 +150,8 @@ export class Ledger {
   #totalTrusted = false;
   /** The root's stored bytes as of the last full check or this process's last write. */
   #rootSeen: Buffer | undefined;
+  /** The root #rootSeen opens to, once opened (its tag checked): a write on top of it need not check the tag again. */
+  #rootSeenOpen: Root | undefined;
   /** Each bucket's lanes as last found consistent with the root. */
   #known = new KnownBuckets();
   /** Bucket rows already found to add up under the current key (a read of the same bucket again skips the AES call). */
@@ -228,7 +230,10 @@ export class Ledger {
     if (root === undefined) return; // a damaged root stays damaged
     const sealed = sealRoot(this.#key(), { sum: root.sum, keybag: keybagDigest(keybag) });
     this.#stmts.setTotal.run(sealed);
-    if (this.#rootSeen !== undefined && Buffer.isBuffer(stored) && stored.equals(this.#rootSeen)) this.#rootSeen = sealed;
+    if (this.#rootSeen !== undefined && Buffer.isBuffer(stored) && stored.equals(this.#rootSeen)) {
+      this.#rootSeen = sealed;
+      this.#rootSeenOpen = { sum: root.sum, keybag: keybagDigest(keybag) };
+    }
   }
 
   /**
@@ -240,8 +245,10 @@ export class Ledger {
     const stored = this.#stmts.total.get();
     this.#rootSeen = Buffer.isBuffer(stored) ? Buffer.from(stored) : undefined;
     const root = openRoot(hash, stored);
+    this.#rootSeenOpen = root;
     const known = new KnownBuckets();
-    let sum: Buffer = ZERO_SUM;
+    // Lane totals as plain numbers (exact below 2^53: 2^21 buckets of 32-bit lanes), carried into one sum at the end.
+    const totals = [0, 0, 0, 0];
     let ok = root !== undefined;
     for (const row of this.#stmts.buckets.iterate() as IterableIterator<BucketColumns>) {
       const bucket = bucketFrom(row);
@@ -250,9 +257,10 @@ export class Ledger {
         break;
       }
       known.set(row.bucket, bucket.lanes);
-      sum = sumAdjust(sum, fromLanes(bucket.lanes)!);
+      for (let i = 0; i < 4; i++) totals[i]! += bucket.lanes[i]!;
     }
-    this.#totalTrusted = ok && root !== undefined && root.sum.equals(sum);
+    const sum = fromLanes(totals);
+    this.#totalTrusted = ok && root !== undefined && sum !== undefined && root.sum.equals(sum);
     this.#known = this.#totalTrusted ? known : new KnownBuckets();
     return root;
   }
@@ -365,12 +373,17 @@ export class Ledger {
     const hash = this.#key();
     // A damaged root stays damaged: nothing can make it hold again without the whole ledger adding up.
     const stored = this.#stmts.total.get();
-    const root = openRoot(hash, stored);
+    const seen = this.#rootSeen !== undefined && Buffer.isBuffer(stored) && stored.equals(this.#rootSeen);
+    const root = seen && this.#rootSeenOpen !== undefined ? this.#rootSeenOpen : openRoot(hash, stored);
     if (root !== undefined) {
-      const sealed = sealRoot(hash, { sum: sumAdjust(root.sum, plus, minus), keybag: root.keybag });
+      const next = { sum: sumAdjust(root.sum, plus, minus), keybag: root.keybag };
+      const sealed = sealRoot(hash, next);
       this.#stmts.setTotal.run(sealed);
       // This process's own write keeps what it knows current (another process's since the last check would not).
-      if (this.#rootSeen !== undefined && Buffer.isBuffer(stored) && stored.equals(this.#rootSeen)) this.#rootSeen = sealed;
+      if (seen) {
+        this.#rootSeen = sealed;
+        this.#rootSeenOpen = next;
+      }
     }
     return newLanes;
   }
