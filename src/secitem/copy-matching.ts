@@ -29,9 +29,19 @@ export function copyMatching(engine: Engine, client: ClientContext, query: SecDi
   const table = engine.db.table(q.cls.name);
   const selection = search.selection;
   const values: unknown[] = [];
+  // A listing passes over an item that fails to decode, as Apple's server does ("this item was never here,
+  // keep going"), so one damaged row does not hide the others; if every match failed, the damage is the answer.
+  let damaged: SecError | undefined;
   const answer = (rows: Iterable<StoredRow>): void => {
     for (const row of rows) {
-      const item = search.open(row);
+      let item: Item;
+      try {
+        item = search.open(row);
+      } catch (e) {
+        if (limit === 1 || !(e instanceof SecError) || e.status !== errSecDecode) throw e;
+        damaged = e;
+        continue;
+      }
       if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) {
         forgetItem(item);
         continue;
@@ -56,6 +66,6 @@ export function copyMatching(engine: Engine, client: ClientContext, query: SecDi
   } else {
     engine.db.snapshot(() => answer(table.iterate(selection)));
   }
-  if (values.length === 0) throw new SecError(errSecItemNotFound, 'no item matches the query among the access groups the caller may read');
+  if (values.length === 0) throw damaged ?? new SecError(errSecItemNotFound, 'no item matches the query among the access groups the caller may read');
   return wantsResult(q.returns) ? shapeResult(values, limit) : undefined;
 }

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import {
   openKeychain,
   SecError,
+  errSecDecode,
   errSecInvalidKeychain,
   errSecInteractionNotAllowed,
   errSecMissingEntitlement,
@@ -152,6 +153,24 @@ describe('blind indexes do not link classes (issue 14, hole 8)', () => {
     assert.ok(!col('SELECT h_labl FROM genp').equals(col('SELECT h_labl FROM keys')));
     raw.close();
     assert.equal(app.SecItemCopyMatching({ class: 'inet', acct: 'shared-account' }).status, errSecSuccess);
+    tk.cleanup();
+  });
+});
+
+describe('a damaged row in a listing (issue 14, hole 9; Apple: s3dl_query_row ignores a corrupt item and keeps going)', () => {
+  it('a listing passes over the damaged item and answers the others; a single-item query for it answers errSecDecode; a listing of damaged items only answers errSecDecode', () => {
+    const tk = new TempKeychain();
+    const app = tk.client();
+    for (const acct of ['a', 'b', 'c']) assert.equal(app.SecItemAdd({ class: 'genp', svce: 'list', acct, v_Data: utf8(`s-${acct}`) }).status, errSecSuccess);
+    const pref = app.SecItemCopyMatching({ class: 'genp', svce: 'list', acct: 'b', r_PersistentRef: true }).result as Uint8Array;
+    const raw = new Database(tk.path);
+    raw.prepare("UPDATE genp SET blob = substr(blob, 1, length(blob) - 1) || X'00' WHERE persistref = ?").run(Buffer.from(pref.subarray(4)));
+    raw.close();
+    const listing = app.SecItemCopyMatching({ class: 'genp', svce: 'list', m_Limit: 'm_LimitAll', r_Attributes: true });
+    assert.equal(listing.status, errSecSuccess);
+    assert.deepEqual((listing.result as { acct: string }[]).map((i) => i.acct).sort(), ['a', 'c']);
+    assert.equal(app.SecItemCopyMatching({ class: 'genp', svce: 'list', acct: 'b', r_Data: true }).status, errSecDecode);
+    assert.equal(app.SecItemCopyMatching({ class: 'genp', svce: 'list', acct: 'b', m_Limit: 'm_LimitAll' }).status, errSecDecode);
     tk.cleanup();
   });
 });
