@@ -12,7 +12,8 @@ import { makeHome } from './helpers.js';
 // dist/test/cli/end-to-end.test.js → dist/src/cli/bin.js
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 
-test('secitem add → find -w → delete works on a fresh HOME with no set-up', (t) => {
+/** A fresh HOME, removed after the test, and the built executable run in it. */
+function executableIn(t: { after(fn: () => void): void }) {
   const home = makeHome();
   t.after(() => home.cleanup());
   const env = { PATH: process.env.PATH ?? '', ...home.env };
@@ -20,6 +21,11 @@ test('secitem add → find -w → delete works on a fresh HOME with no set-up', 
     const r = spawnSync(process.execPath, [BIN, ...args], { env, cwd: home.dir, encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
+  return { home, env, secitem };
+}
+
+test('secitem add → find -w → delete works on a fresh HOME with no set-up', (t) => {
+  const { home, secitem } = executableIn(t);
 
   assert.deepEqual(secitem('add-generic-password', '-s', 'e2e.example', '-a', 'ci', '-w', 's3cr3t'), {
     code: 0,
@@ -115,13 +121,7 @@ test('without XDG_DATA_HOME the default keychain is ~/.local/share/secitem/login
 });
 
 test('the executable loads each group of commands: help, error, item, and usage from a command loaded on first use', (t) => {
-  const home = makeHome();
-  t.after(() => home.cleanup());
-  const env = { PATH: process.env.PATH ?? '', ...home.env };
-  const secitem = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, ...args], { env, cwd: home.dir, encoding: 'utf8' });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const { home, secitem } = executableIn(t);
   const help = secitem('help');
   assert.equal(help.code, 0);
   assert.ok(help.stdout.startsWith('    help                                 Show all commands, or show usage for a command.\n'));
