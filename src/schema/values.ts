@@ -37,21 +37,14 @@ export function isAccessControl(v: unknown): v is SecAccessControl {
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-const typedArrayGetter = (name: 'buffer' | 'byteOffset' | 'byteLength'): ((this: Uint8Array) => unknown) =>
-  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, name)!.get as (this: Uint8Array) => unknown;
-const bufferOf = typedArrayGetter('buffer');
-const byteOffsetOf = typedArrayGetter('byteOffset');
-const viewLengthOf = typedArrayGetter('byteLength');
-
 /**
  * A fresh Uint8Array with the bytes of `bytes` (never a view on shared or
- * pooled memory). Reads the memory through the intrinsic getters, so a
- * Uint8Array subclass cannot lie about its length or contents: copy first,
- * then check sizes on the copy.
+ * pooled memory). The copy reads the array's own memory and length (its
+ * internal slots, not its `length` getter), so a Uint8Array subclass cannot
+ * lie about its size: copy first, then check sizes on the copy.
  */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
-  const view = new Uint8Array(bufferOf.call(bytes) as ArrayBufferLike, byteOffsetOf.call(bytes) as number, viewLengthOf.call(bytes) as number);
-  return new Uint8Array(view);
+  return new Uint8Array(bytes);
 }
 
 /** A number's 4 bytes as CFNumberGetValue(kCFNumberSInt32Type) gives them (truncated, then modulo 2^32), little-endian. */
