@@ -15,6 +15,7 @@ import { command, handlerOf, planned } from './command.js';
 import type { Command } from './command.js';
 import { dumpKeychainCommand } from './commands/dump-keychain.js';
 import { itemCommand } from './commands/item.js';
+import { keychainCommand } from './commands/keychain.js';
 import {
   createKeychainCommand,
   defaultKeychainCommand,
@@ -77,6 +78,7 @@ export const commands: readonly Command[] = [
   planned('import'),
   itemCommand,
   errorCommand,
+  keychainCommand,
 ];
 
 /**

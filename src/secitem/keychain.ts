@@ -27,6 +27,7 @@ import { ObjectRegistry } from './object-refs.js';
 import { attemptSeal, freshAttempts, parseLegacyAttempts, passcodeLockoutRemaining, sealAttempts, tryPasscode } from './passcode-attempts.js';
 import type { RecordSeal } from '../crypto/record-seal.js';
 import { update } from './update.js';
+import { verifyKeychain, type KeychainReport } from './verify.js';
 
 const classes = [...itemClasses.values()];
 
@@ -234,6 +235,16 @@ export class Keychain {
   batch<T>(fn: () => T): T {
     this.#checkOpen();
     return this.#db.write(fn);
+  }
+
+  /**
+   * The keychain's report on itself: the ledger's state, and every item that
+   * is damaged or locked in the current lock state. Changes nothing. The
+   * owner's view: it covers every access group.
+   */
+  verify(): KeychainReport {
+    this.#checkOpen();
+    return verifyKeychain(this.#engine);
   }
 
   /** Locks: WhenUnlocked keys leave memory; AfterFirstUnlock keys stay. */

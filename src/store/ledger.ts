@@ -213,6 +213,11 @@ export class Ledger {
     return this.#totalTrusted ? 'trusted' : 'untrusted';
   }
 
+  /** Whether the last full check found every bucket sound and adding up to the root. */
+  get trusted(): boolean {
+    return this.#totalTrusted;
+  }
+
   /**
    * Whether the root names a keybag other than this one (a keybag read after
    * open must be the one the root was kept with). A damaged root names none:

@@ -73,7 +73,8 @@ export const COMMAND_LIST =
   '    find-internet-password               Find an internet password item.\n' +
   '    delete-internet-password             Delete an internet password item.\n' +
   '    item                                 Manipulate keychain items.\n' +
-  '    error                                Display a descriptive message for the given error code(s).\n';
+  '    error                                Display a descriptive message for the given error code(s).\n' +
+  "    keychain                             Check a keychain's ledger and every item, and report what is damaged (changes nothing).\n";
 
 const NOT_FOUND = 'secitem: SecKeychainSearchCopyNext: The specified item could not be found in the keychain.\n';
 
