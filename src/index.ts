@@ -52,7 +52,7 @@ export {
 } from './status.js';
 export type { OSStatus, SecCallOutcome } from './status.js';
 export { openKeychain, Keychain } from './secitem/keychain.js';
-export type { KeychainReport, ItemState } from './secitem/verify.js';
+export type { KeychainReport, ItemState, RepairReport } from './secitem/verify.js';
 export { SecAccessControlCreateWithFlags } from './secitem/access-control.js';
 export type {
   Entitlements,

@@ -27,7 +27,7 @@ import { ObjectRegistry } from './object-refs.js';
 import { attemptSeal, freshAttempts, parseLegacyAttempts, passcodeLockoutRemaining, sealAttempts, tryPasscode } from './passcode-attempts.js';
 import type { RecordSeal } from '../crypto/record-seal.js';
 import { update } from './update.js';
-import { verifyKeychain, type KeychainReport } from './verify.js';
+import { repairKeychain, verifyKeychain, type KeychainReport, type RepairReport } from './verify.js';
 
 const classes = [...itemClasses.values()];
 
@@ -245,6 +245,17 @@ export class Keychain {
   verify(): KeychainReport {
     this.#checkOpen();
     return verifyKeychain(this.#engine);
+  }
+
+  /**
+   * Rebuilds the ledger so it vouches for every item whose seal authenticates
+   * in its own row (see secitem/verify.ts repairKeychain): the owner's way
+   * back from a damaged ledger. Needs the keychain unlocked; deletes damaged
+   * items only with `deleteDamaged`.
+   */
+  repair(options: { deleteDamaged?: boolean } = {}): RepairReport {
+    this.#checkOpen();
+    return repairKeychain(this.#engine, options.deleteDamaged === true);
   }
 
   /** Locks: WhenUnlocked keys leave memory; AfterFirstUnlock keys stay. */

@@ -178,6 +178,11 @@ export class ItemTable {
     this.#ledger.set(row.persistref, row.sealTag, bucketAsRead);
   }
 
+  /** Deletes one row by its rowid, whatever it holds (a repair's damaged row; the ledger is rebuilt after). */
+  deleteRowid(rowid: number): void {
+    this.#forShape('delete rowid', () => `DELETE FROM ${this.cls.name} WHERE rowid = ?`).run(rowid);
+  }
+
   /** Deletes the matching rows; returns how many. */
   delete(sel: Selection): number {
     const stmt = this.#forShape(`delete ${ItemTable.#shapeOf(sel)}`, () => `DELETE FROM ${this.cls.name} AS t${this.#whereSql(sel)} RETURNING rowid, persistref`);

@@ -156,7 +156,7 @@ export class Ledger {
   #known = new KnownBuckets();
   /** Bucket rows already found to add up under the current key (a read of the same bucket again skips the AES call). */
   #verified = new VerifiedBuckets();
-  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'buckets' | 'total' | 'setTotal', Database.Statement>;
+  readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'dropAll' | 'buckets' | 'total' | 'setTotal' | 'setRoot', Database.Statement>;
 
   /** How many item tables share the buckets. */
   readonly #tables: number;
@@ -172,6 +172,9 @@ export class Ledger {
          ON CONFLICT (bucket) DO UPDATE SET s0 = excluded.s0, s1 = excluded.s1, s2 = excluded.s2, s3 = excluded.s3, entries = excluded.entries`,
       ),
       dropBucket: p('DELETE FROM ledger WHERE bucket = ?'),
+      dropAll: p(`DELETE FROM ledger WHERE bucket IS NOT ${TOTAL_ROW}`),
+      // The root's row, written whether or not a damaged file still has it.
+      setRoot: p(`INSERT INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (${TOTAL_ROW}, 0, 0, 0, 0, ?) ON CONFLICT (bucket) DO UPDATE SET s0 = 0, s1 = 0, s2 = 0, s3 = 0, entries = excluded.entries`),
       buckets: p(`SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket IS NOT ${TOTAL_ROW}`),
       total: p(`SELECT entries FROM ledger WHERE bucket = ${TOTAL_ROW}`).pluck(),
       // In place (the row exists from the keychain's creation): REPLACE would delete and re-insert it.
@@ -211,6 +214,32 @@ export class Ledger {
       return 'keybagMismatch';
     }
     return this.#totalTrusted ? 'trusted' : 'untrusted';
+  }
+
+  /**
+   * Replaces the whole ledger by one that vouches for exactly these records
+   * (UUID ‖ seal tag), with a root naming this keybag, then checks it as at
+   * open: a repair, run by the owner in one write transaction.
+   */
+  rebuild(records: readonly Buffer[], keybag: unknown): void {
+    const hash = this.#key();
+    const byBucket = new Map<number, Buffer[]>();
+    for (const r of records) {
+      const number = bucketOf(r.subarray(0, SUM_BYTES));
+      if (!byBucket.has(number)) byBucket.set(number, []);
+      byBucket.get(number)!.push(r);
+    }
+    this.#stmts.dropAll.run();
+    let sum: Buffer = ZERO_SUM;
+    for (const [number, list] of byBucket) {
+      const entries = Buffer.concat(list.sort((a, b) => a.compare(b, 0, SUM_BYTES, 0, SUM_BYTES)));
+      const bucketSum = hash.sumOfRecords(entries);
+      this.#stmts.setBucket.run(number, ...toLanes(bucketSum), entries);
+      sum = sumAdjust(sum, bucketSum);
+    }
+    this.#stmts.setRoot.run(sealRoot(hash, { sum, keybag: keybagDigest(keybag) }));
+    this.#verified = new VerifiedBuckets();
+    this.#checkAll();
   }
 
   /** Whether the last full check found every bucket sound and adding up to the root. */

@@ -50,8 +50,32 @@ describe('keychain verify', () => {
   });
 
   test('an unknown action is a usage error (exit 2)', async () => {
-    assert.equal((await run(home, 'keychain', 'repair')).code, 2);
+    assert.equal((await run(home, 'keychain', 'fix')).code, 2);
     assert.equal((await run(home, 'keychain')).code, 2);
+    assert.equal((await run(home, 'keychain', 'verify', '--delete-damaged')).code, 2);
+  });
+
+  test('repair after a forged bucket: the ledger vouches again for every item that authenticates; a damaged one is kept, or deleted with --delete-damaged', async () => {
+    for (const s of ['a', 'b', 'c']) assert.equal((await run(home, 'add-generic-password', '-s', s, '-a', 'me', '-w', `pw-${s}`)).code, 0);
+    const raw = new Database(loginPath());
+    raw.prepare("INSERT INTO ledger (bucket, s0, s1, s2, s3, entries) VALUES (999, 1, 2, 3, 4, X'')").run();
+    const uuid = raw.prepare("SELECT persistref FROM genp ORDER BY rowid LIMIT 1").pluck().get() as Buffer;
+    raw.prepare("UPDATE genp SET blob = substr(blob, 1, length(blob) - 1) || X'00' WHERE persistref = ?").run(uuid);
+    raw.close();
+    assert.equal((await run(home, 'find-generic-password', '-s', 'b', '-w')).code, 93);
+    const kept = await run(home, 'keychain', 'repair');
+    assert.deepEqual([kept.code, kept.stdout], [0, `keychain: "${loginPath()}"\nvouched for: 2\ndamaged: 1 (kept)\n`]);
+    assert.deepEqual([(await run(home, 'find-generic-password', '-s', 'b', '-w')).stdout], ['pw-b\n']);
+    assert.match((await run(home, 'keychain', 'verify')).stdout, /ledger: trusted\nitems: 2 ok, 1 damaged, 0 locked/);
+    const removed = await run(home, 'keychain', 'repair', '--delete-damaged');
+    assert.match(removed.stdout, /vouched for: 2\ndamaged: 1 \(deleted: 1\)/);
+    assert.equal((await run(home, 'keychain', 'verify')).code, 0);
+  });
+
+  test('repair of a locked keychain is refused (every item must be opened): exit 36', async () => {
+    const path = join(home.dir, 'locked.keychain-db');
+    assert.equal((await run(home, 'create-keychain', '-p', 'kcpw', path)).code, 0);
+    assert.equal((await run(home, 'keychain', 'repair', path)).code, 36);
   });
 
   test('Keychain.verify reports an untrusted ledger after a forged bucket', () => {

@@ -1,9 +1,11 @@
 /**
- * `keychain verify`: opens the keychain as every command does (unlocking it
- * for the command when it can), asks it for its report (Keychain.verify),
- * and prints the ledger's state, the item counts and each item that is
- * damaged or locked, by class and persistent reference (base64, as `item`
- * prints and takes them). Nothing is changed.
+ * `keychain verify` and `keychain repair`: open the keychain as every
+ * command does (unlocking it for the command when it can).
+ * - verify asks it for its report (Keychain.verify) and prints the ledger's
+ *   state, the item counts and each item that is damaged or locked, by class
+ *   and persistent reference (base64, as `item` prints and takes them).
+ *   Nothing is changed.
+ * - repair rebuilds the ledger (Keychain.repair) and prints what it did.
  * @module
  */
 import { errSecDecode } from '../../index.js';
@@ -15,11 +17,20 @@ import { getopt } from '../options.js';
 import { reportedAs } from './sec-failures.js';
 
 export async function keychain(args: readonly string[], ctx: CommandContext): Promise<number> {
-  const { positionals } = getopt(args, keychainCommand.options);
-  const [action, name, ...rest] = positionals;
-  if (action !== 'verify' || rest.length > 0) throw new UsageError(action === undefined ? 'keychain: an action is needed' : `keychain: unknown action "${action}"`);
+  // The action first, then getopt's options and the keychain (`repair --delete-damaged x.keychain`).
+  const [action, ...after] = args;
+  const { values, positionals } = getopt(after, keychainCommand.options);
+  const [name, ...rest] = positionals;
+  if ((action !== 'verify' && action !== 'repair') || rest.length > 0 || (action === 'verify' && values.deleteDamaged)) {
+    throw new UsageError(action === undefined ? 'keychain: verify or repair' : `keychain: unknown action or option for "${action}"`);
+  }
   const target = targetOf(name, ctx);
   await unlockTargets([target], ctx);
+  if (action === 'repair') {
+    const done = reportedAs('SecKeychainRepair', () => withKeychain(target, (_app, kc) => kc.repair({ deleteDamaged: values.deleteDamaged === true })));
+    ctx.out(`keychain: "${target.path}"\nvouched for: ${done.vouched}\ndamaged: ${done.damaged}${done.deleted > 0 ? ` (deleted: ${done.deleted})` : ' (kept)'}\n`);
+    return 0;
+  }
   const report = reportedAs('SecKeychainVerify', () => withKeychain(target, (_app, kc) => kc.verify()));
   const { ok, damaged, locked } = report.counts;
   let out = `keychain: "${target.path}"\nledger: ${report.ledger}\nitems: ${ok} ok, ${damaged} damaged, ${locked} locked\n`;
