@@ -25,7 +25,7 @@ export class RecordSeal {
     return createHmac('sha256', this.#key).update(this.#label).update('\0').update(text, 'utf8').digest();
   }
 
-  /** `text.tag`: the text must not contain the separator's last occurrence ambiguity, so the tag is taken from the end. */
+  /** `text.tag`, the tag in base64 (which has no `.`, so the last `.` separates them whatever the text holds). */
   seal(text: string): string {
     return `${text}${TAG_PREFIX}${this.#tag(text).toString('base64')}`;
   }

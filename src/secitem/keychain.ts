@@ -34,7 +34,7 @@ const classes = [...itemClasses.values()];
 function checkPasscode(name: string, value: unknown, nullable: boolean): Passcode | null {
   if (value === null && nullable) return null;
   if (typeof value === 'string' && value.length > 0) return value;
-  // Bytes are copied (so a caller's later change cannot race the KDF); the copy is the caller's to forget.
+  // Bytes are copied (a caller's later change cannot race the KDF); the copy is wiped after use (forget).
   if (value instanceof Uint8Array && value.byteLength > 0) return copyBytes(value);
   throw new SecError(errSecParam, `${name} must be a non-empty string or non-empty data${nullable ? ', or null' : ''}`);
 }
@@ -136,9 +136,8 @@ export class Keychain {
     try {
       confirmKeychain((key) => db.getMeta(key));
       const attempts = attemptSeal(keyOf());
-      if (db.startLedger(new MultisetHash(keyOf())) === 'keybagMismatch') {
-        throw new SecError(errSecInvalidKeychain, "the keybag is not the one this keychain's ledger was kept with (restored from an older copy?)");
-      }
+      // A keybag the root does not name is refused as the keybag is read (readKeybagRecord).
+      db.startLedger(new MultisetHash(keyOf()));
       let keybag: Keybag;
       try {
         keybag = new Keybag(keyOf(), readKeybagRecord(db));

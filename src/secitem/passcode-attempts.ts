@@ -71,10 +71,15 @@ function write(db: KeychainDatabase, seal: RecordSeal, record: AttemptRecord): v
   db.setMeta('attempts', sealAttempts(seal, record));
 }
 
+/** Milliseconds from `now` until a passcode may be tried again after this record (0: now). */
+function waitAfter(rec: AttemptRecord, now: number): number {
+  return Math.max(0, rec.lastFailureMs + lockoutAfter(rec.failed) - now);
+}
+
 /** Milliseconds until the passcode may be tried again (0: now). */
 export function passcodeLockoutRemaining(db: KeychainDatabase, seal: RecordSeal, now = Date.now()): number {
   const rec = db.read(() => read(db, seal));
-  return Math.max(0, rec.lastFailureMs + lockoutAfter(rec.failed) - now);
+  return waitAfter(rec, now);
 }
 
 /**
@@ -85,7 +90,7 @@ export function tryPasscode<T>(db: KeychainDatabase, seal: RecordSeal, attempt: 
   db.write(() => {
     const rec = read(db, seal);
     const now = Date.now();
-    const wait = Math.max(0, rec.lastFailureMs + lockoutAfter(rec.failed) - now);
+    const wait = waitAfter(rec, now);
     if (wait > 0) {
       throw new SecError(errSecInteractionNotAllowed, `passcode entry is disabled for ${Math.ceil(wait / 1000)} s after repeated wrong passcodes`);
     }

@@ -52,7 +52,7 @@ export function openSealed(engine: Engine, cls: ClassDef, row: StoredRow): Item 
   const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row.persistref, row.pdmn));
   const item = payload === undefined ? undefined : decodePayload(payload);
   wipe(payload);
-  if (item === undefined || item.attrs.get('pdmn') !== row.pdmn) throw failedAuthentication();
+  if (item === undefined || item.attrs.get(cls.byRole.get('protection')!.code) !== row.pdmn) throw failedAuthentication();
   return item;
 }
 

@@ -39,20 +39,19 @@ export function searchFor(engine: Engine, client: ClientContext, q: ParsedDictio
   const sync = cls.byRole.get('sync')!;
   if (!q.syncGiven && q.persistentRef === undefined) equal.push([sync.code, indexOf(engine.blind, cls, sync, 0)]);
   const groups = client.access.groupsToSearch(group, write);
+  const agrp = cls.byRole.get('accessGroup')!;
   let groupIndexes: Buffer[] | undefined;
   if (groups !== undefined) {
     // Blind indexes are memoized by BlindIndex, so the caller's groups cost no HMAC after the first call.
-    const agrp = cls.byRole.get('accessGroup')!;
     groupIndexes = new Array<Buffer>(groups.length);
     for (let i = 0; i < groups.length; i++) groupIndexes[i] = indexOf(engine.blind, cls, agrp, groups[i]);
   }
-  const agrpCode = cls.byRole.get('accessGroup')!.code;
   return {
     selection: { equal, pdmn, groups: groupIndexes, persistref: q.persistentRef?.uuid, limit },
     open(row) {
       const item = openRow(engine, cls, row);
       // The item must hold what its row was selected by: the query's values (or sync 0, the one condition not among them).
-      let satisfies = groups === undefined || groups.includes(item.attrs.get(agrpCode) as string);
+      let satisfies = groups === undefined || groups.includes(item.attrs.get(agrp.code) as string);
       for (let i = 0; satisfies && i < equal.length; i++) {
         const code = equal[i][0];
         const attr = cls.byCode.get(code)!;

@@ -97,11 +97,8 @@ export class KeychainDatabase {
         try {
           return parseFormat(db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck(true).get());
         } catch (e) {
-          const code = (e as { code?: unknown }).code;
-          if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
-            throw new SecError(errSecInteractionNotAllowed, 'the keychain is busy in another process');
-          }
-          return undefined;
+          if (isBusy(e)) throw busy();
+          return undefined; // not a database, or no meta table: not a keychain
         }
       };
       const version = readVersion();
@@ -183,6 +180,14 @@ function configure(db: Database.Database): void {
   db.pragma('cache_size = -8000');
 }
 
+/** Whether a SQLite error is another connection's lock. */
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+const busy = (): SecError => new SecError(errSecInteractionNotAllowed, 'the keychain is busy in another process');
+
 /** SQLite failures become OSStatus errors; programming errors pass through. */
 function translateSqliteErrors<T>(fn: () => T): T {
   try {
@@ -191,9 +196,7 @@ function translateSqliteErrors<T>(fn: () => T): T {
     const code = (e as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('SQLITE_')) throw e;
     if (code.startsWith('SQLITE_CONSTRAINT')) throw e; // the caller maps uniqueness to errSecDuplicateItem
-    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-      throw new SecError(errSecInteractionNotAllowed, 'the keychain is busy in another process');
-    }
+    if (isBusy(e)) throw busy();
     if (code === 'SQLITE_FULL') throw new SecError(errSecDiskFull, 'the disk is full');
     if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM')) {
       throw new SecError(errSecReadOnly, 'the keychain file cannot be written');

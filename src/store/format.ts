@@ -262,7 +262,8 @@ export function upgrade(db: Database.Database, version: number, classes: readonl
 /** Whether a file of this version and schema needs upgrade() to run (checked without writing). */
 export function needsUpgrade(db: Database.Database, version: number, classes: readonly ClassDef[]): boolean {
   if (version !== FORMAT_VERSION) return true;
-  return schemaChanges(readRecorded(db), readIndexes(db), classes).length > 0 || !sameSchema(readRecorded(db), schemaOf(classes));
+  const recorded = readRecorded(db);
+  return !sameSchema(recorded, schemaOf(classes)) || schemaChanges(recorded, readIndexes(db), classes).length > 0;
 }
 
 function sameSchema(a: readonly RecordedAttr[], b: readonly RecordedAttr[]): boolean {

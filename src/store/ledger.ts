@@ -262,12 +262,7 @@ export class Ledger {
     const stored = this.#stmts.total.get();
     const root = openRoot(this.#key(), stored);
     if (root === undefined) return; // a damaged root stays damaged
-    const sealed = sealRoot(this.#key(), { sum: root.sum, keybag: keybagDigest(keybag) });
-    this.#stmts.setTotal.run(sealed);
-    if (this.#rootSeen !== undefined && Buffer.isBuffer(stored) && stored.equals(this.#rootSeen)) {
-      this.#rootSeen = sealed;
-      this.#rootSeenOpen = { sum: root.sum, keybag: keybagDigest(keybag) };
-    }
+    this.#storeRoot(stored, { sum: root.sum, keybag: keybagDigest(keybag) });
   }
 
   /**
@@ -305,21 +300,31 @@ export class Ledger {
    * wrote), the whole ledger is checked again.
    */
   #current(number: number, lanes: readonly number[]): boolean {
-    if (!this.#totalTrusted) {
-      // Trust lost at a full check comes back only through another full check, once someone has written since.
-      if (!this.#rootChanged()) return false;
-      this.#checkAll();
-      return this.#totalTrusted && this.#known.matches(number, lanes);
-    }
-    if (this.#known.matches(number, lanes)) return true;
-    if (!this.#rootChanged()) return false; // changed under an unchanged root: restored, not written
+    if (this.#totalTrusted && this.#known.matches(number, lanes)) return true;
+    // Changed under an unchanged root: restored, not written. (Trust lost at a full check
+    // likewise comes back only through another one, once someone has written since.)
+    if (this.#isRootSeen(this.#stmts.total.get())) return false;
     this.#checkAll();
     return this.#totalTrusted && this.#known.matches(number, lanes);
   }
 
-  #rootChanged(): boolean {
-    const stored = this.#stmts.total.get();
-    return !(Buffer.isBuffer(stored) && this.#rootSeen !== undefined && stored.equals(this.#rootSeen));
+  /** Whether the stored root is the one this process last checked or wrote. */
+  #isRootSeen(stored: unknown): boolean {
+    return Buffer.isBuffer(stored) && this.#rootSeen !== undefined && stored.equals(this.#rootSeen);
+  }
+
+  /**
+   * Writes the root `next` over `stored`; when `stored` was the root this
+   * process last saw, what it knows stays current (another process's write
+   * since then would not be vouched for by this one).
+   */
+  #storeRoot(stored: unknown, next: Root): void {
+    const sealed = sealRoot(this.#key(), next);
+    this.#stmts.setTotal.run(sealed);
+    if (this.#isRootSeen(stored)) {
+      this.#rootSeen = sealed;
+      this.#rootSeenOpen = next;
+    }
   }
 
   /**
@@ -404,21 +409,11 @@ export class Ledger {
     const newLanes = toLanes(newSum);
     if (entries.length === 0 && newSum.equals(ZERO_SUM)) this.#stmts.dropBucket.run(number);
     else this.#stmts.setBucket.run(number, ...newLanes, entries);
-    const hash = this.#key();
     // A damaged root stays damaged: nothing can make it hold again without the whole ledger adding up.
     const stored = this.#stmts.total.get();
-    const seen = this.#rootSeen !== undefined && Buffer.isBuffer(stored) && stored.equals(this.#rootSeen);
-    const root = seen && this.#rootSeenOpen !== undefined ? this.#rootSeenOpen : openRoot(hash, stored);
-    if (root !== undefined) {
-      const next = { sum: sumAdjust(root.sum, plus, minus), keybag: root.keybag };
-      const sealed = sealRoot(hash, next);
-      this.#stmts.setTotal.run(sealed);
-      // This process's own write keeps what it knows current (another process's since the last check would not).
-      if (seen) {
-        this.#rootSeen = sealed;
-        this.#rootSeenOpen = next;
-      }
-    }
+    // The root this process last saw was opened then: its tag need not be checked again.
+    const root = this.#isRootSeen(stored) && this.#rootSeenOpen !== undefined ? this.#rootSeenOpen : openRoot(this.#key(), stored);
+    if (root !== undefined) this.#storeRoot(stored, { sum: sumAdjust(root.sum, plus, minus), keybag: root.keybag });
     return newLanes;
   }
 
