@@ -21,6 +21,8 @@ const layers: [prefix: string, rank: number][] = [
   ['dictionary/', 3],
   ['access/', 3],
   ['results/', 3],
+  ['objects/', 3],
+  ['enclave/', 3],
   ['store/', 4],
   ['secitem/', 5],
   ['index.ts', 6],
