@@ -16,9 +16,10 @@ import type { SecDictionary } from '../types.js';
 import type { ClientContext, Engine } from './context.js';
 import { forgetItem, sealRow } from './rows.js';
 import { duplicateReason, isUniqueViolation } from './search.js';
+import { expandValueRef } from './value-ref.js';
 
 export function add(engine: Engine, client: ClientContext, attributes: SecDictionary): unknown {
-  const q = parseDictionary(attributes, 'add');
+  const q = parseDictionary(expandValueRef(attributes, false, engine.objects), 'add');
   const ctx: ComputeContext = {
     now: new Date(),
     groupForAdd: (given) => client.access.groupForAdd(given),
@@ -45,7 +46,7 @@ export function add(engine: Engine, client: ClientContext, attributes: SecDictio
     if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem, duplicateReason(q));
     throw e;
   }
-  const result = wantsResult(q.returns) ? shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns) : undefined;
+  const result = wantsResult(q.returns) ? shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns, engine.objects.kindFor(q.cls.name)) : undefined;
   forgetItem(item); // the copies of the caller's bytes; a result holds copies of its own
   return result;
 }

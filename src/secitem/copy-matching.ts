@@ -14,6 +14,7 @@ import type { SecDictionary } from '../types.js';
 import type { ClientContext, Engine } from './context.js';
 import { forgetItem } from './rows.js';
 import { searchFor } from './search.js';
+import { expandValueRef } from './value-ref.js';
 
 /** kSecMatchHostOrSubdomainOfHost: the server is the host or one of its subdomains. */
 function hostMatches(item: Item, host: string): boolean {
@@ -22,7 +23,7 @@ function hostMatches(item: Item, host: string): boolean {
 }
 
 export function copyMatching(engine: Engine, client: ClientContext, query: SecDictionary): unknown {
-  const q = parseDictionary(query, 'copy');
+  const q = parseDictionary(expandValueRef(query, true, engine.objects), 'copy');
   const limit = q.limit;
   const sqlLimit = limit === 'all' || q.hostOrSubdomain !== undefined ? undefined : limit;
   const search = searchFor(engine, client, q, false, sqlLimit);

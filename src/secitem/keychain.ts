@@ -18,15 +18,12 @@ import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
 import { PASSCODE_SET_CLASS } from '../schema/protection.js';
 import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary } from '../types.js';
-import { add } from './add.js';
 import { resultOf, statusOf } from './call.js';
 import type { ClientContext, Engine } from './context.js';
-import { copyMatching } from './copy-matching.js';
-import { remove } from './delete.js';
+import { itemAdd, itemCopyMatching, itemDelete, itemUpdate } from './entry.js';
 import { ObjectRegistry } from './object-refs.js';
 import { attemptSeal, freshAttempts, parseLegacyAttempts, passcodeLockoutRemaining, sealAttempts, tryPasscode } from './passcode-attempts.js';
 import type { RecordSeal } from '../crypto/record-seal.js';
-import { update } from './update.js';
 import { repairKeychain, verifyKeychain, type KeychainReport, type RepairReport } from './verify.js';
 
 const classes = [...itemClasses.values()];
@@ -280,11 +277,11 @@ export class Keychain {
     };
     return Object.freeze({
       accessGroups: Object.freeze([...access.groups]),
-      SecItemAdd: (attributes: SecDictionary) => resultOf('SecItemAdd', () => call(() => add(engine, client, attributes))),
-      SecItemCopyMatching: (query: SecDictionary) => resultOf('SecItemCopyMatching', () => call(() => copyMatching(engine, client, query))),
+      SecItemAdd: (attributes: SecDictionary) => resultOf('SecItemAdd', () => call(() => itemAdd(engine, client, attributes))),
+      SecItemCopyMatching: (query: SecDictionary) => resultOf('SecItemCopyMatching', () => call(() => itemCopyMatching(engine, client, query))),
       SecItemUpdate: (query: SecDictionary, attributesToUpdate: SecDictionary) =>
-        statusOf('SecItemUpdate', () => call(() => update(engine, client, query, attributesToUpdate))),
-      SecItemDelete: (query: SecDictionary) => statusOf('SecItemDelete', () => call(() => remove(engine, client, query))),
+        statusOf('SecItemUpdate', () => call(() => itemUpdate(engine, client, query, attributesToUpdate))),
+      SecItemDelete: (query: SecDictionary) => statusOf('SecItemDelete', () => call(() => itemDelete(engine, client, query))),
     });
   }
 }

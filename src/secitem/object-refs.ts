@@ -1,12 +1,12 @@
 /**
  * The registry of object references (kSecValueRef, kSecReturnRef): which
- * item class an object kind is stored in, how an item becomes that object
- * and how an object gives its class and attributes. Certificates, keys and
- * identities register here as they arrive; password items have no object
- * form, so kSecReturnRef on them returns nothing and kSecValueRef refuses.
+ * item class an object kind is stored in, the attribute dictionary an
+ * object implies (Apple's client-side SecItemCopyAttributeDictionary), and
+ * how an item becomes its object again. Password items have no object
+ * form: kSecReturnRef on them returns nothing and kSecValueRef refuses.
  * @module
  */
-import type { AttrValue, Item } from '../schema/values.js';
+import type { Item } from '../schema/values.js';
 
 /** How one kind of object is kept as an item. */
 export interface ObjectKind<T> {
@@ -14,10 +14,14 @@ export interface ObjectKind<T> {
   readonly className: string;
   /** Whether `value` is an object of this kind. */
   is(value: unknown): value is T;
-  /** The attributes (and data) an add of the object infers. */
-  toItem(object: T): { attrs: Map<string, AttrValue>; data: Uint8Array | undefined };
-  /** The object an item of its class stands for. */
-  fromItem(item: Item): T;
+  /**
+   * The attributes (four-character codes) and kSecValueData the object
+   * implies. `forQuery`: the form merged into a query, without the
+   * attributes Apple filters out of one (a key's usage flags and kSecAttrIsPermanent).
+   */
+  dictionaryOf(object: T, forQuery: boolean): Record<string, unknown>;
+  /** The object an item of its class stands for, or undefined when it cannot be made here. */
+  fromItem(item: Item): T | undefined;
 }
 
 export class ObjectRegistry {

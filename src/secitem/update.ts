@@ -12,6 +12,7 @@ import type { SecDictionary } from '../types.js';
 import type { ClientContext, Engine } from './context.js';
 import { forgetItem, sealRow } from './rows.js';
 import { duplicateReason, isUniqueViolation, searchFor } from './search.js';
+import { expandValueRef, refuseValueRefInUpdate } from './value-ref.js';
 
 /** The codes of the attributes whose value differs between two versions of an item. */
 function changedAttributes(cls: ClassDef, before: ReadonlyMap<string, AttrValue>, after: ReadonlyMap<string, AttrValue>): Set<string> {
@@ -26,7 +27,8 @@ function changedAttributes(cls: ClassDef, before: ReadonlyMap<string, AttrValue>
 }
 
 export function update(engine: Engine, client: ClientContext, query: SecDictionary, attributesToUpdate: SecDictionary): void {
-  const q = parseDictionary(query, 'update');
+  const q = parseDictionary(expandValueRef(query, true, engine.objects), 'update');
+  refuseValueRefInUpdate(attributesToUpdate);
   const { cls } = q;
   const changes = parseUpdateAttributes(cls, attributesToUpdate);
   const agrp = cls.byRole.get('accessGroup')!.code;

@@ -1,0 +1,299 @@
+/**
+ * kSecClassIdentity, which the keychain does not store (seed "Digital
+ * Identities Aren't Real"): an identity is a certificate item and a private
+ * key item whose kSecAttrApplicationLabel (klbl) equals the certificate's
+ * kSecAttrPublicKeyHash (pkhh). Reads join the two classes; writes act on
+ * the halves, as Apple's client does (SecItem.m explode_identity,
+ * handleUpdateIdentity), each call in one write transaction.
+ *
+ * In an identity query kSecAttrLabel, kSecAttrIssuer, kSecAttrSerialNumber,
+ * kSecAttrSubjectKeyID and kSecAttrTokenID name the certificate's values
+ * (reference §4.13), as do the certificate-only attributes; every other
+ * attribute names the key's. The key is a private key (kSecAttrKeyClass
+ * private): Apple's join tests kSecAttrIsPrivate, which its public keys
+ * carry too; requiring the private class keeps a stored public key from
+ * posing as an identity's key.
+ * @module
+ */
+import { SecError, errSecDuplicateItem, errSecInternal, errSecItemNotFound, errSecParam } from '../status.js';
+import { makePersistentRef, parsePersistentRef } from '../dictionary/persistent-ref.js';
+import { SecIdentity } from '../objects/identity.js';
+import type { SecCertificate } from '../objects/certificate.js';
+import type { SecKey } from '../objects/key.js';
+import type { SecDictionary } from '../types.js';
+import { add } from './add.js';
+import type { ClientContext, Engine } from './context.js';
+import { copyMatching } from './copy-matching.js';
+import { remove } from './delete.js';
+import { update } from './update.js';
+
+/** Attributes an identity query takes from the certificate. */
+const certificateSide: ReadonlySet<string> = new Set(['labl', 'issr', 'slnr', 'skid', 'tkid', 'ctyp', 'cenc', 'subj', 'pkhh']);
+const KEY_CLASS_PRIVATE = 1;
+
+export function isIdentityRef(dict: SecDictionary): boolean {
+  return typeof dict === 'object' && dict !== null && Object.hasOwn(dict, 'v_Ref') && dict['v_Ref'] instanceof SecIdentity;
+}
+
+/** Whether a dictionary names the identity class (by kSecClass or by an identity persistent reference). */
+export function namesIdentityClass(dict: SecDictionary): boolean {
+  if (typeof dict !== 'object' || dict === null) return false;
+  if (Object.hasOwn(dict, 'class')) return dict['class'] === 'idnt';
+  const pref = Object.hasOwn(dict, 'v_PersistentRef') ? dict['v_PersistentRef'] : undefined;
+  return pref instanceof Uint8Array && pref.length >= 4 && Buffer.from(pref.subarray(0, 4)).toString('latin1') === 'idnt';
+}
+
+/** The dictionary without kSecClass and kSecValueRef, for an operation on one half. */
+function withoutClassAndRef(dict: SecDictionary): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(dict)) if (key !== 'class' && key !== 'v_Ref') out[key] = dict[key];
+  return out;
+}
+
+const notFound = (): SecError => new SecError(errSecItemNotFound, 'no identity matches the query among the access groups the caller may read');
+
+function isStatus(e: unknown, status: number): boolean {
+  return e instanceof SecError && e.status === status;
+}
+
+/** A persistent reference to an identity: the identity class and its certificate's UUID (reference §4.12). */
+function identityRef(certRef: Uint8Array): Uint8Array {
+  return makePersistentRef('idnt', parsePersistentRef(certRef).uuid);
+}
+
+// ── Add ──────────────────────────────────────────────────────────────────────
+
+/**
+ * SecItemAdd of an identity: its certificate, then its key; a half already
+ * present is tolerated unless both are (errSecDuplicateItem). Extra
+ * attributes (label, group, protection) go to both halves.
+ */
+export function addIdentity(engine: Engine, client: ClientContext, dict: SecDictionary): unknown {
+  const identity = dict['v_Ref'] as SecIdentity;
+  const rest = withoutClassAndRef(dict);
+  const wantsRef = rest['r_Ref'] === true;
+  const wantsPref = rest['r_PersistentRef'] === true;
+  return engine.db.write(() => {
+    let certRef: Uint8Array | undefined;
+    let duplicateCert = false;
+    try {
+      certRef = add(engine, client, { ...stripReturns(rest), v_Ref: identity.certificate, r_PersistentRef: true }) as Uint8Array;
+    } catch (e) {
+      if (!isStatus(e, errSecDuplicateItem)) throw e;
+      duplicateCert = true;
+    }
+    try {
+      add(engine, client, { ...stripReturns(rest), v_Ref: identity.privateKey });
+    } catch (e) {
+      if (!isStatus(e, errSecDuplicateItem) || duplicateCert) throw e;
+    }
+    if (certRef === undefined) return undefined; // as Apple: a certificate already present gives no reference back
+    if (wantsPref && !wantsRef) return identityRef(certRef);
+    if (wantsRef && !wantsPref) return identity;
+    return undefined;
+  });
+}
+
+function stripReturns(dict: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(dict)) if (!key.startsWith('r_')) out[key] = dict[key];
+  return out;
+}
+
+// ── Copy matching ────────────────────────────────────────────────────────────
+
+interface Half {
+  attrs: Record<string, unknown>;
+  data: Uint8Array | undefined;
+  pref: Uint8Array;
+}
+
+function halves(engine: Engine, client: ClientContext, query: SecDictionary): Half[] {
+  try {
+    const found = copyMatching(engine, client, { ...query, m_Limit: 'm_LimitAll', r_Attributes: true, r_Data: true, r_PersistentRef: true }) as Record<string, unknown>[];
+    return found.map((d) => ({ attrs: d, data: d['v_Data'] as Uint8Array | undefined, pref: d['v_PersistentRef'] as Uint8Array }));
+  } catch (e) {
+    if (isStatus(e, errSecItemNotFound)) return [];
+    throw e;
+  }
+}
+
+interface Pair {
+  cert: Half;
+  key: Half;
+}
+
+/** The identities a query selects: certificate first when it names certificate attributes, else key first. */
+function findIdentities(engine: Engine, client: ClientContext, query: SecDictionary, limit: number | 'all'): Pair[] {
+  const certQuery: Record<string, unknown> = { class: 'cert' };
+  const keyQuery: Record<string, unknown> = { class: 'keys', kcls: KEY_CLASS_PRIVATE };
+  let pref: Uint8Array | undefined;
+  for (const key of Object.keys(query)) {
+    const value = query[key];
+    if (key === 'class' || key.startsWith('r_') || key === 'm_Limit') continue;
+    if (key === 'v_PersistentRef') {
+      const parsed = parsePersistentRef(value);
+      if (parsed.className !== 'idnt') throw new SecError(errSecParam, 'kSecValuePersistentRef names another class than kSecClassIdentity');
+      pref = makePersistentRef('cert', parsed.uuid);
+    } else if (key.length === 4 && certificateSide.has(key)) certQuery[key] = value;
+    else if (key === 'sync') {
+      keyQuery[key] = value;
+      certQuery[key] = 'syna';
+    } else keyQuery[key] = value; // key attributes and use keys (authentication context, UI)
+  }
+  if (pref !== undefined) certQuery['v_PersistentRef'] = pref;
+  const pairs: Pair[] = [];
+  const full = (): boolean => limit !== 'all' && pairs.length >= limit;
+  const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === 2;
+  if (certFirst) {
+    for (const cert of halves(engine, client, certQuery)) {
+      for (const key of halves(engine, client, { ...keyQuery, klbl: cert.attrs['pkhh'] as Uint8Array })) {
+        pairs.push({ cert, key });
+        if (full()) return pairs;
+      }
+    }
+  } else {
+    for (const key of halves(engine, client, keyQuery)) {
+      for (const cert of halves(engine, client, { ...certQuery, pkhh: key.attrs['klbl'] as Uint8Array })) {
+        pairs.push({ cert, key });
+        if (full()) return pairs;
+      }
+    }
+  }
+  return pairs;
+}
+
+/** The identity object of a pair: its certificate and private key rebuilt from their items. */
+function identityOf(engine: Engine, client: ClientContext, pair: Pair, authContext: unknown): SecIdentity {
+  const cert = copyMatching(engine, client, { v_PersistentRef: pair.cert.pref, r_Ref: true }) as SecCertificate | undefined;
+  const keyQuery: Record<string, unknown> = { v_PersistentRef: pair.key.pref, r_Ref: true };
+  if (authContext !== undefined) keyQuery['u_AuthCtx'] = authContext;
+  const key = copyMatching(engine, client, keyQuery) as SecKey | undefined;
+  if (cert === undefined || key === undefined) throw new SecError(errSecItemNotFound, 'the identity\'s certificate or key cannot be made into an object here');
+  return new SecIdentity(cert, key);
+}
+
+function parseLimit(value: unknown): number | 'all' {
+  if (value === undefined || value === 'm_LimitOne') return 1;
+  if (value === 'm_LimitAll' || value === -1) return 'all';
+  if (Number.isSafeInteger(value) && (value as number) >= 0) return value as number;
+  throw new SecError(errSecParam, 'kSecMatchLimit (m_Limit) must be kSecMatchLimitOne, kSecMatchLimitAll or a whole number');
+}
+
+/** SecItemCopyMatching over kSecClassIdentity. */
+export function copyMatchingIdentity(engine: Engine, client: ClientContext, query: SecDictionary): unknown {
+  const limit = parseLimit(query['m_Limit']);
+  const flag = (k: string): boolean => {
+    const v = query[k];
+    if (v !== undefined && typeof v !== 'boolean') throw new SecError(errSecParam, `${k} must be a boolean`);
+    return v === true;
+  };
+  const r = { data: flag('r_Data'), attributes: flag('r_Attributes'), ref: flag('r_Ref'), pref: flag('r_PersistentRef') };
+  const pairs = findIdentities(engine, client, query, limit);
+  if (pairs.length === 0) throw notFound();
+  const count = Number(r.data) + Number(r.attributes) + Number(r.ref) + Number(r.pref);
+  if (count === 0) return undefined;
+  const values = pairs.map((pair) => {
+    if (count === 1 && !r.attributes) {
+      if (r.data) return pair.key.data ?? new Uint8Array(0);
+      if (r.pref) return identityRef(pair.cert.pref);
+      return identityOf(engine, client, pair, query['u_AuthCtx']);
+    }
+    const out: Record<string, unknown> = {};
+    if (r.attributes) {
+      // The key's attributes, overwritten by the certificate's (reference §4.13).
+      for (const [k, v] of Object.entries(pair.key.attrs)) if (k.length === 4) out[k] = v;
+      for (const [k, v] of Object.entries(pair.cert.attrs)) if (k.length === 4) out[k] = v;
+    }
+    if (r.data && pair.key.data !== undefined) out['v_Data'] = pair.key.data;
+    if (r.pref) out['v_PersistentRef'] = identityRef(pair.cert.pref);
+    if (r.ref) {
+      out['class'] = 'idnt';
+      out['v_Ref'] = identityOf(engine, client, pair, query['u_AuthCtx']);
+    }
+    return out;
+  });
+  return limit === 1 ? values[0] : values;
+}
+
+/** SecItemCopyMatching with an identity as kSecValueRef: finds its certificate and its key. */
+export function copyMatchingIdentityRef(engine: Engine, client: ClientContext, query: SecDictionary): unknown {
+  const identity = query['v_Ref'] as SecIdentity;
+  const rest = withoutClassAndRef(query);
+  const certRef = copyMatching(engine, client, { ...stripReturns(rest), v_Ref: identity.certificate, r_PersistentRef: true }) as Uint8Array;
+  copyMatching(engine, client, { ...stripReturns(rest), v_Ref: identity.privateKey });
+  if (rest['r_PersistentRef'] === true && rest['r_Ref'] !== true) return identityRef(certRef);
+  if (rest['r_Ref'] === true && rest['r_PersistentRef'] !== true) return identity;
+  return undefined;
+}
+
+// ── Delete ───────────────────────────────────────────────────────────────────
+
+/** Deletes a key unless another certificate (still in the keychain) uses it. */
+function deleteKeyUnlessUsed(engine: Engine, client: ClientContext, keyQuery: SecDictionary, klbl: Uint8Array): boolean {
+  try {
+    copyMatching(engine, client, { class: 'cert', pkhh: klbl, sync: 'syna' });
+    return false; // another certificate forms an identity with it
+  } catch (e) {
+    if (!isStatus(e, errSecItemNotFound)) throw e;
+  }
+  try {
+    remove(engine, client, keyQuery);
+    return true;
+  } catch (e) {
+    if (isStatus(e, errSecItemNotFound)) return false;
+    throw e;
+  }
+}
+
+/** SecItemDelete of an identity (by kSecValueRef, kSecClassIdentity query or identity persistent reference). */
+export function deleteIdentity(engine: Engine, client: ClientContext, query: SecDictionary): void {
+  engine.db.write(() => {
+    if (isIdentityRef(query)) {
+      const identity = query['v_Ref'] as SecIdentity;
+      const rest = withoutClassAndRef(query);
+      let deleted = false;
+      try {
+        remove(engine, client, { ...stripReturns(rest), v_Ref: identity.certificate });
+        deleted = true;
+      } catch (e) {
+        if (!isStatus(e, errSecItemNotFound)) throw e;
+      }
+      const keyDict = expandKeyQuery(engine, identity.privateKey);
+      if (deleteKeyUnlessUsed(engine, client, { ...stripReturns(rest), v_Ref: identity.privateKey }, keyDict)) deleted = true;
+      if (!deleted) throw notFound();
+      return;
+    }
+    const pairs = findIdentities(engine, client, query, 'all');
+    if (pairs.length === 0) throw notFound();
+    for (const pair of pairs) remove(engine, client, { v_PersistentRef: pair.cert.pref });
+    for (const pair of pairs) deleteKeyUnlessUsed(engine, client, { v_PersistentRef: pair.key.pref }, pair.key.attrs['klbl'] as Uint8Array);
+  });
+}
+
+/** A key's kSecAttrApplicationLabel, from the attributes its object implies. */
+function expandKeyQuery(engine: Engine, key: SecKey): Uint8Array {
+  const kind = engine.objects.kindOf(key)!;
+  return kind.dictionaryOf(key, true)['klbl'] as Uint8Array;
+}
+
+// ── Update ───────────────────────────────────────────────────────────────────
+
+/** SecItemUpdate of an identity: the certificate, then the key, with the same changes. */
+export function updateIdentity(engine: Engine, client: ClientContext, query: SecDictionary, attributesToUpdate: SecDictionary): void {
+  if (Object.hasOwn(query, 'v_PersistentRef') && !isIdentityRef(query)) {
+    // Apple's server cannot update through the identity join (KeychainAPITests testSecIdentityRefWithNewUUIDPersistentRefs).
+    throw new SecError(errSecInternal, 'an identity persistent reference cannot be updated: update its certificate and its key');
+  }
+  engine.db.write(() => {
+    const rest = withoutClassAndRef(query);
+    if (isIdentityRef(query)) {
+      const identity = query['v_Ref'] as SecIdentity;
+      update(engine, client, { ...rest, v_Ref: identity.certificate }, attributesToUpdate);
+      update(engine, client, { ...rest, v_Ref: identity.privateKey }, attributesToUpdate);
+      return;
+    }
+    update(engine, client, { ...rest, class: 'cert' }, attributesToUpdate);
+    update(engine, client, { ...rest, class: 'keys' }, attributesToUpdate);
+  });
+}
