@@ -4,7 +4,7 @@
  * files, and readings of what openssl reports about them (serial, name
  * bytes, SKI, public key bits).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,13 @@ export class OpenSSLDir {
   /** Runs openssl with the given arguments in the directory; returns stdout. */
   run(...args: string[]): string {
     return execFileSync('openssl', args, { cwd: this.dir, encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** Runs openssl and returns stdout followed by stderr (where `pkcs12 -info` reports algorithms). */
+  runWithStderr(...args: string[]): string {
+    const r = spawnSync('openssl', args, { cwd: this.dir, encoding: 'latin1' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+    return r.stdout + r.stderr;
   }
 
   path(name: string): string {
