@@ -31,6 +31,7 @@ export const errSecInvalidItemRef = -25304;
 export const errSecNoSuchClass = -25306;
 export const errSecNoDefaultKeychain = -25307;
 export const errSecInteractionNotAllowed = -25308;
+export const errSecKeySizeNotAllowed = -25311;
 export const errSecInteractionRequired = -25315;
 export const errSecInvalidOwnerEdit = -25244;
 export const errSecUnsupportedFormat = -25256;
@@ -40,6 +41,7 @@ export const errSecInternal = -26276;
 export const errSecMissingEntitlement = -34018;
 export const errSecRestrictedAPI = -34020;
 export const errSecCSReqFailed = -67050;
+export const errSecVerifyFailed = -67808;
 
 /** Private aliases that Apple's securityd collapses onto public codes (SecBasePriv.h). */
 export const errSecItemInvalidKey = errSecParam;
@@ -75,6 +77,7 @@ const messages: ReadonlyMap<OSStatus, string> = new Map([
   [errSecNoSuchClass, 'The specified item does not appear to be a valid keychain item.'],
   [errSecNoDefaultKeychain, 'A default keychain could not be found.'],
   [errSecInteractionNotAllowed, 'User interaction is not allowed.'],
+  [errSecKeySizeNotAllowed, 'This item specifies a key size which is too large or too small.'],
   [errSecInteractionRequired, 'User interaction is required, but is currently not allowed.'],
   [errSecInvalidOwnerEdit, 'Invalid attempt to change the owner of this item.'],
   [errSecUnsupportedFormat, 'Import/Export format unsupported.'],
@@ -84,6 +87,7 @@ const messages: ReadonlyMap<OSStatus, string> = new Map([
   [errSecMissingEntitlement, "A required entitlement isn't present."],
   [errSecRestrictedAPI, 'Client is restricted and is not permitted to perform this operation.'],
   [errSecCSReqFailed, 'code failed to satisfy specified code requirement(s)'],
+  [errSecVerifyFailed, 'A cryptographic verification failure has occurred.'],
 ]);
 
 /** Every OSStatus this package can answer, for documentation and fuzzing. */
