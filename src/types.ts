@@ -54,14 +54,6 @@ export interface Entitlements {
 }
 
 /** The four SecItem functions as one application sees them. */
-export interface KeychainClient {
-  /** The client's access-group list, in the order the system builds it. */
-  readonly accessGroups: readonly string[];
-  SecItemAdd(attributes: SecDictionary): SecItemResult;
-  SecItemCopyMatching(query: SecDictionary): SecItemResult;
-  SecItemUpdate(query: SecDictionary, attributesToUpdate: SecDictionary): OSStatus;
-  SecItemDelete(query: SecDictionary): OSStatus;
-}
 
 /** Options for openKeychain. */
 export interface OpenKeychainOptions {

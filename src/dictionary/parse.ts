@@ -51,6 +51,12 @@ export interface ParsedDictionary {
   readonly persistentRef: PersistentRef | undefined;
   /** kSecMatchHostOrSubdomainOfHost (internet passwords). */
   readonly hostOrSubdomain: string | undefined;
+  /** What authenticates reading protected secrets (kSecUseAuthenticationContext, an LAContext), as given. */
+  readonly authContext: unknown;
+  /** kSecUseAuthenticationUI: 'skip' passes over items that would need authentication. */
+  readonly authUI: 'allow' | 'fail' | 'skip' | undefined;
+  /** kSecUseOperationPrompt: the reason shown when authentication is asked for. */
+  readonly operationPrompt: string | undefined;
 }
 
 /** Apple's QUERY_KEY_LIMIT: more pairs than this is an illegal query. */
@@ -93,7 +99,8 @@ function resolveClass(dict: SecDictionary, pref: PersistentRef | undefined): Cla
   }
   const name = named ?? pref?.className;
   if (name === undefined) fail(errSecParam, 'kSecClass (class) is missing: every dictionary names its item class');
-  if (name === identityClassName) fail(errSecUnimplemented, 'kSecClassIdentity is not available yet');
+  // Identities are split into their certificate and key before a dictionary is parsed (secitem/identity.ts).
+  if (name === identityClassName) fail(errSecParam, 'kSecClassIdentity names no stored class: use it through the SecItem functions');
   const cls = itemClasses.get(name);
   if (cls === undefined) fail(errSecNoSuchClass, `unknown kSecClass "${name}"`);
   return cls;
@@ -143,6 +150,7 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
   let limit: number | 'all' = kind === 'copy' ? 1 : 'all';
   let data: Uint8Array | undefined;
   let hostOrSubdomain: string | undefined;
+  const use: UseKeys = { authContext: undefined, authUI: undefined, operationPrompt: undefined };
 
   for (const key of keys) {
     const value = dict[key];
@@ -184,7 +192,7 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
         }
         break;
       case 'u':
-        parseUseKey(kind, key, value);
+        parseUseKey(kind, key, value, use);
         break;
       case 'f':
         break; // callback keys: ignored, as by Apple's server
@@ -196,7 +204,7 @@ export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): Pars
   if (pref !== undefined && kind === 'copy' && (attrs.size > 0 || syncGiven)) {
     fail(errSecParam, 'kSecValuePersistentRef cannot be combined with attributes in SecItemCopyMatching');
   }
-  return { kind, cls, attrs, syncGiven, limit, returns, data, persistentRef: pref, hostOrSubdomain };
+  return { kind, cls, attrs, syncGiven, limit, returns, data, persistentRef: pref, hostOrSubdomain, ...use };
 }
 
 function parseMatchKey(
@@ -238,11 +246,30 @@ function parseMatchKey(
   }
 }
 
-function parseUseKey(kind: DictionaryKind, key: string, value: unknown): void {
+interface UseKeys {
+  authContext: unknown;
+  authUI: 'allow' | 'fail' | 'skip' | undefined;
+  operationPrompt: string | undefined;
+}
+
+const authUINames: Readonly<Record<string, UseKeys['authUI']>> = { u_AuthUIA: 'allow', u_AuthUIF: 'fail', u_AuthUIS: 'skip' };
+
+function parseUseKey(kind: DictionaryKind, key: string, value: unknown, use: UseKeys): void {
+  if (key === 'u_AuthCtx') {
+    if (typeof value !== 'object' || value === null) fail(errSecParam, `${keyName(key)} must be an LAContext`);
+    use.authContext = value;
+    return;
+  }
+  if (key === 'u_OpPrompt') {
+    if (typeof value !== 'string') fail(errSecParam, `${keyName(key)} must be a string`);
+    use.operationPrompt = value;
+    return;
+  }
   if (acceptedUseKeys.has(key)) return;
   if (key === 'u_AuthUI') {
     if (typeof value !== 'string' || !authUIValues.has(value)) fail(errSecParam, `${keyName(key)} has an invalid value`);
     if (value === 'u_AuthUIS' && kind !== 'copy') fail(errSecParam, 'kSecUseAuthenticationUISkip is for SecItemCopyMatching only');
+    use.authUI = authUINames[value];
     return;
   }
   if (key === 'u_ItemList') fail(errSecParam, 'kSecUseItemList is not supported');

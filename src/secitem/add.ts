@@ -17,6 +17,7 @@ import type { ClientContext, Engine } from './context.js';
 import { forgetItem, sealRow } from './rows.js';
 import { duplicateReason, isUniqueViolation } from './search.js';
 import { expandValueRef } from './value-ref.js';
+import { APPLICATION_PASSWORD_VERIFIER, accessControlOf, applicationPasswordFor } from './authorization.js';
 
 export function add(engine: Engine, client: ClientContext, attributes: SecDictionary): unknown {
   const q = parseDictionary(expandValueRef(attributes, false, engine.objects), 'add');
@@ -32,6 +33,8 @@ export function add(engine: Engine, client: ClientContext, attributes: SecDictio
     const v = attr.computeOnAdd !== undefined ? (attr.computeOnAdd(given, undefined, ctx) as AttrValue | undefined) : (given ?? defaultValue(attr));
     if (v !== undefined) attrs.set(attr.code, v);
   }
+  const verifier = applicationPasswordFor(accessControlOf(attrs), q.authContext, q.operationPrompt);
+  if (verifier !== undefined) attrs.set(APPLICATION_PASSWORD_VERIFIER, verifier);
   const item: Item = { attrs, data: q.data };
   const table = engine.db.table(q.cls.name);
   let persistref: Buffer;

@@ -33,3 +33,16 @@ export function resultOf(fn: string, step: () => unknown): SecItemResult {
 export function statusOf(fn: string, step: () => void): OSStatus {
   return resultOf(fn, () => void step()).status;
 }
+
+/** Runs a step answering Apple's CFErrorRef shape, `{ value?, error? }`, with exactly one set. */
+export function secResultOf<T>(fn: string, step: () => { value?: T; error?: SecError }): { value?: T; error?: SecError } {
+  try {
+    const outcome = step();
+    recordLastError(outcome.error);
+    return outcome;
+  } catch (e) {
+    const error = asSecError(e, fn);
+    recordLastError(error);
+    return { error };
+  }
+}

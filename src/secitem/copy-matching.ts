@@ -15,6 +15,7 @@ import type { ClientContext, Engine } from './context.js';
 import { forgetItem } from './rows.js';
 import { searchFor } from './search.js';
 import { expandValueRef } from './value-ref.js';
+import { authorizeSecretRead } from './authorization.js';
 
 /** kSecMatchHostOrSubdomainOfHost: the server is the host or one of its subdomains. */
 function hostMatches(item: Item, host: string): boolean {
@@ -30,6 +31,11 @@ export function copyMatching(engine: Engine, client: ClientContext, query: SecDi
   const table = engine.db.table(q.cls.name);
   const selection = search.selection;
   const values: unknown[] = [];
+  // The item's secret is returned with kSecReturnData: that is what its access control guards.
+  const readsSecret = q.returns.data;
+  const kind = engine.objects.kindFor(q.cls.name);
+  const refOptions = { authContext: q.authContext, operationPrompt: q.operationPrompt };
+  const refs = kind === undefined ? undefined : { fromItem: (item: Item) => kind.fromItem(item, refOptions) };
   // A listing passes over an item that fails to decode, as Apple's server does ("this item was never here,
   // keep going"), so one damaged row does not hide the others; if every match failed, the damage is the answer.
   let damaged: SecError | undefined;
@@ -43,11 +49,11 @@ export function copyMatching(engine: Engine, client: ClientContext, query: SecDi
         damaged = e;
         continue;
       }
-      if (q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) {
+      if ((q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) || (readsSecret && !authorizeSecretRead(item, q))) {
         forgetItem(item);
         continue;
       }
-      values.push(shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, row.persistref), q.returns, engine.objects.kindFor(q.cls.name)));
+      values.push(shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, row.persistref), q.returns, refs));
       forgetItem(item); // the result holds copies
       if (limit !== 'all' && values.length >= limit) break;
     }

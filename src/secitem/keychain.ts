@@ -17,10 +17,20 @@ import { MultisetHash } from '../crypto/multiset-hash.js';
 import { itemClasses } from '../schema/classes.js';
 import { KeychainDatabase, type MetaKey } from '../store/database.js';
 import { PASSCODE_SET_CLASS } from '../schema/protection.js';
-import type { Entitlements, KeychainClient, LockState, OpenKeychainOptions, SecDictionary } from '../types.js';
-import { resultOf, statusOf } from './call.js';
+import type { Entitlements, LockState, OpenKeychainOptions, SecDictionary, SecItemResult } from '../types.js';
+import { resultOf, secResultOf, statusOf } from './call.js';
 import type { ClientContext, Engine } from './context.js';
 import { itemAdd, itemCopyMatching, itemDelete, itemUpdate } from './entry.js';
+import { SECURE_ENCLAVE_TOKEN_ID } from '../enclave/enclave.js';
+import { enclaveSecKey } from '../enclave/enclave-sec-key.js';
+import { SoftwareEnclaveFile, enclavePath } from '../enclave/software-enclave.js';
+import { secureEnclaveFor, type SecureEnclave } from '../enclave/cryptokit.js';
+import type { SecKey } from '../objects/key.js';
+import type { Item } from '../schema/values.js';
+import { guardKey } from './authorization.js';
+import { createRandomKey, type KeyDevice } from './create-key.js';
+import { registerObjectKinds } from './object-kinds.js';
+import { certificateSigningRequestOf } from './csr.js';
 import { ObjectRegistry } from './object-refs.js';
 import { attemptSeal, freshAttempts, parseLegacyAttempts, passcodeLockoutRemaining, sealAttempts, tryPasscode } from './passcode-attempts.js';
 import type { RecordSeal } from '../crypto/record-seal.js';
@@ -64,11 +74,32 @@ function unlockKeybag(keybag: Keybag, passcode: Passcode): void {
   }
 }
 
+/** A client application, described by its entitlements: the SecItem functions as that app calls them. */
+export interface KeychainClient {
+  /** The client's access-group list, in the order the system builds it. */
+  readonly accessGroups: readonly string[];
+  SecItemAdd(attributes: SecDictionary): SecItemResult;
+  SecItemCopyMatching(query: SecDictionary): SecItemResult;
+  SecItemUpdate(query: SecDictionary, attributesToUpdate: SecDictionary): OSStatus;
+  SecItemDelete(query: SecDictionary): OSStatus;
+  /**
+   * SecKeyCreateRandomKey for this app: like the module-level function, and
+   * also permanent keys (kSecAttrIsPermanent, stored in this app's access
+   * group) and Secure Enclave keys (kSecAttrTokenID = kSecAttrTokenIDSecureEnclave).
+   */
+  SecKeyCreateRandomKey(parameters: SecDictionary): { value?: SecKey; error?: SecError };
+}
+
 export class Keychain {
   readonly path: string;
   readonly #db: KeychainDatabase;
   readonly #keybag: Keybag;
   readonly #engine: Engine;
+  /** This device's enclave: its own file beside the database, made with the first enclave key. */
+  readonly #enclave: SoftwareEnclaveFile;
+  /** The wrapped form of each enclave key this process has made or read (what its item stores). */
+  readonly #wrapped = new WeakMap<SecKey, Uint8Array>();
+  #secureEnclave: SecureEnclave | undefined;
   /** The seal of the passcode-attempt counter. */
   readonly #attempts: RecordSeal;
   #closed = false;
@@ -79,6 +110,49 @@ export class Keychain {
     this.#db = db;
     this.#keybag = keybag;
     this.#engine = { db, keybag, blind: new BlindIndex(deviceKey), objects: new ObjectRegistry() };
+    this.#enclave = new SoftwareEnclaveFile(enclavePath(path));
+    registerObjectKinds(this.#engine.objects, {
+      storedDataOf: (key) => this.#wrapped.get(key),
+      tokenKeyFromItem: (item) => this.#enclaveKeyOf(item),
+      guard: (key, item, options) => {
+        const guarded = guardKey(key, item, options, () => this.#keybag.state);
+        const wrapped = this.#wrapped.get(key);
+        if (wrapped !== undefined) this.#wrapped.set(guarded, wrapped);
+        return guarded;
+      },
+    });
+  }
+
+  /** The key of an enclave key item; errSecItemNotFound where this device's enclave did not make it. */
+  #enclaveKeyOf(item: Item): SecKey | undefined {
+    if (item.attrs.get('tkid') !== SECURE_ENCLAVE_TOKEN_ID || item.data === undefined) return undefined;
+    const { publicKeyX963 } = this.#enclave.inspect(item.data);
+    const key = enclaveSecKey(this.#enclave, item.data, { publicKeyX963 });
+    this.#wrapped.set(key, new Uint8Array(item.data));
+    return key;
+  }
+
+  #keyDevice(): KeyDevice {
+    return {
+      enclave: this.#enclave,
+      lockState: () => this.#keybag.state,
+      remember: (key, wrapped) => this.#wrapped.set(key, wrapped),
+      wrappedOf: (key) => this.#wrapped.get(key),
+    };
+  }
+
+  /**
+   * CryptoKit's SecureEnclave for this device: P-256 signing and key-agreement
+   * keys that are no keychain items (the app keeps their dataRepresentation),
+   * and certificate signing requests signed by them.
+   */
+  get secureEnclave(): SecureEnclave {
+    this.#checkOpen();
+    return (this.#secureEnclave ??= secureEnclaveFor({
+      enclave: this.#enclave,
+      lockState: () => this.#keybag.state,
+      createCertificateSigningRequest: (key, subject) => certificateSigningRequestOf(key, subject),
+    }));
   }
 
   /** See openKeychain. */
@@ -263,6 +337,7 @@ export class Keychain {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#enclave.close();
     this.#db.close();
   }
 
@@ -282,6 +357,7 @@ export class Keychain {
       SecItemUpdate: (query: SecDictionary, attributesToUpdate: SecDictionary) =>
         statusOf('SecItemUpdate', () => call(() => itemUpdate(engine, client, query, attributesToUpdate))),
       SecItemDelete: (query: SecDictionary) => statusOf('SecItemDelete', () => call(() => itemDelete(engine, client, query))),
+      SecKeyCreateRandomKey: (parameters: SecDictionary) => secResultOf('SecKeyCreateRandomKey', () => call(() => createRandomKey(engine, client, this.#keyDevice(), parameters))),
     });
   }
 }

@@ -21,7 +21,15 @@ export interface ObjectKind<T> {
    */
   dictionaryOf(object: T, forQuery: boolean): Record<string, unknown>;
   /** The object an item of its class stands for, or undefined when it cannot be made here. */
-  fromItem(item: Item): T | undefined;
+  fromItem(item: Item, options?: RefOptions): T | undefined;
+}
+
+/** How the query that returned an object authenticates its later use (a key's private half). */
+export interface RefOptions {
+  /** kSecUseAuthenticationContext of the query, as given. */
+  readonly authContext: unknown;
+  /** kSecUseOperationPrompt of the query. */
+  readonly operationPrompt: string | undefined;
 }
 
 export class ObjectRegistry {

@@ -4,7 +4,9 @@
  * change, or none do.
  * @module
  */
-import { SecError, errSecDuplicateItem, errSecItemNotFound } from '../status.js';
+import { SecError, errSecDuplicateItem, errSecItemNotFound, errSecParam } from '../status.js';
+import { SECURE_ENCLAVE_TOKEN_ID } from '../enclave/enclave.js';
+import { APPLICATION_PASSWORD_VERIFIER, accessControlOf, applicationPasswordFor } from './authorization.js';
 import { parseDictionary, parseUpdateAttributes, protectionOf } from '../dictionary/parse.js';
 import type { ClassDef, ComputeContext } from '../schema/model.js';
 import { isAccessControl, sameValue, type AttrValue } from '../schema/values.js';
@@ -52,6 +54,15 @@ export function update(engine: Engine, client: ClientContext, query: SecDictiona
     const opened = rows.map((row) => ({ row, old: search.open(row) }));
     for (const { row, old } of opened) {
       const attrs = new Map([...old.attrs, ...changes.attrs]);
+      if (changes.attrs.has(accc)) {
+        // The enclave bound the key to its access control when it made it (seed "Add-only Attributes").
+        if (old.attrs.get('tkid') === SECURE_ENCLAVE_TOKEN_ID) {
+          throw new SecError(errSecParam, 'kSecAttrAccessControl of a Secure Enclave key is set when the key is added and cannot be changed');
+        }
+        const verifier = applicationPasswordFor(accessControlOf(attrs), q.authContext, q.operationPrompt);
+        if (verifier === undefined) attrs.delete(APPLICATION_PASSWORD_VERIFIER);
+        else attrs.set(APPLICATION_PASSWORD_VERIFIER, verifier);
+      }
       if (newProtection !== undefined) {
         attrs.set(pdmn, newProtection);
         // An access control that names another protection class no longer describes the item.
