@@ -21,6 +21,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import {
+  errSecAuthFailed,
   errSecDuplicateItem,
   errSecParam,
   errSecPkcs12VerifyFailure,
@@ -125,7 +126,8 @@ export async function importItems(rawArgs: readonly string[], ctx: CommandContex
       passphrase = typed;
     }
     const { status, items } = pkcs12Import(bytes, passphrase ?? '');
-    if (status !== 0) throw failure(IMPORT, status === errSecPkcs12VerifyFailure ? errSecPkcs12VerifyFailure : status);
+    // SecPKCS12Import answers a wrong passphrase with errSecAuthFailed; SecKeychainItemImport, which security reports, with errSecPkcs12VerifyFailure.
+    if (status !== 0) throw failure(IMPORT, status === errSecAuthFailed ? errSecPkcs12VerifyFailure : status);
     for (const item of items) {
       const s = add(item.identity, item.label === undefined ? {} : { [kSecAttrLabel]: item.label });
       if (s !== 0) throw failure(IMPORT, s);
