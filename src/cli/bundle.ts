@@ -109,6 +109,8 @@ const common = {
   minifyIdentifiers: true,
   sourcemap: 'linked',
   logLevel: 'warning',
+  // CommonJS packages bundled in (node-forge) require() node's builtins at run time: give the ESM bundles a require.
+  banner: { js: "import { createRequire as secitemCreateRequire } from 'node:module'; const require = secitemCreateRequire(import.meta.url);" },
 } as const;
 
 // Which run/ modules bin.js imports with import(): all of them are bundled on their own first ...

@@ -13,6 +13,17 @@
  */
 import { command, handlerOf, planned } from './command.js';
 import type { Command } from './command.js';
+import {
+  addCertificatesCommand,
+  createKeypairCommand,
+  deleteCertificateCommand,
+  deleteIdentityCommand,
+  exportCommand,
+  findCertificateCommand,
+  findIdentityCommand,
+  findKeyCommand,
+  importCommand,
+} from './commands/certificates.js';
 import { dumpKeychainCommand } from './commands/dump-keychain.js';
 import { itemCommand } from './commands/item.js';
 import { keychainCommand } from './commands/keychain.js';
@@ -56,26 +67,26 @@ export const commands: readonly Command[] = [
   setKeychainPasswordCommand,
   showKeychainInfoCommand,
   dumpKeychainCommand,
-  planned('create-keypair'),
+  createKeypairCommand,
   addGenericPasswordCommand,
   addInternetPasswordCommand,
-  planned('add-certificates'),
+  addCertificatesCommand,
   findGenericPasswordCommand,
   deleteGenericPasswordCommand,
   planned('set-generic-password-partition-list'),
   findInternetPasswordCommand,
   deleteInternetPasswordCommand,
   planned('set-internet-password-partition-list'),
-  planned('find-key'),
+  findKeyCommand,
   planned('set-key-partition-list'),
-  planned('find-certificate'),
-  planned('find-identity'),
-  planned('delete-certificate'),
-  planned('delete-identity'),
+  findCertificateCommand,
+  findIdentityCommand,
+  deleteCertificateCommand,
+  deleteIdentityCommand,
   planned('set-identity-preference'),
   planned('get-identity-preference'),
-  planned('export'),
-  planned('import'),
+  exportCommand,
+  importCommand,
   itemCommand,
   errorCommand,
   keychainCommand,

@@ -66,12 +66,21 @@ export const COMMAND_LIST =
   '    set-keychain-password                Set password for a keychain.\n' +
   '    show-keychain-info                   Show the settings for keychain.\n' +
   '    dump-keychain                        Dump the contents of one or more keychains.\n' +
+  '    create-keypair                       Create an asymmetric key pair.\n' +
   '    add-generic-password                 Add a generic password item.\n' +
   '    add-internet-password                Add an internet password item.\n' +
+  '    add-certificates                     Add certificates to a keychain.\n' +
   '    find-generic-password                Find a generic password item.\n' +
   '    delete-generic-password              Delete a generic password item.\n' +
   '    find-internet-password               Find an internet password item.\n' +
   '    delete-internet-password             Delete an internet password item.\n' +
+  '    find-key                             Find keys in the keychain\n' +
+  '    find-certificate                     Find a certificate item.\n' +
+  '    find-identity                        Find an identity (certificate + private key).\n' +
+  '    delete-certificate                   Delete a certificate from a keychain.\n' +
+  '    delete-identity                      Delete a certificate and its private key from a keychain.\n' +
+  '    export                               Export items from a keychain.\n' +
+  '    import                               Import items into a keychain.\n' +
   '    item                                 Manipulate keychain items.\n' +
   '    error                                Display a descriptive message for the given error code(s).\n' +
   "    keychain                             Check a keychain's ledger and every item, and report what is damaged (changes nothing).\n";
@@ -448,8 +457,8 @@ describe('dispatcher', () => {
     // `security delete …` is delete-keychain: first in table order.
     const r = await run(home, 'delete', '-s', 'svc', '-a', 'acct');
     assert.deepEqual([r.code, r.stderr], [2, 'Usage: delete-keychain [-h] [keychain...]\n        Delete keychains and remove them from the search list.\n']);
-    const planned = await run(home, 'find-k', '-l', 'x');
-    assert.deepEqual([planned.code, planned.stderr], [1, 'secitem: find-key: this command is not implemented yet\n']);
+    const planned = await run(home, 'set-key-p', '-l', 'x');
+    assert.deepEqual([planned.code, planned.stderr], [1, 'secitem: set-key-partition-list: this command is not implemented yet\n']);
   });
 
   test('-v echoes the command line on stderr with passwords hidden', async () => {
