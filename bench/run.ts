@@ -18,7 +18,7 @@
  * is the number of calls over their summed time.
  */
 import Database from 'better-sqlite3';
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { execSync, fork, type ChildProcess } from 'node:child_process';
 import { openKeychain, type KeychainClient } from '../src/index.js';
 import { formatStartup, measureStartup } from './startup.js';
+import { envelopeOpen, envelopeSeal } from './floor.js';
+import { formatObjects, measureObjects } from './objects.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -96,18 +98,6 @@ const secretFor = (i: number): Buffer => {
   return b;
 };
 
-function gcmSeal(key: Buffer, plaintext: Buffer): Buffer {
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, iv);
-  return Buffer.concat([iv, c.update(plaintext), c.final(), c.getAuthTag()]);
-}
-
-function gcmOpen(key: Buffer, box: Buffer): Buffer {
-  const d = createDecipheriv('aes-256-gcm', key, box.subarray(0, 12));
-  d.setAuthTag(box.subarray(box.length - 16));
-  return Buffer.concat([d.update(box.subarray(12, box.length - 16)), d.final()]);
-}
-
 /** The floor store: one keyed-hash index column and one envelope-sealed blob per row. */
 class Floor {
   readonly db: Database.Database;
@@ -132,27 +122,14 @@ class Floor {
     return createHmac('sha256', this.#hmacKey).update(service(i)).update('\0').update(account(i)).digest().subarray(0, 16);
   }
 
-  /** Envelope encryption, the least any store with per-item keys does: a random item key wrapped by a master key. */
-  static seal(secret: Buffer): Buffer {
-    const key = randomBytes(32);
-    return Buffer.concat([gcmSeal(Floor.#master, key), gcmSeal(key, secret)]);
-  }
-
-  static open(blob: Buffer): Buffer {
-    const key = gcmOpen(Floor.#master, blob.subarray(0, 60));
-    return gcmOpen(key, blob.subarray(60));
-  }
-
-  static readonly #master = randomBytes(32);
-
   add(i: number): void {
-    this.db.transaction(() => this.#ins.run(this.#h(i), Floor.seal(secretFor(i))))();
+    this.db.transaction(() => this.#ins.run(this.#h(i), envelopeSeal(secretFor(i))))();
   }
   copy(i: number): Buffer {
-    return Floor.open(this.#get.get(this.#h(i)) as Buffer);
+    return envelopeOpen(this.#get.get(this.#h(i)) as Buffer);
   }
   update(i: number): void {
-    this.db.transaction(() => this.#upd.run(Floor.seal(secretFor(i + 1)), this.#h(i)))();
+    this.db.transaction(() => this.#upd.run(envelopeSeal(secretFor(i + 1)), this.#h(i)))();
   }
   remove(i: number): void {
     this.db.transaction(() => this.#del.run(this.#h(i)))();
@@ -554,7 +531,12 @@ async function main(): Promise<void> {
   console.log('');
   const startup = measureStartup({ runs: quick ? 20 : 60 });
   process.stdout.write(formatStartup(startup));
+  console.log('\nCertificates, identities and signatures (median µs, one process):');
+  const objects = measureObjects({ quick });
+  process.stdout.write(formatObjects(objects));
   const targets = checkTargets(rows, peakRssMB);
+  const identity = objects.find((o) => o.workload.startsWith('identity lookup'));
+  if (identity !== undefined) targets.push({ what: 'identity lookup ≤ 2× a certificate lookup', value: `${identity.ratio.toFixed(2)}×`, met: identity.ratio <= 2 });
   console.log('\nTargets:');
   for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'MISSED '} ${t.what}: ${t.value}`);
   console.log(`  ${startup.met ? 'met    ' : 'MISSED '} CLI startup (--version, help, error) ≤ 1.3× node -e 0`);
@@ -563,7 +545,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory, startup }, null, 2));
+  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory, startup, objects }, null, 2));
   console.log(`Results: ${file}`);
 }
 

@@ -11,7 +11,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { errSecNoSuchKeychain, openKeychain, SecError } from '../index.js';
+import { errSecNoSuchKeychain, openKeychain, SecError, type SecDictionary } from '../index.js';
+import { terminalAuthenticationContext } from './user-presence.js';
 import type { CommandContext } from './io.js';
 import { defaultKeychainPath, keychainPath } from './keychain-paths.js';
 import type { Session } from './session.js';
@@ -138,12 +139,28 @@ export function withKeychain<T>(target: KeychainTarget, body: (app: CliClient, k
   // An implicitly created default keychain has no password, whatever the environment says.
   const kc = openKeychain(passcode === undefined ? { path: target.path } : { path: target.path, passcode });
   try {
-    const app = kc.client({
+    const client = kc.client({
       applicationIdentifier: CLI_APPLICATION_IDENTIFIER,
       keychainAccessGroups: [...CLI_ACCESS_GROUPS],
     });
-    return body(app, kc);
+    return body(withTerminalAuthentication(client), kc);
   } finally {
     kc.close();
   }
+}
+
+/**
+ * The client with the terminal as its LocalAuthentication: a query that
+ * names no kSecUseAuthenticationContext gets the terminal's (when stdin is
+ * one), so protected items and keys ask the person there.
+ */
+function withTerminalAuthentication(client: CliClient): CliClient {
+  const context = terminalAuthenticationContext(process.stdin.isTTY === true);
+  if (context === undefined) return client;
+  const withContext = (d: SecDictionary): SecDictionary => (Object.hasOwn(d, 'u_AuthCtx') ? d : { ...d, u_AuthCtx: context });
+  return Object.freeze({
+    ...client,
+    SecItemCopyMatching: (query: SecDictionary) => client.SecItemCopyMatching(withContext(query)),
+    SecItemUpdate: (query: SecDictionary, attributes: SecDictionary) => client.SecItemUpdate(withContext(query), attributes),
+  });
 }

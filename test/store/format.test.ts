@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, readFileSync, writeFileSync, existsSync } from
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { openKeychain, SecError, errSecInvalidKeychain, errSecSuccess, errSecDuplicateItem } from '../../src/index.js';
+import { openKeychain, LAContext, SecError, errSecInvalidKeychain, errSecSuccess, errSecDuplicateItem } from '../../src/index.js';
 import { itemClasses } from '../../src/schema/classes.js';
 import { defineClass, type AttrDef, type ClassDef } from '../../src/schema/model.js';
 import { KeychainDatabase } from '../../src/store/database.js';
@@ -27,7 +27,7 @@ import { repoFile, tempDir } from '../helpers.js';
 const classes = [...itemClasses.values()];
 type Listing = { passcode: string; items: Record<string, unknown>[]; beforeFirstUnlock: Record<string, number> };
 interface ListingModule {
-  listAll(app: unknown): Record<string, unknown>[];
+  listAll(app: unknown, use?: Record<string, unknown>): Record<string, unknown>[];
   statusesBeforeUnlock(app: unknown, listing: Record<string, unknown>[]): Record<string, number>;
   FIXTURE_CLIENT: { applicationIdentifier: string; keychainAccessGroups: string[]; applicationGroups: string[] };
 }
@@ -70,7 +70,8 @@ for (const fixture of FIXTURES) {
       assert.equal(formatOf(path), `secitem keychain ${FORMAT_VERSION}`);
       assert.equal(kc.lockState, 'beforeFirstUnlock', 'a keychain with a passcode opens before first unlock');
       assert.equal(kc.unlock(expected.passcode), errSecSuccess);
-      assert.deepEqual(listAll(kc.client(FIXTURE_CLIENT)), expected.items);
+      // The person at the device approves reading the items protected by user presence.
+      assert.deepEqual(listAll(kc.client(FIXTURE_CLIENT), { u_AuthCtx: new LAContext({ userPresence: () => true }) }), expected.items);
       kc.close();
     });
 

@@ -8,8 +8,19 @@
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import * as engine from '../../index.js';
 import {
+  SecCertificateCreateWithData,
+  SecCertificateCopyData,
+  SecIdentityCopyCertificate,
+  SecIdentityCopyPrivateKey,
+  SecKeyCopyAttributes,
+  SecKeyCopyExternalRepresentation,
+  SecPKCS12Import,
+  errSecDecode,
+  errSecParam,
+  type SecCertificate,
+  type SecIdentity,
+  type SecKey,
   errSecItemNotFound,
   kSecClass,
   kSecMatchLimit,
@@ -27,18 +38,10 @@ import type { CliClient, KeychainTarget } from '../keychains.js';
 import { resultItems } from './results.js';
 import type { ItemRecord } from './results.js';
 
-/** An engine function by name; a clear failure when this build of the engine lacks it. */
-function engineFunction<F extends (...args: never[]) => unknown>(name: string): F {
-  const f = (engine as unknown as Record<string, unknown>)[name];
-  if (typeof f !== 'function') throw new Error(`the engine has no ${name} yet`);
-  return f as F;
-}
-
 /** SecCertificateCreateWithData: the certificate object of DER bytes, or null when they are not a certificate. */
 export function certificateFromDer(der: Uint8Array): unknown {
-  const create = engineFunction<(der: Uint8Array) => unknown>('SecCertificateCreateWithData');
   try {
-    return create(der) ?? null;
+    return SecCertificateCreateWithData(der) ?? null;
   } catch (error) {
     if (error instanceof SecError) return null;
     throw error;
@@ -47,37 +50,32 @@ export function certificateFromDer(der: Uint8Array): unknown {
 
 /** SecCertificateCopyData. */
 export function certificateDer(certificate: unknown): Uint8Array {
-  return engineFunction<(c: unknown) => Uint8Array>('SecCertificateCopyData')(certificate);
+  return SecCertificateCopyData(certificate as SecCertificate);
 }
 
 /** SecIdentityCopyCertificate. */
 export function identityCertificate(identity: unknown): unknown {
-  const r = engineFunction<(i: unknown) => { status: number; certificate?: unknown }>('SecIdentityCopyCertificate')(identity);
+  const r = SecIdentityCopyCertificate(identity as SecIdentity);
   if (r.status !== 0 || r.certificate === undefined) throw new SecError(r.status || errSecItemNotFound);
   return r.certificate;
 }
 
 /** SecIdentityCopyPrivateKey. */
 export function identityPrivateKey(identity: unknown): unknown {
-  const r = engineFunction<(i: unknown) => { status: number; privateKey?: unknown }>('SecIdentityCopyPrivateKey')(identity);
+  const r = SecIdentityCopyPrivateKey(identity as SecIdentity);
   if (r.status !== 0 || r.privateKey === undefined) throw new SecError(r.status || errSecItemNotFound);
   return r.privateKey;
 }
 
 /** SecKeyCopyAttributes. */
 export function keyAttributes(key: unknown): Record<string, unknown> {
-  return engineFunction<(k: unknown) => Record<string, unknown>>('SecKeyCopyAttributes')(key) ?? {};
-}
-
-interface CfResult<T> {
-  value?: T;
-  error?: unknown;
+  return SecKeyCopyAttributes(key as SecKey) ?? {};
 }
 
 function statusOfError(error: unknown): number {
   if (error instanceof SecError) return error.status;
   const s = (error as { status?: unknown; code?: unknown } | null)?.status ?? (error as { code?: unknown } | null)?.code;
-  return typeof s === 'number' ? s : engine.errSecParam;
+  return typeof s === 'number' ? s : errSecParam;
 }
 
 /**
@@ -87,7 +85,7 @@ function statusOfError(error: unknown): number {
  * @throws SecError when the key cannot be exported
  */
 export function keyObjectOf(key: unknown): KeyObject {
-  const r = engineFunction<(k: unknown) => CfResult<Uint8Array>>('SecKeyCopyExternalRepresentation')(key);
+  const r = SecKeyCopyExternalRepresentation(key as SecKey);
   if (r.value === undefined) throw new SecError(statusOfError(r.error));
   const attrs = keyAttributes(key);
   const isPrivate = Number(attrs['kcls']) === 1;
@@ -106,7 +104,7 @@ export function keyObjectFromExternal(bytes: Uint8Array, isEc: boolean, isPrivat
   const sizes: Record<number, [string, number]> = { 32: ['P-256', 32], 48: ['P-384', 48], 66: ['P-521', 66] };
   const n = isPrivate ? (buf.length - 1) / 3 : (buf.length - 1) / 2;
   const curve = sizes[n];
-  if (curve === undefined || buf[0] !== 4) throw new SecError(engine.errSecDecode);
+  if (curve === undefined || buf[0] !== 4) throw new SecError(errSecDecode);
   const b64 = (b: Buffer): string => b.toString('base64url');
   const jwk = { kty: 'EC', crv: curve[0], x: b64(buf.subarray(1, 1 + n)), y: b64(buf.subarray(1 + n, 1 + 2 * n)) };
   return isPrivate
@@ -123,18 +121,13 @@ export interface ImportedIdentity {
 
 /** SecPKCS12Import: the OSStatus and the identities of a PKCS#12 file. */
 export function pkcs12Import(data: Uint8Array, passphrase: string): { status: number; items: ImportedIdentity[] } {
-  const r = engineFunction<(d: Uint8Array, o: { passphrase: string }) => { status: number; items?: ImportedIdentity[] }>('SecPKCS12Import')(
-    data,
-    { passphrase },
-  );
+  const r = SecPKCS12Import(data, { passphrase });
   return { status: r.status, items: r.items ?? [] };
 }
 
 /** The client's SecKeyCreateRandomKey. */
 export function createRandomKey(app: CliClient, parameters: Record<string, unknown>): { key?: unknown; status: number } {
-  const f = (app as unknown as Record<string, unknown>)['SecKeyCreateRandomKey'];
-  if (typeof f !== 'function') throw new Error('the engine has no SecKeyCreateRandomKey yet');
-  const r = (f as (p: Record<string, unknown>) => CfResult<unknown>).call(app, parameters);
+  const r = app.SecKeyCreateRandomKey(parameters);
   return r.value !== undefined ? { key: r.value, status: 0 } : { status: statusOfError(r.error) };
 }
 
