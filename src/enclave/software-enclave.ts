@@ -39,7 +39,9 @@ const X963_BYTES = 65;
 const WRAP_LABEL = 'secitem enclave: key wrapping v1';
 const ID_LABEL = 'secitem enclave: enclave id v1';
 /** PKCS#8 PrivateKeyInfo for a P-256 ECPrivateKey without its public key, up to the 32-byte scalar. */
-const PKCS8_P256_PREFIX = Buffer.from('308141020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420', 'hex');
+/** SEC 1 ECPrivateKey for P-256 around the scalar d and the public key: version 1, d, [0] prime256v1, [1] the point. */
+const SEC1_P256_HEAD = Buffer.from('30770201010420', 'hex');
+const SEC1_P256_MIDDLE = Buffer.from('a00a06082a8648ce3d030107a144034200', 'hex');
 
 /** The enclave file of a keychain database. */
 export function enclavePath(databasePath: string): string {
@@ -200,10 +202,12 @@ export class SoftwareEnclave implements Enclave {
   }
 
   use<T>(wrapped: Uint8Array, fn: (privateKey: KeyObject) => T): T {
+    const publicKeyX963 = parseBlob(wrapped).publicKeyX963;
     const key = this.#withScalar(wrapped, (d) => {
-      const der = Buffer.concat([PKCS8_P256_PREFIX, d]);
+      // SEC 1 ECPrivateKey with its public key: OpenSSL need not multiply the point out again (a third of the time of PKCS#8 without it).
+      const der = Buffer.concat([SEC1_P256_HEAD, d, SEC1_P256_MIDDLE, publicKeyX963]);
       try {
-        return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+        return createPrivateKey({ key: der, format: 'der', type: 'sec1' });
       } finally {
         wipe(der);
       }

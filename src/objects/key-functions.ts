@@ -345,12 +345,31 @@ export function keyItemAttributes(key: SecKey): Map<string, unknown> {
 }
 
 /**
+ * An EC private key read back from its item: the public half now, the
+ * private half imported (and checked against the point) at its first use.
+ * A lookup that only wants the key in hand, as an identity lookup does,
+ * pays for no private-key import; a damaged item still fails before any
+ * use, when its point is imported.
+ */
+function storedECPrivateKey(data: Uint8Array): SecKey {
+  const point = data.subarray(0, (data.length - 1) / 3 * 2 + 1);
+  const publicKey = importECPublic(point);
+  const external = new Uint8Array(data);
+  let privateKey: KeyObject | undefined;
+  return SecKey.fromPrivateAccess(publicKey, {
+    use: (fn) => fn((privateKey ??= importECPrivate(external))),
+    extractable: true,
+  });
+}
+
+/**
  * A software SecKey rebuilt from a stored keys item: its kcls, type and
  * v_Data (the external representation). Throws errSecDecode when the stored
  * data is not a key of that class and type.
  */
 export function keyFromItemData(item: { keyClass: unknown; keyType: unknown; data: Uint8Array }): SecKey {
   try {
+    if (paramAsInt(item.keyClass) === 1 && paramAsInt(item.keyType) === 73) return storedECPrivateKey(item.data);
     return keyFromData(item.keyClass, item.keyType, item.data);
   } catch (e) {
     const detail = e instanceof SecError ? e.detail : undefined;

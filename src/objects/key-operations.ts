@@ -19,7 +19,7 @@
  * Private halves are only reached through `key.privateAccess.use(fn)`.
  * @module
  */
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { SecError, errSecParam, errSecVerifyFailed } from '../status.js';
 import * as A from './key-algorithms.js';
 import { blockSizeOf, bitsOf, checkPoint, ecScalar, importECPublic, publicBytes, shapeOf, type CurveInfo, type KeyShape } from './key-encoding.js';
@@ -211,9 +211,20 @@ export function sign(key: SecKey, algorithm: unknown, data: Uint8Array): Outcome
   if ('error' in r) return r;
   const { v, spec } = r;
   if (spec.kind === 'ecdsa') {
+    const curve = (v.shape as { curve: CurveInfo }).curve;
+    if (spec.message && spec.hash !== undefined) {
+      // A message form hashes and signs in node:crypto (OpenSSL): the same X9.62 signature, some twenty times quicker.
+      const dsaEncoding = spec.encoding === 'der' ? 'der' : 'ieee-p1363';
+      const hash = spec.hash;
+      try {
+        return { value: withPrivate(v, (k) => new Uint8Array(nodeSign(hash, data, { key: k, dsaEncoding }))) };
+      } catch (e) {
+        if (e instanceof SecError) throw e;
+        return fail(errSecParam, `${describeKey(key)}: X962 signing failed`);
+      }
+    }
     const h = digestInput(spec, algorithm as string, data);
     if (h.error) return h;
-    const curve = (v.shape as { curve: CurveInfo }).curve;
     try {
       return { value: withPrivate(v, (k) => ecdsaSign(curve, ecScalar(k, curve), h.value, spec.encoding)) };
     } catch {
@@ -234,6 +245,15 @@ const rsaNoMatch = (): { value: boolean; error: SecError } => ({
   error: new SecError(errSecVerifyFailed, 'RSA signature verification failed, no match'),
 });
 
+/** ECDSA verification of a message in node:crypto; a malformed signature is a mismatch. */
+function verifiesInOpenSSL(hash: HashName, data: Uint8Array, publicKey: KeyObject, encoding: 'der' | 'compact', signature: Uint8Array): boolean {
+  try {
+    return nodeVerify(hash, data, { key: publicKey, dsaEncoding: encoding === 'der' ? 'der' : 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
+
 /** SecKeyVerifySignature: `{ value: true }`, or false with the reason. */
 export function verify(key: SecKey, algorithm: unknown, data: Uint8Array, signature: Uint8Array): { value: boolean; error?: SecError } {
   const r = resolve(key, A.kSecKeyOperationTypeVerify, algorithm);
@@ -246,7 +266,10 @@ export function verify(key: SecKey, algorithm: unknown, data: Uint8Array, signat
     if (spec.encoding === 'compact' && signature.length !== 2 * v.k) {
       return { value: false, error: new SecError(errSecVerifyFailed, `Wrong ECDSA RFC4754 signature: ${signature.length} bytes, ${2 * v.k} expected`) };
     }
-    if (ecdsaVerify(curve, publicBytes(key.publicKeyObject), h.value, signature, spec.encoding)) return { value: true };
+    const matches = spec.message && spec.hash !== undefined
+      ? verifiesInOpenSSL(spec.hash, data, key.publicKeyObject, spec.encoding, signature)
+      : ecdsaVerify(curve, publicBytes(key.publicKeyObject), h.value, signature, spec.encoding);
+    if (matches) return { value: true };
     return { value: false, error: new SecError(errSecVerifyFailed, 'EC signature verification failed, no match') };
   }
   if (spec.kind !== 'rsa-sig') return { value: false, error: new SecError(errSecParam, `${String(algorithm)}: algorithm not supported by the key ${describeKey(key)}`) };

@@ -106,12 +106,25 @@ interface Half {
   attrs: Record<string, unknown>;
   data: Uint8Array | undefined;
   pref: Uint8Array;
+  /** The half's object, when the caller asked for references. */
+  ref: unknown;
 }
 
-function halves(engine: Engine, client: ClientContext, query: SecDictionary): Half[] {
+/** What each half is asked for beyond its attributes and persistent reference. */
+interface HalfReturns {
+  readonly data: boolean;
+  readonly ref: boolean;
+}
+
+const attributesOnly: HalfReturns = { data: false, ref: false };
+
+function halves(engine: Engine, client: ClientContext, query: SecDictionary, returns: HalfReturns = attributesOnly): Half[] {
+  const asked: Record<string, unknown> = { ...query, m_Limit: 'm_LimitAll', r_Attributes: true, r_PersistentRef: true };
+  if (returns.data) asked['r_Data'] = true;
+  if (returns.ref) asked['r_Ref'] = true;
   try {
-    const found = copyMatching(engine, client, { ...query, m_Limit: 'm_LimitAll', r_Attributes: true, r_Data: true, r_PersistentRef: true }) as Record<string, unknown>[];
-    return found.map((d) => ({ attrs: d, data: d['v_Data'] as Uint8Array | undefined, pref: d['v_PersistentRef'] as Uint8Array }));
+    const found = copyMatching(engine, client, asked) as Record<string, unknown>[];
+    return found.map((d) => ({ attrs: d, data: d['v_Data'] as Uint8Array | undefined, pref: d['v_PersistentRef'] as Uint8Array, ref: d['v_Ref'] }));
   } catch (e) {
     if (isStatus(e, errSecItemNotFound)) return [];
     throw e;
@@ -123,8 +136,13 @@ interface Pair {
   key: Half;
 }
 
-/** The identities a query selects: certificate first when it names certificate attributes, else key first. */
-function findIdentities(engine: Engine, client: ClientContext, query: SecDictionary, limit: number | 'all'): Pair[] {
+/**
+ * The identities a query selects: certificate first when it names
+ * certificate attributes, else key first; each half read with what
+ * `returns` asks of it (the key's data is the identity's data).
+ */
+function findIdentities(engine: Engine, client: ClientContext, query: SecDictionary, limit: number | 'all', returns: HalfReturns = attributesOnly): Pair[] {
+  const certReturns: HalfReturns = { data: false, ref: returns.ref };
   const certQuery: Record<string, unknown> = { class: 'cert' };
   const keyQuery: Record<string, unknown> = { class: 'keys', kcls: KEY_CLASS_PRIVATE };
   let pref: Uint8Array | undefined;
@@ -146,15 +164,15 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
   const full = (): boolean => limit !== 'all' && pairs.length >= limit;
   const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === 2;
   if (certFirst) {
-    for (const cert of halves(engine, client, certQuery)) {
-      for (const key of halves(engine, client, { ...keyQuery, klbl: cert.attrs['pkhh'] as Uint8Array })) {
+    for (const cert of halves(engine, client, certQuery, certReturns)) {
+      for (const key of halves(engine, client, { ...keyQuery, klbl: cert.attrs['pkhh'] as Uint8Array }, returns)) {
         pairs.push({ cert, key });
         if (full()) return pairs;
       }
     }
   } else {
-    for (const key of halves(engine, client, keyQuery)) {
-      for (const cert of halves(engine, client, { ...certQuery, pkhh: key.attrs['klbl'] as Uint8Array })) {
+    for (const key of halves(engine, client, keyQuery, returns)) {
+      for (const cert of halves(engine, client, { ...certQuery, pkhh: key.attrs['klbl'] as Uint8Array }, certReturns)) {
         pairs.push({ cert, key });
         if (full()) return pairs;
       }
@@ -163,13 +181,11 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
   return pairs;
 }
 
-/** The identity object of a pair: its certificate and private key rebuilt from their items. */
-function identityOf(engine: Engine, client: ClientContext, pair: Pair, authContext: unknown): SecIdentity {
-  const cert = copyMatching(engine, client, { v_PersistentRef: pair.cert.pref, r_Ref: true }) as SecCertificate | undefined;
-  const keyQuery: Record<string, unknown> = { v_PersistentRef: pair.key.pref, r_Ref: true };
-  if (authContext !== undefined) keyQuery['u_AuthCtx'] = authContext;
-  const key = copyMatching(engine, client, keyQuery) as SecKey | undefined;
-  if (cert === undefined || key === undefined) throw new SecError(errSecItemNotFound, 'the identity\'s certificate or key cannot be made into an object here');
+/** The identity object of a pair, from its halves' objects. */
+function identityOf(pair: Pair): SecIdentity {
+  const cert = pair.cert.ref as SecCertificate | undefined;
+  const key = pair.key.ref as SecKey | undefined;
+  if (cert === undefined || key === undefined) throw new SecError(errSecItemNotFound, "the identity's certificate or key cannot be made into an object here");
   return new SecIdentity(cert, key);
 }
 
@@ -189,7 +205,7 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
     return v === true;
   };
   const r = { data: flag('r_Data'), attributes: flag('r_Attributes'), ref: flag('r_Ref'), pref: flag('r_PersistentRef') };
-  const pairs = findIdentities(engine, client, query, limit);
+  const pairs = findIdentities(engine, client, query, limit, { data: r.data, ref: r.ref });
   if (pairs.length === 0) throw notFound();
   const count = Number(r.data) + Number(r.attributes) + Number(r.ref) + Number(r.pref);
   if (count === 0) return undefined;
@@ -197,7 +213,7 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
     if (count === 1 && !r.attributes) {
       if (r.data) return pair.key.data ?? new Uint8Array(0);
       if (r.pref) return identityRef(pair.cert.pref);
-      return identityOf(engine, client, pair, query['u_AuthCtx']);
+      return identityOf(pair);
     }
     const out: Record<string, unknown> = {};
     if (r.attributes) {
@@ -209,7 +225,7 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
     if (r.pref) out['v_PersistentRef'] = identityRef(pair.cert.pref);
     if (r.ref) {
       out['class'] = 'idnt';
-      out['v_Ref'] = identityOf(engine, client, pair, query['u_AuthCtx']);
+      out['v_Ref'] = identityOf(pair);
     }
     return out;
   });
