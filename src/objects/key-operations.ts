@@ -200,7 +200,8 @@ function rsaRawOf(v: KeyView, data: Uint8Array, what: string): Outcome<Buffer> {
   if (!block) return fail(errSecParam, `${describeKey(v.key)}: ${what} - input is ${data.length} bytes, longer than the ${v.k}-byte block size`);
   try {
     return { value: v.isPrivate ? withPrivate(v, (k) => rsaRaw(k, block)) : rsaRaw(v.key.publicKeyObject, block) };
-  } catch {
+  } catch (e) {
+    if (e instanceof SecError) throw e; // a refused authorization, or the lock state: the caller's answer
     return fail(errSecParam, `${describeKey(v.key)}: ${what} - input is not smaller than the modulus`);
   }
 }
@@ -227,7 +228,8 @@ export function sign(key: SecKey, algorithm: unknown, data: Uint8Array): Outcome
     if (h.error) return h;
     try {
       return { value: withPrivate(v, (k) => ecdsaSign(curve, ecScalar(k, curve), h.value, spec.encoding)) };
-    } catch {
+    } catch (e) {
+    if (e instanceof SecError) throw e; // a refused authorization, or the lock state: the caller's answer
       return fail(errSecParam, `${describeKey(key)}: X962 signing failed`);
     }
   }
@@ -249,7 +251,8 @@ const rsaNoMatch = (): { value: boolean; error: SecError } => ({
 function verifiesInOpenSSL(hash: HashName, data: Uint8Array, publicKey: KeyObject, encoding: 'der' | 'compact', signature: Uint8Array): boolean {
   try {
     return nodeVerify(hash, data, { key: publicKey, dsaEncoding: encoding === 'der' ? 'der' : 'ieee-p1363' }, signature);
-  } catch {
+  } catch (e) {
+    if (e instanceof SecError) throw e; // a refused authorization, or the lock state: the caller's answer
     return false;
   }
 }
@@ -339,7 +342,8 @@ export function encrypt(key: SecKey, algorithm: unknown, plaintext: Uint8Array):
   }
   try {
     return { value: new Uint8Array(rsaPaddedEncrypt(pub, spec.hash, plaintext)) };
-  } catch {
+  } catch (e) {
+    if (e instanceof SecError) throw e; // a refused authorization, or the lock state: the caller's answer
     const max = spec.padding === 'oaep' ? v.k - minimumBlock(spec) : v.k - 11;
     return fail(errSecParam, `RSAencrypt wrong input size: ${plaintext.length} bytes, at most ${max} with ${String(algorithm)} and this key`);
   }
@@ -370,7 +374,8 @@ export function decrypt(key: SecKey, algorithm: unknown, ciphertext: Uint8Array)
     const { key: aesKey, iv } = iesKeys(spec, curve, z, ephemeral);
     try {
       return { value: new Uint8Array(gcmOpen(aesKey, iv, new Uint8Array(0), sealed)) };
-    } catch {
+    } catch (e) {
+    if (e instanceof SecError) throw e; // a refused authorization, or the lock state: the caller's answer
       return fail(errSecParam, 'ECIES: Failed to aes-gcm decrypt data (the tag does not match)');
     }
   }
@@ -389,7 +394,8 @@ export function decrypt(key: SecKey, algorithm: unknown, ciphertext: Uint8Array)
   if (session.value.length !== wrapKeySize(v)) return fail(errSecParam, 'RSA-WRAP bad ciphertext, unexpected session key size');
   try {
     return { value: new Uint8Array(gcmOpen(session.value, ZERO_IV, publicBytes(key.publicKeyObject), ciphertext.subarray(v.k))) };
-  } catch {
+  } catch (e) {
+    if (e instanceof SecError) throw e; // a refused authorization, or the lock state: the caller's answer
     return fail(errSecParam, 'RSA-WRAP: Failed to aes-gcm decrypt data (the tag does not match)');
   }
 }

@@ -58,8 +58,9 @@ export const ALL_ACCESS_CONTROL_FLAGS: number = accessControlFlagTable.reduce((s
 
 /** Whether `flags` is an unsigned 32-bit integer made only of defined bits. */
 export function isAccessControlFlags(flags: unknown): flags is number {
-  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 2 ** 32 - 1) return false;
-  let rest = flags;
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < -(2 ** 31) || flags > 2 ** 32 - 1) return false;
+  // Flags combined with | are a signed 32-bit number once ApplicationPassword (bit 31) is among them.
+  let rest = flags >>> 0;
   for (let i = accessControlFlagTable.length - 1; i >= 0; i--) {
     const { bit } = accessControlFlagTable[i]!;
     if (rest >= bit && Math.floor(rest / bit) % 2 === 1) rest -= bit;

@@ -17,5 +17,5 @@ export function SecAccessControlCreateWithFlags(
   if (!isAccessControlFlags(flags)) {
     return { error: new SecError(errSecParam, 'SecAccessControlCreateWithFlags: flags must be a sum of SecAccessControlCreateFlags bits') };
   }
-  return { accessControl: Object.freeze({ kind: 'SecAccessControl', protection, flags }) };
+  return { accessControl: Object.freeze({ kind: 'SecAccessControl', protection, flags: flags >>> 0 }) };
 }

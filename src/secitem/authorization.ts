@@ -84,7 +84,9 @@ export function guardKey(key: SecKey, item: Item, options: RefOptions | undefine
   if (inner === undefined) return key;
   const acl = accessControlOf(item.attrs);
   const protection = item.attrs.get('pdmn') as ProtectionClass | undefined;
-  const verifier = verifierOf(item);
+  // The item is wiped once the lookup has shaped its result: the key keeps a copy of what it checks with.
+  const stored = verifierOf(item);
+  const verifier = stored === undefined ? undefined : new Uint8Array(stored);
   const context = contextOf(options?.authContext);
   const reason = options?.operationPrompt ?? 'use a private key';
   return SecKey.fromPrivateAccess(key.publicKeyObject, {

@@ -54,11 +54,11 @@ export function update(engine: Engine, client: ClientContext, query: SecDictiona
     const opened = rows.map((row) => ({ row, old: search.open(row) }));
     for (const { row, old } of opened) {
       const attrs = new Map([...old.attrs, ...changes.attrs]);
+      // The enclave bound the key to its access control and protection class when it made it (seed "Add-only Attributes").
+      if ((changes.attrs.has(accc) || newProtection !== undefined) && old.attrs.get('tkid') === SECURE_ENCLAVE_TOKEN_ID) {
+        throw new SecError(errSecParam, 'kSecAttrAccessControl and kSecAttrAccessible of a Secure Enclave key are set when the key is added and cannot be changed');
+      }
       if (changes.attrs.has(accc)) {
-        // The enclave bound the key to its access control when it made it (seed "Add-only Attributes").
-        if (old.attrs.get('tkid') === SECURE_ENCLAVE_TOKEN_ID) {
-          throw new SecError(errSecParam, 'kSecAttrAccessControl of a Secure Enclave key is set when the key is added and cannot be changed');
-        }
         const verifier = applicationPasswordFor(accessControlOf(attrs), q.authContext, q.operationPrompt);
         if (verifier === undefined) attrs.delete(APPLICATION_PASSWORD_VERIFIER);
         else attrs.set(APPLICATION_PASSWORD_VERIFIER, verifier);

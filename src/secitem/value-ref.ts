@@ -7,13 +7,27 @@
  * Identities are not items; secitem/identity.ts splits them first.
  * @module
  */
-import { SecError, errSecParam } from '../status.js';
+import { SecError, errSecNoSuchAttr, errSecParam } from '../status.js';
 import type { SecDictionary } from '../types.js';
 import type { ObjectRegistry } from './object-refs.js';
+import { normalizeIssuerForQuery } from '../objects/certificate.js';
 
-/** The dictionary with its kSecValueRef replaced by what the object implies (unchanged without one). */
+/**
+ * The dictionary as the client library hands it on: its kSecValueRef
+ * replaced by what the object implies, and in a certificate query a
+ * kSecAttrIssuer given as a full DER Name normalized to the stored form
+ * (SecItemAttributesPrepare; reference §5.1). Unchanged otherwise.
+ */
 export function expandValueRef(dict: SecDictionary, forQuery: boolean, objects: ObjectRegistry): SecDictionary {
-  if (typeof dict !== 'object' || dict === null || !Object.hasOwn(dict, 'v_Ref')) return dict;
+  if (typeof dict !== 'object' || dict === null) return dict;
+  const expanded = Object.hasOwn(dict, 'v_Ref') ? withObjectAttributes(dict, forQuery, objects) : dict;
+  const issuer = Object.hasOwn(expanded, 'issr') ? expanded['issr'] : undefined;
+  if (!forQuery || expanded['class'] !== 'cert' || !(issuer instanceof Uint8Array)) return expanded;
+  const normalized = normalizeIssuerForQuery(issuer);
+  return normalized === issuer ? expanded : { ...expanded, issr: normalized };
+}
+
+function withObjectAttributes(dict: SecDictionary, forQuery: boolean, objects: ObjectRegistry): SecDictionary {
   const ref = dict['v_Ref'];
   const kind = objects.kindOf(ref);
   if (kind === undefined) throw new SecError(errSecParam, 'kSecValueRef (v_Ref) must be a SecCertificate, SecKey or SecIdentity');
@@ -25,6 +39,7 @@ export function expandValueRef(dict: SecDictionary, forQuery: boolean, objects: 
 /** SecItemUpdate's second dictionary cannot name an object (seed: "not supported in an update dictionary"). */
 export function refuseValueRefInUpdate(dict: SecDictionary): void {
   if (typeof dict === 'object' && dict !== null && Object.hasOwn(dict, 'v_Ref')) {
-    throw new SecError(errSecParam, 'kSecValueRef (v_Ref) is not supported in an update dictionary: name the item in the query and the new attribute values here');
+    // Apple's server takes every key of the update dictionary as an attribute (reference §4.4).
+    throw new SecError(errSecNoSuchAttr, 'kSecValueRef (v_Ref) is not supported in an update dictionary: name the item in the query and the new attribute values here');
   }
 }

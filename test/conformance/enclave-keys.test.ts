@@ -177,7 +177,7 @@ describe('seed 000 "Add-only Attributes"', () => {
     assert.ok(found instanceof SecKey && signs(found));
   });
 
-  it('SecItemUpdate of kSecAttrAccessible cannot loosen the protection an enclave key is bound to: a WhenUnlocked key updated to Always still does not sign while locked', { todo: 'engine: the update succeeds, drops accc (reads back undefined, pdmn dk) and the key then signs while the keychain is locked' }, () => {
+  it('SecItemUpdate of kSecAttrAccessible cannot loosen the protection an enclave key is bound to: a WhenUnlocked key updated to Always still does not sign while locked', () => {
     const tk = fresh('1234');
     const app = tk.client();
     createEnclaveKey(app, 'se-pdmn'); // default binding: WhenUnlocked + PrivateKeyUsage

@@ -250,7 +250,7 @@ describe('signing with a protected key found by r_Ref', () => {
     assert.ok(calls() >= 1, 'the user was asked');
   });
 
-  it('with a declining context in the query: signing fails with errSecUserCanceled', { todo: 'engine: SecKeyCreateSignature answers errSecParam (-50) "X962 signing failed": the authorization status is lost' }, () => {
+  it('with a declining context in the query: signing fails with errSecUserCanceled', () => {
     const { app } = fresh();
     const item = addProtected(app, 'key', kSecAccessControlUserPresence, false);
     const { ctx } = context(false);
@@ -262,7 +262,7 @@ describe('signing with a protected key found by r_Ref', () => {
     } else expectStatus(r.status, errSecUserCanceled, 'r_Ref');
   });
 
-  it('found without a context: the reference is returned but signing is errSecInteractionNotAllowed', { todo: 'engine: SecKeyCreateSignature answers errSecParam (-50) "X962 signing failed" instead of errSecInteractionNotAllowed' }, () => {
+  it('found without a context: the reference is returned but signing is errSecInteractionNotAllowed', () => {
     const { app } = fresh();
     const item = addProtected(app, 'key', kSecAccessControlUserPresence, false);
     const key = ok(app.SecItemCopyMatching({ ...item.query, [kSecReturnRef]: true }));
@@ -272,7 +272,7 @@ describe('signing with a protected key found by r_Ref', () => {
     expectStatus(sig.error.status, errSecInteractionNotAllowed, 'signature');
   });
 
-  it('an application-password key signs with the right password in the query\'s context and not with a wrong one (errSecAuthFailed)', { todo: 'engine: the right password does not sign (key use throws errSecDecode "not an application password verifier", reported as -50 X962 signing failed)' }, () => {
+  it('an application-password key signs with the right password in the query\'s context and not with a wrong one (errSecAuthFailed)', () => {
     const { app } = fresh();
     const item = addProtected(app, 'key', kSecAccessControlApplicationPassword, true);
     const good = ok(app.SecItemCopyMatching({ ...item.query, [kSecReturnRef]: true, [kSecUseAuthenticationContext]: context(undefined, PASSWORD).ctx })) as SecKey;
@@ -288,7 +288,7 @@ describe('signing with a protected key found by r_Ref', () => {
 });
 
 describe('SecAccessControlCreateWithFlags flags in JavaScript', () => {
-  it('flags combined with | (ApplicationPassword is bit 31, so the int32 result is negative) are the same flags as their sum', { todo: 'engine: SecAccessControlCreateWithFlags(ak, UserPresence | ApplicationPassword | Or) answers errSecParam (negative int32 not accepted as the same bits)' }, () => {
+  it('flags combined with | (ApplicationPassword is bit 31, so the int32 result is negative) are the same flags as their sum', () => {
     const viaOr = SecAccessControlCreateWithFlags(kSecAttrAccessibleWhenUnlocked, kSecAccessControlUserPresence | kSecAccessControlApplicationPassword | kSecAccessControlOr);
     assert.ok(viaOr.accessControl, `refused: ${viaOr.error?.message}`);
     assert.equal(viaOr.accessControl.flags >>> 0, (kSecAccessControlUserPresence + kSecAccessControlApplicationPassword + kSecAccessControlOr) >>> 0);
