@@ -3,8 +3,9 @@
  * files.
  *
  * import reads a PKCS#12 file (SecPKCS12Import: each identity and the rest
- * of its chain), or certificates as DER or PEM, and adds them to the
- * keychain (`-k`, else the default keychain), printing Apple's counts:
+ * of its chain), or certificates and keys as PEM blocks or one DER object
+ * (../certs/material.ts; keys through SecKeyCreateWithData), and adds them
+ * to the keychain (`-k`, else the default keychain), printing Apple's counts:
  * `<n> identit(y|ies) imported.`, `<n> key(s) imported.`,
  * `<n> certificate(s) imported.`.
  *
