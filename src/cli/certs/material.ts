@@ -174,8 +174,8 @@ function fixed(b64url: string | undefined, size: number): Buffer {
  */
 export function externalRepresentation(key: KeyObject, isPrivate: boolean): { type: EngineKeyType; data: Uint8Array } {
   if (key.asymmetricKeyType === 'rsa') {
-    const der = isPrivate ? key.export({ format: 'der', type: 'pkcs1' }) : key.export({ format: 'der', type: 'pkcs1' });
-    return { type: '42', data: new Uint8Array(der) };
+    // RSAPrivateKey for a private key, RSAPublicKey for a public one.
+    return { type: '42', data: new Uint8Array(key.export({ format: 'der', type: 'pkcs1' })) };
   }
   if (key.asymmetricKeyType === 'ec') {
     const jwk = key.export({ format: 'jwk' });
