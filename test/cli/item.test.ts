@@ -36,7 +36,7 @@ const ITEM_USAGE =
   '    -f  Data read from a file; with -u the new data\n' +
   '    -k  Use this keychain instead of the default keychain\n' +
   '    -v  Print the dictionaries (data hidden) on stderr first\n' +
-  'class=genp|inet|cert|keys is required unless -p names the item. Queries see\n' +
+  'class=genp|inet|cert|keys|idnt is required unless -p names the item. Queries see\n' +
   'non-synchronizable items only; sync=1 selects synchronizable ones, sync=any both.\n' +
   'Values: blob/data <hex> for bytes, dates ISO 8601, accc=ak[;UserPresence;...].\n' +
   '        Manipulate keychain items.\n';
@@ -175,7 +175,7 @@ describe('item: exit codes', () => {
 
   test('usage: exit 2 with the usage on stderr', async () => {
     const noClass = await run(home, 'item', 'acct=a');
-    assert.deepEqual([noClass.code, noClass.stdout, noClass.stderr], [2, '', `secitem: item: class=genp|inet|cert|keys is required\n${ITEM_USAGE}`]);
+    assert.deepEqual([noClass.code, noClass.stdout, noClass.stderr], [2, '', `secitem: item: class=genp|inet|cert|keys|idnt is required\n${ITEM_USAGE}`]);
     for (const argv of [
       ['-a', '-D', 'class=genp'],
       ['-a', '-u', 'labl=x', 'class=genp'],

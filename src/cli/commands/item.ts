@@ -9,8 +9,8 @@ import { accessControlFlagTable, protectionClasses } from '../../schema/protecti
 import { command, handlerOf } from '../command.js';
 import { hideSecretsInWord } from '../item/secrets.js';
 
-/** `genp|inet|cert|keys`: the item classes, as `class=` takes them. */
-export const CLASS_CHOICES = [...itemClasses.keys()].join('|');
+/** `genp|inet|cert|keys|idnt`: the item classes and the identity pseudo-class, as `class=` takes them. */
+export const CLASS_CHOICES = [...itemClasses.keys(), 'idnt'].join('|');
 
 export const itemCommand = command('item',
   '[-h] [-v] [-k keychain] [-a|-D|-u attr=value,...|[-q attr=value,...][-j][-g][-l limit]] [-s group] [-p persistentref] [-J json] [-d password | -f datafile] [attr=value,...]',

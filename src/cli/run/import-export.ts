@@ -3,8 +3,9 @@
  * files.
  *
  * import reads a PKCS#12 file (SecPKCS12Import: each identity and the rest
- * of its chain), or certificates as DER or PEM, and adds them to the
- * keychain (`-k`, else the default keychain), printing Apple's counts:
+ * of its chain), or certificates and keys as PEM blocks or one DER object
+ * (../certs/material.ts; keys through SecKeyCreateWithData), and adds them
+ * to the keychain (`-k`, else the default keychain), printing Apple's counts:
  * `<n> identit(y|ies) imported.`, `<n> key(s) imported.`,
  * `<n> certificate(s) imported.`.
  *
@@ -22,15 +23,19 @@ import { basename } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import {
   errSecAuthFailed,
+  errSecDecode,
   errSecDuplicateItem,
   errSecParam,
   errSecPkcs12VerifyFailure,
   errSecUnimplemented,
+  errSecUnsupportedFormat,
   kSecAttrApplicationLabel,
   kSecAttrKeyClass,
   kSecAttrKeyType,
   kSecAttrLabel,
   kSecAttrPublicKeyHash,
+  kSecReturnPersistentRef,
+  kSecValueRef,
   SecCopyErrorMessageString,
   SecError,
 } from '../../index.js';
@@ -38,14 +43,17 @@ import { isPem, pemBlocks, pemEncode } from '../certs/pem.js';
 import { writePkcs12 } from '../certs/pkcs12-write.js';
 import type { Pkcs12Entry } from '../certs/pkcs12-write.js';
 import { tryCertificateFacts } from '../certs/x509.js';
+import { externalRepresentation, formatAllows, MaterialError, readMaterial, typeAllows } from '../certs/material.js';
+import type { Material } from '../certs/material.js';
 import { EXPORT_FORMATS, EXPORT_TYPES, exportCommand, IMPORT_FORMATS, IMPORT_TYPES, importCommand } from '../commands/certificates.js';
 import { Canceled, CommandFailure, EXIT_FAILURE, UsageError } from '../failures.js';
 import type { CommandContext } from '../io.js';
 import { PROGRAM } from '../io.js';
 import { keychainTargets, targetOf, unlockTargets, withKeychain } from '../keychains.js';
+import type { KeychainTarget } from '../keychains.js';
 import { getopt } from '../options.js';
 import { strerror } from './certificates.js';
-import { addRef, certificateFromDer, identityPrivateKey, keyObjectFromExternal, keyObjectOf, listIdentities, listItems, pkcs12Import } from './objects.js';
+import { addRef, certificateFromDer, deleteByRef, identityPrivateKey, keyFromExternal, keyObjectFromExternal, keyObjectOf, listIdentities, listItems, pkcs12Import } from './objects.js';
 
 /** `secitem: <what>: <Apple's message>`, exit 1 (import and export fail with 1). */
 function failure(what: string, status: number): CommandFailure {
@@ -75,6 +83,102 @@ function looksLikePkcs12(bytes: Uint8Array): boolean {
   const lenBytes = bytes[1] & 0x80 ? bytes[1] & 0x7f : 0;
   const at = 2 + lenBytes;
   return bytes[at] === 0x02 && bytes[at + 1] === 0x01 && bytes[at + 2] === 0x03;
+}
+
+/** The passphrase asked on a terminal: `password to unlock <file name>: `. */
+async function promptFor(inFile: string, ctx: CommandContext): Promise<string> {
+  const typed = await ctx.promptPassword(`password to unlock ${basename(inFile)}: `);
+  if (typed === null) throw new Canceled();
+  return typed;
+}
+
+/** Whether PEM text holds an encrypted private key, whose passphrase a terminal is asked for (DER ones need -P). */
+function encryptedKeyIn(bytes: Uint8Array): boolean {
+  return isPem(bytes) && pemBlocks(bytes).some((b) => b.label === 'ENCRYPTED PRIVATE KEY');
+}
+
+/** Formats read without PKCS#12: PEM or DER certificates and keys. Others are not implemented. */
+const MATERIAL_FORMATS: ReadonlySet<string | undefined> = new Set([undefined, 'openssl', 'pkcs8', 'pemseq', 'x509']);
+
+/**
+ * The certificates and keys of a file, checked against -f and -t: a block
+ * the format or type does not allow fails the import (errSecUnsupportedFormat),
+ * data that decodes as nothing fails it with errSecDecode.
+ */
+function materialOf(bytes: Uint8Array, format: string | undefined, type: string | undefined, passphrase: string | undefined): Material[] {
+  if (!MATERIAL_FORMATS.has(format) || type === 'session') throw failure(IMPORT, errSecUnimplemented);
+  if (format === 'pemseq' && !isPem(bytes)) throw failure(IMPORT, errSecDecode);
+  const allowed = (m: Material): boolean => formatAllows(format, m) && typeAllows(type, m);
+  let materials: Material[];
+  try {
+    materials = readMaterial(bytes, passphrase, allowed);
+  } catch (error) {
+    if (!(error instanceof MaterialError)) throw error;
+    throw failure(IMPORT, error.reason === 'passphrase' ? errSecAuthFailed : errSecDecode);
+  }
+  if (materials.length === 0) throw failure(IMPORT, errSecDecode);
+  if (!materials.every(allowed)) throw failure(IMPORT, errSecUnsupportedFormat);
+  return materials;
+}
+
+/** The label `security import` gives keys (SecImportExportCrypto.cpp). */
+const KEY_LABELS = { private: 'Imported Private Key', public: 'Imported Public Key' } as const;
+
+/**
+ * Adds every certificate and key (SecCertificateCreateWithData /
+ * SecKeyCreateWithData, then SecItemAdd of the reference) in one keychain
+ * session. A failure of one (a duplicate: errSecDuplicateItem) removes what
+ * this import added before it and fails the import: nothing is half imported.
+ */
+function addMaterials(target: KeychainTarget, materials: readonly Material[]): { keys: number; certificates: number } {
+  const refs: { ref: unknown; extra: Record<string, unknown>; kind: 'key' | 'cert' }[] = [];
+  for (const m of materials) {
+    if (m.kind === 'cert') {
+      const cert = certificateFromDer(m.der);
+      if (cert === null) throw failure(IMPORT, errSecDecode);
+      refs.push({ ref: cert, extra: {}, kind: 'cert' });
+      continue;
+    }
+    let external: ReturnType<typeof externalRepresentation>;
+    try {
+      external = externalRepresentation(m.key, m.isPrivate);
+    } catch (error) {
+      if (error instanceof MaterialError) throw failure(IMPORT, errSecUnsupportedFormat);
+      throw error;
+    }
+    const { key, status } = keyFromExternal(external.data, external.type, m.isPrivate);
+    if (key === undefined) throw failure(IMPORT, status || errSecDecode);
+    refs.push({ ref: key, extra: { [kSecAttrLabel]: m.isPrivate ? KEY_LABELS.private : KEY_LABELS.public }, kind: 'key' });
+  }
+  const counts = { keys: 0, certificates: 0 };
+  const status = reportedStatus(() =>
+    withKeychain(target, (app) => {
+      const added: Uint8Array[] = [];
+      for (const { ref, extra, kind } of refs) {
+        const { status, result } = app.SecItemAdd({ ...extra, [kSecValueRef]: ref, [kSecReturnPersistentRef]: true });
+        if (status !== 0) {
+          for (const pref of added) deleteByRef(app, pref);
+          return status;
+        }
+        if (result instanceof Uint8Array) added.push(result);
+        if (kind === 'key') counts.keys++;
+        else counts.certificates++;
+      }
+      return 0;
+    }),
+  );
+  if (status !== 0) throw failure(IMPORT, status);
+  return counts;
+}
+
+/** The OSStatus of a keychain session: its result, or the status of a SecError it throws. */
+function reportedStatus(body: () => number): number {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof SecError) return error.status;
+    throw error;
+  }
 }
 
 export async function importItems(rawArgs: readonly string[], ctx: CommandContext): Promise<number> {
@@ -119,12 +223,7 @@ export async function importItems(rawArgs: readonly string[], ctx: CommandContex
   };
 
   if (pkcs12) {
-    let passphrase = values.passphrase;
-    if (passphrase === undefined && ctx.interactiveInput) {
-      const typed = await ctx.promptPassword(`password to unlock ${basename(inFile)}: `);
-      if (typed === null) throw new Canceled();
-      passphrase = typed;
-    }
+    const passphrase = values.passphrase ?? (ctx.interactiveInput ? await promptFor(inFile, ctx) : undefined);
     const { status, items } = pkcs12Import(bytes, passphrase ?? '');
     // SecPKCS12Import answers a wrong passphrase with errSecAuthFailed; SecKeychainItemImport, which security reports, with errSecPkcs12VerifyFailure.
     if (status !== 0) throw failure(IMPORT, status === errSecAuthFailed ? errSecPkcs12VerifyFailure : status);
@@ -139,19 +238,11 @@ export async function importItems(rawArgs: readonly string[], ctx: CommandContex
       }
     }
   } else {
-    const blocks = isPem(bytes) ? pemBlocks(bytes) : [{ label: 'CERTIFICATE', der: bytes }];
-    for (const block of blocks) {
-      if (!/CERTIFICATE$/.test(block.label)) {
-        // Keys without a certificate need SecKeyCreateWithData, which the engine does not offer yet.
-        throw failure(IMPORT, errSecUnimplemented);
-      }
-      const cert = certificateFromDer(block.der);
-      if (cert === null) throw failure(IMPORT, -26275);
-      const s = add(cert);
-      if (s !== 0) throw failure(IMPORT, s);
-      counts.certificates++;
-    }
-    if (blocks.length === 0) throw failure(IMPORT, -26275);
+    const passphrase = values.passphrase ?? (encryptedKeyIn(bytes) && ctx.interactiveInput ? await promptFor(inFile, ctx) : undefined);
+    const materials = materialOf(bytes, values.format, values.type, passphrase);
+    const added = addMaterials(target, materials);
+    counts.keys += added.keys;
+    counts.certificates += added.certificates;
   }
   if (counts.identities + counts.keys + counts.certificates === 0) throw new CommandFailure(`${PROGRAM}: No keychain items found\n`, EXIT_FAILURE);
   if (counts.identities) ctx.out(plural(counts.identities, 'identity', 'identities'));

@@ -22,7 +22,6 @@ import {
   kSecValueData,
   kSecValuePersistentRef,
 } from '../../index.js';
-import { itemClasses } from '../../schema/classes.js';
 import type { ClassDef } from '../../schema/model.js';
 import { CLASS_CHOICES, itemCommand } from '../commands/item.js';
 import { ToolFailure, UsageError } from '../failures.js';
@@ -32,6 +31,7 @@ import { getopt } from '../options.js';
 import type { OptionValues } from '../options.js';
 import { parseAttributeText, textValue } from '../item/attribute-text.js';
 import { formatText } from '../item/display.js';
+import { classDefOf, IDENTITY_CLASS } from '../item/identity.js';
 import { formatHidingData, formatJson, parseJsonObject } from '../item/json.js';
 import { base64Bytes } from '../item/values.js';
 import { isRecord, resultItems } from './results.js';
@@ -113,6 +113,8 @@ function dataOf(values: ItemOptions): Uint8Array | undefined {
 /** The query (or add) dictionary and, for an update, the changes. */
 interface Dictionaries {
   readonly cls: ClassDef | undefined;
+  /** The class named (`class=` or the persistent reference's). */
+  readonly className: string;
   readonly query: Record<string, unknown>;
   readonly changes: Record<string, unknown> | undefined;
 }
@@ -125,7 +127,7 @@ function dictionariesOf(values: ItemOptions, positionals: readonly string[], mod
   const pref = values.persistentRef === undefined ? undefined : base64Bytes(values.persistentRef, '-p');
   const className = classOf(entries, pref);
   if (className === undefined) throw new UsageError(`item: class=${CLASS_CHOICES} is required`, { shown: true });
-  const cls = itemClasses.get(className);
+  const cls = classDefOf(className);
   const query = typed(cls, entries);
   if (pref !== undefined) query[kSecValuePersistentRef] = pref;
   if (values.group !== undefined) query[kSecAttrAccessGroup] = values.group;
@@ -135,7 +137,7 @@ function dictionariesOf(values: ItemOptions, positionals: readonly string[], mod
     for (const u of values.update ?? []) raw.push(...(u.trimStart().startsWith('{') ? jsonEntries(u) : textEntries(u)));
     changes = typed(cls, raw);
   }
-  return { cls, query, changes };
+  return { cls, className, query, changes };
 }
 
 export async function item(args: readonly string[], ctx: CommandContext): Promise<number> {
@@ -143,7 +145,11 @@ export async function item(args: readonly string[], ctx: CommandContext): Promis
   const mode = modeOf(values);
   if (positionals.some((p) => p.startsWith('-'))) throw new UsageError('options come before attributes');
   const limit = limitOf(values.limit);
-  const { cls, query, changes } = dictionariesOf(values, positionals, mode);
+  const { cls, className, query, changes } = dictionariesOf(values, positionals, mode);
+  if (mode === 'add' && className === IDENTITY_CLASS) {
+    // SecItemAdd takes an identity by reference only (kSecValueRef): its halves are items of their own.
+    throw new UsageError('item: class=idnt cannot be added: an identity is its certificate and its private key; add those (class=cert, class=keys) or import a PKCS#12 file', { shown: true });
+  }
 
   const data = dataOf(values);
   if (data !== undefined) (changes ?? query)[kSecValueData] = data;
@@ -169,7 +175,7 @@ export async function item(args: readonly string[], ctx: CommandContext): Promis
   const target = targetOf(values.keychain, ctx);
   await unlockTargets([target], ctx);
   const what = CALL[mode];
-  const withClass = (found: Readonly<Record<string, unknown>>) => ({ [kSecClass]: cls?.name, ...found });
+  const withClass = (found: Readonly<Record<string, unknown>>) => ({ [kSecClass]: className, ...found });
   reportedAs(what, () =>
     withKeychain(target, (app) => {
       switch (mode) {

@@ -15,6 +15,7 @@ import {
   SecIdentityCopyPrivateKey,
   SecKeyCopyAttributes,
   SecKeyCopyExternalRepresentation,
+  SecKeyCreateWithData,
   SecPKCS12Import,
   errSecDecode,
   errSecParam,
@@ -110,6 +111,15 @@ export function keyObjectFromExternal(bytes: Uint8Array, isEc: boolean, isPrivat
   return isPrivate
     ? createPrivateKey({ key: { ...jwk, d: b64(buf.subarray(1 + 2 * n)) }, format: 'jwk' })
     : createPublicKey({ key: jwk, format: 'jwk' });
+}
+
+/**
+ * SecKeyCreateWithData: a key object from Apple's external representation
+ * (kSecAttrKeyType "73" EC or "42" RSA; kSecAttrKeyClass "0" public, "1" private).
+ */
+export function keyFromExternal(data: Uint8Array, type: '73' | '42', isPrivate: boolean): { key?: unknown; status: number } {
+  const r = SecKeyCreateWithData(data, { type, kcls: isPrivate ? '1' : '0' });
+  return r.value !== undefined ? { key: r.value, status: 0 } : { status: statusOfError(r.error) };
 }
 
 /** What SecPKCS12Import gives for one identity. */
