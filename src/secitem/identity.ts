@@ -295,7 +295,13 @@ function expandKeyQuery(engine: Engine, key: SecKey): Uint8Array {
 
 // ── Update ───────────────────────────────────────────────────────────────────
 
-/** SecItemUpdate of an identity: the certificate, then the key, with the same changes. */
+/**
+ * SecItemUpdate of an identity: the certificates and keys of the identities
+ * the query selects (by reference: that certificate and that key), each with
+ * the same changes, in one transaction. (Apple's client runs the query once
+ * over all certificates and once over all keys; selecting through the join
+ * changes nothing that is not part of a matching identity.)
+ */
 export function updateIdentity(engine: Engine, client: ClientContext, query: SecDictionary, attributesToUpdate: SecDictionary): void {
   if (Object.hasOwn(query, 'v_PersistentRef') && !isIdentityRef(query)) {
     // Apple's server cannot update through the identity join (KeychainAPITests testSecIdentityRefWithNewUUIDPersistentRefs).
@@ -309,7 +315,15 @@ export function updateIdentity(engine: Engine, client: ClientContext, query: Sec
       update(engine, client, { ...rest, v_Ref: identity.privateKey }, attributesToUpdate);
       return;
     }
-    update(engine, client, { ...rest, class: 'cert' }, attributesToUpdate);
-    update(engine, client, { ...rest, class: 'keys' }, attributesToUpdate);
+    // The identities the query selects, then their halves, each once (a key shared by two identities too).
+    const pairs = findIdentities(engine, client, query, 'all');
+    if (pairs.length === 0) throw notFound();
+    const done = new Set<string>();
+    for (const half of pairs.flatMap((p) => [p.cert, p.key])) {
+      const ref = Buffer.from(half.pref).toString('hex');
+      if (done.has(ref)) continue;
+      done.add(ref);
+      update(engine, client, { v_PersistentRef: half.pref }, attributesToUpdate);
+    }
   });
 }

@@ -579,6 +579,19 @@ describe('seed 000 "Digital Identities Aren\'t Real"', () => {
 
 // ── seed 000 "Import, Then Add" ──────────────────────────────────────────────
 
+describe('SecItemUpdate of kSecClassIdentity changes the identities it selects, and nothing else', () => {
+  it('relabels the certificate and the key of the matching identity; a certificate without its key and another key keep their labels', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecAttrLabel]: 'before' }));
+    ok(app.SecItemAdd({ [kSecValueRef]: rsa.certificate, [kSecAttrLabel]: 'lonely cert' }));
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassIdentity, [kSecAttrLabel]: 'before' }, { [kSecAttrLabel]: 'after' }), errSecSuccess);
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecAttrLabel]: 'after' }), errSecSuccess);
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrLabel]: 'after' }), errSecSuccess, 'the key half changed too');
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassCertificate, [kSecAttrLabel]: 'lonely cert' }), errSecSuccess, 'a certificate of no identity is untouched');
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassIdentity, [kSecAttrLabel]: 'lonely cert' }, { [kSecAttrLabel]: 'x' }), errSecItemNotFound);
+  });
+});
+
 describe('seed 000 "Import, Then Add"', () => {
   it('SecPKCS12Import stores nothing; adding the imported identity stores the certificate and key, labelled with the subject summary', () => {
     const { app } = fresh();
