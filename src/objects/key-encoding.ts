@@ -100,7 +100,7 @@ export function ecScalar(privateKey: KeyObject, curve: CurveInfo): Uint8Array {
 }
 
 /** The curve of an uncompressed point or `04‖X‖Y‖K` blob of `length` bytes. */
-function curveForLength(length: number, withScalar: boolean): CurveInfo | undefined {
+export function curveForLength(length: number, withScalar: boolean): CurveInfo | undefined {
   return curves.find((c) => length === (withScalar ? 3 : 2) * c.size + 1);
 }
 
@@ -131,6 +131,17 @@ export function importECPublic(data: Uint8Array): KeyObject {
   if (!curve) throw new SecError(errSecParam, `${what}: ${data.length} bytes is no uncompressed P-256, P-384 or P-521 point (65, 97 or 133 bytes)`);
   checkPoint(curve, data, what);
   return createPublicKey({ key: ecJwk(curve, data), format: 'jwk' });
+}
+
+/**
+ * An EC public key from a point read back from an authenticated keychain
+ * item: checked on the curve when the key was first made or imported, so
+ * not again here (noble's check costs more than the rest of a lookup).
+ */
+export function importStoredECPublic(point: Uint8Array): KeyObject {
+  const curve = curveForLength(point.length, false);
+  if (!curve || point[0] !== 4) throw new SecError(errSecParam, `a stored EC key's point is not an uncompressed P-256, P-384 or P-521 point`);
+  return createPublicKey({ key: ecJwk(curve, point), format: 'jwk' });
 }
 
 /** An EC private key from `04‖X‖Y‖K` (97, 145 or 199 bytes); K must be in [1, n−1] and match the point. */

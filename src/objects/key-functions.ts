@@ -51,6 +51,8 @@ import {
   blockSizeOf,
   importECPrivate,
   importECPublic,
+  importStoredECPublic,
+  curveForLength,
   importRSAPrivate,
   importRSAPublic,
   privateBytes,
@@ -352,11 +354,11 @@ export function keyItemAttributes(key: SecKey): Map<string, unknown> {
  * use, when its point is imported.
  */
 function storedECPrivateKey(data: Uint8Array): SecKey {
-  const point = data.subarray(0, (data.length - 1) / 3 * 2 + 1);
-  const publicKey = importECPublic(point);
   const external = new Uint8Array(data);
+  const point = external.subarray(0, ((external.length - 1) / 3) * 2 + 1);
+  if (curveForLength(point.length, false) === undefined) throw new SecError(errSecDecode, 'the stored EC key has no P-256, P-384 or P-521 point');
   let privateKey: KeyObject | undefined;
-  return SecKey.fromPrivateAccess(publicKey, {
+  return SecKey.fromPrivateAccess(() => importStoredECPublic(point), {
     use: (fn) => fn((privateKey ??= importECPrivate(external))),
     extractable: true,
   });

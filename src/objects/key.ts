@@ -22,10 +22,11 @@ export interface PrivateKeyAccess {
 }
 
 export class SecKey {
-  readonly #publicKey: KeyObject;
+  /** The public half, or how to make it: a key read back from an item imports it only when it is used. */
+  #publicKey: KeyObject | (() => KeyObject);
   readonly #private: PrivateKeyAccess | undefined;
 
-  private constructor(publicKey: KeyObject, access: PrivateKeyAccess | undefined) {
+  private constructor(publicKey: KeyObject | (() => KeyObject), access: PrivateKeyAccess | undefined) {
     this.#publicKey = publicKey;
     this.#private = access;
   }
@@ -40,13 +41,18 @@ export class SecKey {
     return new SecKey(createPublic(privateKey), { use: (fn) => fn(privateKey), extractable: true });
   }
 
-  /** A private key whose private half is reached through `access` (enclave or keychain item). */
-  static fromPrivateAccess(publicKey: KeyObject, access: PrivateKeyAccess): SecKey {
+  /**
+   * A private key whose private half is reached through `access` (enclave or
+   * keychain item); its public half given, or made by `publicKey()` at its
+   * first use (OpenSSL's key import is most of a key lookup's time).
+   */
+  static fromPrivateAccess(publicKey: KeyObject | (() => KeyObject), access: PrivateKeyAccess): SecKey {
     return new SecKey(publicKey, access);
   }
 
   /** The public half as a node KeyObject. */
   get publicKeyObject(): KeyObject {
+    if (typeof this.#publicKey === 'function') this.#publicKey = this.#publicKey();
     return this.#publicKey;
   }
 

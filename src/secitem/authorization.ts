@@ -89,7 +89,7 @@ export function guardKey(key: SecKey, item: Item, options: RefOptions | undefine
   const verifier = stored === undefined ? undefined : new Uint8Array(stored);
   const context = contextOf(options?.authContext);
   const reason = options?.operationPrompt ?? 'use a private key';
-  return SecKey.fromPrivateAccess(key.publicKeyObject, {
+  return SecKey.fromPrivateAccess(() => key.publicKeyObject, {
     use: (fn) => {
       if (protection !== undefined && !protectionAvailable(protection, lockState())) {
         throw new SecError(errSecInteractionNotAllowed, `the keychain is ${lockState() === 'locked' ? 'locked' : 'not yet unlocked'}: a key of protection class ${protection} cannot be used until it is unlocked`);

@@ -5,7 +5,7 @@
  * @module
  */
 import { SecError, errSecDecode, errSecItemNotFound } from '../status.js';
-import { parseDictionary } from '../dictionary/parse.js';
+import { parseDictionary, type ParsedDictionary } from '../dictionary/parse.js';
 import { makePersistentRef } from '../dictionary/persistent-ref.js';
 import { shapeItem, shapeResult, wantsResult } from '../results/shape.js';
 import type { Item } from '../schema/values.js';
@@ -24,18 +24,39 @@ function hostMatches(item: Item, host: string): boolean {
 }
 
 export function copyMatching(engine: Engine, client: ClientContext, query: SecDictionary): unknown {
+  let refs: { fromItem(item: Item): unknown } | undefined;
+  const { q, values } = matchItems(engine, client, query, (item, persistref, q) => {
+    if (refs === undefined && q.returns.ref) {
+      const kind = engine.objects.kindFor(q.cls.name);
+      const refOptions = { authContext: q.authContext, operationPrompt: q.operationPrompt };
+      if (kind !== undefined) refs = { fromItem: (i: Item) => kind.fromItem(i, refOptions) };
+    }
+    return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns, refs);
+  });
+  return wantsResult(q.returns) ? shapeResult(values, q.limit) : undefined;
+}
+
+/**
+ * The items a SecItemCopyMatching query selects, each given to `visit` as it
+ * is opened (and wiped once `visit` returns: it keeps copies of what it
+ * needs), at most the query's limit of them; errSecItemNotFound when none.
+ * copyMatching shapes them into its result; identities join two classes' items.
+ */
+export function matchItems<T>(
+  engine: Engine,
+  client: ClientContext,
+  query: SecDictionary,
+  visit: (item: Item, persistref: Buffer, q: ParsedDictionary) => T,
+): { q: ParsedDictionary; values: T[] } {
   const q = parseDictionary(expandValueRef(query, true, engine.objects), 'copy');
   const limit = q.limit;
   const sqlLimit = limit === 'all' || q.hostOrSubdomain !== undefined ? undefined : limit;
   const search = searchFor(engine, client, q, false, sqlLimit);
   const table = engine.db.table(q.cls.name);
   const selection = search.selection;
-  const values: unknown[] = [];
+  const values: T[] = [];
   // The item's secret is returned with kSecReturnData: that is what its access control guards.
   const readsSecret = q.returns.data;
-  const kind = engine.objects.kindFor(q.cls.name);
-  const refOptions = { authContext: q.authContext, operationPrompt: q.operationPrompt };
-  const refs = kind === undefined ? undefined : { fromItem: (item: Item) => kind.fromItem(item, refOptions) };
   // A listing passes over an item that fails to decode, as Apple's server does ("this item was never here,
   // keep going"), so one damaged row does not hide the others; if every match failed, the damage is the answer.
   let damaged: SecError | undefined;
@@ -49,12 +70,12 @@ export function copyMatching(engine: Engine, client: ClientContext, query: SecDi
         damaged = e;
         continue;
       }
-      if ((q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) || (readsSecret && !authorizeSecretRead(item, q))) {
-        forgetItem(item);
-        continue;
+      try {
+        if ((q.hostOrSubdomain !== undefined && !hostMatches(item, q.hostOrSubdomain)) || (readsSecret && !authorizeSecretRead(item, q))) continue;
+        values.push(visit(item, row.persistref, q));
+      } finally {
+        forgetItem(item); // the result holds copies
       }
-      values.push(shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, row.persistref), q.returns, refs));
-      forgetItem(item); // the result holds copies
       if (limit !== 'all' && values.length >= limit) break;
     }
   };
@@ -74,5 +95,5 @@ export function copyMatching(engine: Engine, client: ClientContext, query: SecDi
     engine.db.snapshot(() => answer(table.iterate(selection)));
   }
   if (values.length === 0) throw damaged ?? new SecError(errSecItemNotFound, 'no item matches the query among the access groups the caller may read');
-  return wantsResult(q.returns) ? shapeResult(values, limit) : undefined;
+  return { q, values };
 }

@@ -23,7 +23,9 @@ import type { SecKey } from '../objects/key.js';
 import type { SecDictionary } from '../types.js';
 import { add } from './add.js';
 import type { ClientContext, Engine } from './context.js';
-import { copyMatching } from './copy-matching.js';
+import { copyMatching, matchItems } from './copy-matching.js';
+import { shapeItem } from '../results/shape.js';
+import { copyValue } from '../schema/values.js';
 import { remove } from './delete.js';
 import { update } from './update.js';
 
@@ -110,21 +112,32 @@ interface Half {
   ref: unknown;
 }
 
-/** What each half is asked for beyond its attributes and persistent reference. */
+/** What each half is asked for beyond its persistent reference. */
 interface HalfReturns {
+  readonly attributes: boolean;
   readonly data: boolean;
   readonly ref: boolean;
 }
 
-const attributesOnly: HalfReturns = { data: false, ref: false };
+const attributesOnly: HalfReturns = { attributes: true, data: false, ref: false };
 
-function halves(engine: Engine, client: ClientContext, query: SecDictionary, returns: HalfReturns = attributesOnly): Half[] {
-  const asked: Record<string, unknown> = { ...query, m_Limit: 'm_LimitAll', r_Attributes: true, r_PersistentRef: true };
-  if (returns.data) asked['r_Data'] = true;
-  if (returns.ref) asked['r_Ref'] = true;
+/** The items of one half a query selects, at most `limit` of them, with what `returns` asks of each. */
+function halves(engine: Engine, client: ClientContext, query: SecDictionary, returns: HalfReturns, limit: number | 'all'): Half[] {
+  const asked: Record<string, unknown> = { ...query, m_Limit: limit === 'all' ? 'm_LimitAll' : limit };
+  if (returns.data) asked['r_Data'] = true; // the query then checks the item's access control
   try {
-    const found = copyMatching(engine, client, asked) as Record<string, unknown>[];
-    return found.map((d) => ({ attrs: d, data: d['v_Data'] as Uint8Array | undefined, pref: d['v_PersistentRef'] as Uint8Array, ref: d['v_Ref'] }));
+    return matchItems(engine, client, asked, (item, persistref, q) => {
+      const attrs: Record<string, unknown> = {};
+      if (returns.attributes) Object.assign(attrs, shapeItem(q.cls, item, () => new Uint8Array(0), { attributes: true, data: false, ref: false, persistentRef: false }));
+      else for (const code of ['pkhh', 'klbl']) if (item.attrs.has(code)) attrs[code] = copyValue(item.attrs.get(code)!);
+      const kind = returns.ref ? engine.objects.kindFor(q.cls.name) : undefined;
+      return {
+        attrs,
+        data: returns.data && item.data !== undefined ? new Uint8Array(item.data) : undefined,
+        pref: makePersistentRef(q.cls.name, persistref),
+        ref: kind?.fromItem(item, { authContext: q.authContext, operationPrompt: q.operationPrompt }),
+      };
+    }).values;
   } catch (e) {
     if (isStatus(e, errSecItemNotFound)) return [];
     throw e;
@@ -142,7 +155,6 @@ interface Pair {
  * `returns` asks of it (the key's data is the identity's data).
  */
 function findIdentities(engine: Engine, client: ClientContext, query: SecDictionary, limit: number | 'all', returns: HalfReturns = attributesOnly): Pair[] {
-  const certReturns: HalfReturns = { data: false, ref: returns.ref };
   const certQuery: Record<string, unknown> = { class: 'cert' };
   const keyQuery: Record<string, unknown> = { class: 'keys', kcls: KEY_CLASS_PRIVATE };
   let pref: Uint8Array | undefined;
@@ -161,23 +173,26 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
   }
   if (pref !== undefined) certQuery['v_PersistentRef'] = pref;
   const pairs: Pair[] = [];
-  const full = (): boolean => limit !== 'all' && pairs.length >= limit;
+  const left = (): number | 'all' => (limit === 'all' ? 'all' : limit - pairs.length);
   const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === 2;
-  if (certFirst) {
-    for (const cert of halves(engine, client, certQuery, certReturns)) {
-      for (const key of halves(engine, client, { ...keyQuery, klbl: cert.attrs['pkhh'] as Uint8Array }, returns)) {
-        pairs.push({ cert, key });
-        if (full()) return pairs;
-      }
+  // The certificate's attributes give its pkhh; the key's give its klbl when it is read first.
+  const certReturns: HalfReturns = { attributes: true, data: false, ref: returns.ref };
+  const keyReturns: HalfReturns = { ...returns, attributes: returns.attributes || !certFirst };
+  // With a limit, the first side is read up to that many items: most certificates have their key. Fewer
+  // identities than asked from a full first read may mean some had none: then it is read again whole.
+  const pass = (firstLimit: number | 'all'): boolean => {
+    pairs.length = 0;
+    const first = certFirst ? halves(engine, client, certQuery, certReturns, firstLimit) : halves(engine, client, keyQuery, keyReturns, firstLimit);
+    for (const half of first) {
+      const other = certFirst
+        ? halves(engine, client, { ...keyQuery, klbl: half.attrs['pkhh'] as Uint8Array }, keyReturns, left())
+        : halves(engine, client, { ...certQuery, pkhh: half.attrs['klbl'] as Uint8Array }, certReturns, left());
+      for (const o of other) pairs.push(certFirst ? { cert: half, key: o } : { cert: o, key: half });
+      if (limit !== 'all' && pairs.length >= limit) return true;
     }
-  } else {
-    for (const key of halves(engine, client, keyQuery, returns)) {
-      for (const cert of halves(engine, client, { ...certQuery, pkhh: key.attrs['klbl'] as Uint8Array }, certReturns)) {
-        pairs.push({ cert, key });
-        if (full()) return pairs;
-      }
-    }
-  }
+    return firstLimit === 'all' || first.length < firstLimit;
+  };
+  if (!pass(limit)) pass('all');
   return pairs;
 }
 
@@ -205,7 +220,7 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
     return v === true;
   };
   const r = { data: flag('r_Data'), attributes: flag('r_Attributes'), ref: flag('r_Ref'), pref: flag('r_PersistentRef') };
-  const pairs = findIdentities(engine, client, query, limit, { data: r.data, ref: r.ref });
+  const pairs = findIdentities(engine, client, query, limit, { attributes: r.attributes, data: r.data, ref: r.ref });
   if (pairs.length === 0) throw notFound();
   const count = Number(r.data) + Number(r.attributes) + Number(r.ref) + Number(r.pref);
   if (count === 0) return undefined;
