@@ -67,7 +67,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { createFileExclusive, readCheckedFile, syncDir, writeFileAtomic } from './files.js';
+import { createFileExclusive, ensurePrivateDir, readCheckedFile, syncDir, writeFileAtomic } from './files.js';
 
 /** The audit log cannot be opened or written; the message never holds a key or a line's content beyond its number. */
 export class AuditError extends Error {
@@ -143,6 +143,7 @@ function sealLine(chainKey: Buffer, prev: Buffer, prefix: string): { line: strin
 export function auditKey(stateDir: string): Buffer {
   const file = join(stateDir, 'audit.key');
   if (!existsSync(file)) {
+    ensurePrivateDir(stateDir);
     try {
       createFileExclusive(file, randomBytes(KEY_BYTES), 0o600);
     } catch (e) {

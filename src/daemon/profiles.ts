@@ -263,8 +263,9 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The key ID of an Ed25519 public key: SHA-256 of its SPKI DER, hex. */
-export function keyIdOf(publicKey: KeyObject): string {
+/** The key ID of an Ed25519 key (its public half): SHA-256 of its SPKI DER, hex. */
+export function keyIdOf(key: KeyObject): string {
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
 }
 
