@@ -26,6 +26,7 @@ const layers: [prefix: string, rank: number][] = [
   ['store/', 4],
   ['secitem/', 5],
   ['index.ts', 6],
+  ['daemon/', 6],
   ['cli/', 7],
 ];
 

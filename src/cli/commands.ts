@@ -24,6 +24,7 @@ import {
   findKeyCommand,
   importCommand,
 } from './commands/certificates.js';
+import { daemonCommand, profileCommand } from './commands/daemon.js';
 import { dumpKeychainCommand } from './commands/dump-keychain.js';
 import { itemCommand } from './commands/item.js';
 import { keychainCommand } from './commands/keychain.js';
@@ -90,6 +91,8 @@ export const commands: readonly Command[] = [
   itemCommand,
   errorCommand,
   keychainCommand,
+  profileCommand,
+  daemonCommand,
 ];
 
 /**
