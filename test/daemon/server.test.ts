@@ -330,7 +330,7 @@ describe('secitemd, as a process', () => {
             if (total >= 150) resolve();
           });
         }
-        setTimeout(resolve, 20_000);
+        setTimeout(resolve, 20_000).unref();
       });
       daemon.kill('SIGKILL');
       const outs = await Promise.all(clients.map((c) => c.done));
