@@ -350,10 +350,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const fn = req.fn;
     if (!isCallName(fn)) return { status: errSecUnimplemented, error: new SecError(errSecUnimplemented, `secitemd has no function ${String(fn).slice(0, 64)}`) };
     const id = conn.identity!;
-    if (!id.client) return failureAnswer(fn, missingEntitlement(id.refusal ?? 'the caller is not a registered application'));
-    if (OWNER_CALLS.has(fn) && !id.owner) return failureAnswer(fn, missingEntitlement(`${fn} is an owner operation`));
+    if (OWNER_CALLS.has(fn)) {
+      if (!id.owner) return failureAnswer(fn, missingEntitlement(id.refusal ?? `${fn} is an owner operation`));
+    } else if (!id.client) return failureAnswer(fn, missingEntitlement(id.refusal ?? 'the caller is not a registered application'));
     const a = req.args;
-    const client = id.client;
+    const client = id.client!;
     const withReason = (status: OSStatus) => (status === 0 ? { status } : { status, error: SecCopyLastError(status) ?? new SecError(status) });
     switch (fn) {
       case 'hello':
