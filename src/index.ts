@@ -109,3 +109,5 @@ export { LAContext, LACredentialType, LATouchIDAuthenticationMaximumAllowableReu
 export type { LAContextOptions } from './access/la-context.js';
 export { SecureEnclaveSigningPrivateKey, SecureEnclaveKeyAgreementPrivateKey } from './enclave/cryptokit.js';
 export type { SecureEnclave, SecureEnclavePrivateKeyOptions, P256PublicKey, P256ECDSASignature } from './enclave/cryptokit.js';
+export { connectKeychain, RemoteKey, RemoteIdentity } from './daemon/client.js';
+export type { RemoteClient, ConnectOptions } from './daemon/client.js';

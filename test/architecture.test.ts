@@ -25,6 +25,7 @@ const layers: [prefix: string, rank: number][] = [
   ['enclave/', 3],
   ['store/', 4],
   ['secitem/', 5],
+  ['daemon/', 6],
   ['index.ts', 6],
   ['daemon/', 6],
   ['cli/', 7],

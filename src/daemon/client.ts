@@ -1,0 +1,234 @@
+/**
+ * The client of secitemd: the SecItem and SecKey functions of one app, as
+ * Promises, through the daemon's socket. Same dictionaries, same shapes and
+ * statuses as the in-process client (Keychain.client); bad input answers a
+ * status, never a rejected Promise. A Promise rejects only when the
+ * connection itself fails (the daemon stopped, a protocol error).
+ * @module
+ */
+import { createConnection, type Socket } from 'node:net';
+import { SecError, errSecNotAvailable, errSecParam, recordLastError, type OSStatus } from '../status.js';
+import type { SecDictionary, SecItemResult, LockState } from '../types.js';
+import { SecKey } from '../objects/key.js';
+import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
+import { SecKeyCopyExternalRepresentation } from '../objects/key-functions.js';
+import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA } from '../constants.js';
+import { shapeOf } from '../objects/key-encoding.js';
+import { CALLS, type CallName } from './protocol.js';
+import { defaultSocketPath } from './paths.js';
+import {
+  FrameReader, Unrepresentable, WireCertificate, WireError, WireIdentity, WireKey, WirePublicKey, WireSecError,
+  decodeFrameBody, encodeFrame, type DecodeHooks, type EncodeHooks,
+} from './wire.js';
+
+/** A key held by the daemon: its handle on this connection, and its public data. */
+export class RemoteKey {
+  readonly handle: number;
+  /** 'private' or 'public'. */
+  readonly keyClass: 'private' | 'public';
+  /** kSecAttrKeyType ("73" EC, "42" RSA). */
+  readonly keyType: string;
+  readonly keySizeInBits: number;
+  readonly blockSize: number;
+  /** The public key's external representation (X9.63 for EC, PKCS#1 for RSA). */
+  readonly publicKey: Uint8Array;
+  readonly extractable: boolean;
+  readonly tokenID: string | undefined;
+  /** @internal */
+  readonly connection: object;
+
+  constructor(connection: object, handle: number, info: Readonly<Record<string, unknown>>) {
+    this.connection = connection;
+    this.handle = handle;
+    this.keyClass = info['keyClass'] === 'private' ? 'private' : 'public';
+    this.keyType = String(info['keyType'] ?? '');
+    this.keySizeInBits = Number(info['keySizeInBits'] ?? 0);
+    this.blockSize = Number(info['blockSize'] ?? 0);
+    this.publicKey = info['publicKey'] instanceof Uint8Array ? info['publicKey'] : new Uint8Array();
+    this.extractable = info['extractable'] !== false;
+    this.tokenID = typeof info['tokenID'] === 'string' ? info['tokenID'] : undefined;
+  }
+}
+
+/** An identity held by the daemon: its certificate (here) and its private key (a RemoteKey). */
+export class RemoteIdentity {
+  constructor(readonly connection: object, readonly handle: number, readonly certificate: SecCertificate | undefined, readonly privateKey: RemoteKey) {}
+}
+
+type KeyArg = RemoteKey | SecKey;
+type SecResult<T> = { value?: T; error?: SecError };
+
+export interface RemoteClient {
+  /** The application the daemon identified this process as, its access groups, and whether it is the owner. */
+  readonly identity: Promise<SecItemResult>;
+  SecItemAdd(attributes: SecDictionary): Promise<SecItemResult>;
+  SecItemCopyMatching(query: SecDictionary): Promise<SecItemResult>;
+  SecItemUpdate(query: SecDictionary, attributesToUpdate: SecDictionary): Promise<OSStatus>;
+  SecItemDelete(query: SecDictionary): Promise<OSStatus>;
+  SecKeyCreateRandomKey(parameters: SecDictionary): Promise<SecResult<RemoteKey>>;
+  SecKeyCreateSignature(key: KeyArg, algorithm: string, dataToSign: Uint8Array): Promise<SecResult<Uint8Array>>;
+  SecKeyVerifySignature(key: KeyArg, algorithm: string, signedData: Uint8Array, signature: Uint8Array): Promise<{ value: boolean; error?: SecError }>;
+  SecKeyCreateEncryptedData(key: KeyArg, algorithm: string, plaintext: Uint8Array): Promise<SecResult<Uint8Array>>;
+  SecKeyCreateDecryptedData(key: KeyArg, algorithm: string, ciphertext: Uint8Array): Promise<SecResult<Uint8Array>>;
+  SecKeyCopyKeyExchangeResult(privateKey: KeyArg, algorithm: string, publicKey: KeyArg, parameters: SecDictionary): Promise<SecResult<Uint8Array>>;
+  SecKeyCopyExternalRepresentation(key: KeyArg): Promise<SecResult<Uint8Array>>;
+  SecKeyCopyPublicKey(key: KeyArg): Promise<RemoteKey | undefined>;
+  SecKeyCopyAttributes(key: KeyArg): Promise<Record<string, unknown> | undefined>;
+  SecKeyGetBlockSize(key: KeyArg): Promise<number>;
+  SecKeyIsAlgorithmSupported(key: KeyArg, operation: number, algorithm: string): Promise<boolean>;
+  /** Lets the daemon forget keys and identities this connection holds. */
+  release(...objects: (RemoteKey | RemoteIdentity)[]): Promise<OSStatus>;
+  /** Owner operations: device-wide lock state (errSecMissingEntitlement for anyone but the owner). */
+  lock(): Promise<OSStatus>;
+  unlock(passcode: string): Promise<OSStatus>;
+  setPasscode(current: string | null, next: string | null): Promise<OSStatus>;
+  status(): Promise<{ status: OSStatus; result?: { lockState: LockState; hasPasscode: boolean; passcodeRetryDelay: number }; error?: SecError }>;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** The daemon's socket: default $SECITEM_SOCKET, else the default path (docs/daemon.md). */
+  socket?: string;
+}
+
+class Connection {
+  readonly #socket: Socket;
+  readonly #reader = new FrameReader();
+  readonly #pending = new Map<number, { fn: CallName; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  #failure: Error | undefined;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (e) => this.#fail(new SecError(errSecNotAvailable, `the connection to secitemd failed: ${e.message}`)));
+    socket.on('close', () => this.#fail(new SecError(errSecNotAvailable, 'secitemd closed the connection')));
+  }
+
+  #fail(e: Error): void {
+    this.#failure ??= e;
+    for (const p of this.#pending.values()) p.reject(this.#failure);
+    this.#pending.clear();
+  }
+
+  readonly #decode: DecodeHooks = {
+    certificate: (der) => SecCertificateCreateWithData(der) ?? new WireCertificate(der),
+    key: (k) => new RemoteKey(this, k.handle, k.info),
+    identity: (i) => new RemoteIdentity(this, i.handle, SecCertificateCreateWithData(i.certificate), new RemoteKey(this, i.key.handle, i.key.info)),
+    error: (e) => new SecError(e.status, e.detail),
+  };
+
+  readonly #encode: EncodeHooks = {
+    object: (v) => {
+      if (v instanceof RemoteKey) return v.connection === this ? new WireKey(v.handle, {}) : new Unrepresentable('a key of another connection');
+      if (v instanceof RemoteIdentity) return v.connection === this ? new WireIdentity(v.handle, new Uint8Array(), new WireKey(v.privateKey.handle, {})) : new Unrepresentable('an identity of another connection');
+      if (v instanceof SecCertificate) return new WireCertificate(v.der);
+      if (v instanceof SecError) return new WireSecError(v.status, v.detail);
+      if (v instanceof SecKey) {
+        if (v.privateAccess) return new Unrepresentable("a private key of the client's own process");
+        const data = SecKeyCopyExternalRepresentation(v).value;
+        const type = shapeOf(v.publicKeyObject).type === 'ec' ? kSecAttrKeyTypeEC : kSecAttrKeyTypeRSA;
+        return data ? new WirePublicKey(data, type) : new Unrepresentable('a key with no external representation');
+      }
+      return undefined;
+    },
+  };
+
+  #onData(chunk: Buffer): void {
+    try {
+      for (const body of this.#reader.push(chunk)) {
+        const msg = decodeFrameBody(body, this.#decode) as { i?: unknown; r?: unknown; e?: { code?: unknown; message?: unknown } };
+        if (msg.e !== undefined) {
+          const error = new WireError('protocol', `secitemd: ${String(msg.e.code)}: ${String(msg.e.message)}`);
+          const p = typeof msg.i === 'number' ? this.#pending.get(msg.i) : undefined;
+          if (p) p.reject(error);
+          this.#fail(error);
+          this.#socket.destroy();
+          return;
+        }
+        const p = typeof msg.i === 'number' ? this.#pending.get(msg.i) : undefined;
+        if (!p) continue;
+        this.#pending.delete(msg.i as number);
+        p.resolve(msg.r);
+      }
+    } catch (e) {
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
+      this.#socket.destroy();
+    }
+  }
+
+  /** Sends a call; resolves its answer (errors recorded for SecCopyLastError). */
+  call(fn: CallName, args: unknown[]): Promise<unknown> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame({ i: id, f: fn, a: args }, this.#encode);
+    } catch (e) {
+      // Too large or too deep to send: the same status as the engine gives a value it cannot take.
+      const error = new SecError(errSecParam, e instanceof WireError ? e.message : 'the arguments cannot be sent');
+      const shape = CALLS[fn];
+      recordLastError(error);
+      return Promise.resolve(shape === 'status' ? error.status : shape === 'secResult' ? { error } : shape === 'verify' ? { value: false, error } : { status: error.status, error });
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { fn, resolve, reject });
+      this.#socket.write(frame);
+    }).then((answer) => {
+      const a = answer as { status?: unknown; error?: unknown } | undefined;
+      const error = typeof a === 'object' && a !== null && a.error instanceof SecError ? a.error : undefined;
+      recordLastError(error);
+      if (CALLS[fn] === 'status') return typeof a === 'object' && a !== null && typeof a.status === 'number' ? a.status : answer;
+      return answer;
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#socket.destroyed) return resolve();
+      this.#socket.once('close', () => resolve());
+      this.#socket.end();
+    });
+  }
+}
+
+/** Connects to secitemd. Rejects when no daemon answers on the socket. */
+export async function connectKeychain(options: ConnectOptions = {}): Promise<RemoteClient> {
+  const path = options.socket ?? defaultSocketPath();
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', (e) => reject(new SecError(errSecNotAvailable, `no secitemd answers on ${path} (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+  });
+  const c = new Connection(socket);
+  const call = <T>(fn: CallName, ...args: unknown[]) => c.call(fn, args) as Promise<T>;
+  return Object.freeze({
+    identity: call<SecItemResult>('hello').catch((e: Error) => ({ status: errSecNotAvailable, error: e instanceof SecError ? e : new SecError(errSecNotAvailable, e.message) })),
+    SecItemAdd: (attributes: SecDictionary) => call<SecItemResult>('SecItemAdd', attributes),
+    SecItemCopyMatching: (query: SecDictionary) => call<SecItemResult>('SecItemCopyMatching', query),
+    SecItemUpdate: (query: SecDictionary, attributesToUpdate: SecDictionary) => call<OSStatus>('SecItemUpdate', query, attributesToUpdate),
+    SecItemDelete: (query: SecDictionary) => call<OSStatus>('SecItemDelete', query),
+    SecKeyCreateRandomKey: (parameters: SecDictionary) => call<SecResult<RemoteKey>>('SecKeyCreateRandomKey', parameters),
+    SecKeyCreateSignature: (key: KeyArg, algorithm: string, data: Uint8Array) => call<SecResult<Uint8Array>>('SecKeyCreateSignature', key, algorithm, data),
+    SecKeyVerifySignature: (key: KeyArg, algorithm: string, data: Uint8Array, signature: Uint8Array) => call<{ value: boolean; error?: SecError }>('SecKeyVerifySignature', key, algorithm, data, signature),
+    SecKeyCreateEncryptedData: (key: KeyArg, algorithm: string, plaintext: Uint8Array) => call<SecResult<Uint8Array>>('SecKeyCreateEncryptedData', key, algorithm, plaintext),
+    SecKeyCreateDecryptedData: (key: KeyArg, algorithm: string, ciphertext: Uint8Array) => call<SecResult<Uint8Array>>('SecKeyCreateDecryptedData', key, algorithm, ciphertext),
+    SecKeyCopyKeyExchangeResult: (privateKey: KeyArg, algorithm: string, publicKey: KeyArg, parameters: SecDictionary) =>
+      call<SecResult<Uint8Array>>('SecKeyCopyKeyExchangeResult', privateKey, algorithm, publicKey, parameters),
+    SecKeyCopyExternalRepresentation: (key: KeyArg) => call<SecResult<Uint8Array>>('SecKeyCopyExternalRepresentation', key),
+    SecKeyCopyPublicKey: (key: KeyArg) => call<RemoteKey | undefined>('SecKeyCopyPublicKey', key),
+    SecKeyCopyAttributes: (key: KeyArg) => call<Record<string, unknown> | undefined>('SecKeyCopyAttributes', key),
+    SecKeyGetBlockSize: (key: KeyArg) => call<number>('SecKeyGetBlockSize', key),
+    SecKeyIsAlgorithmSupported: (key: KeyArg, operation: number, algorithm: string) => call<boolean>('SecKeyIsAlgorithmSupported', key, operation, algorithm),
+    release: (...objects: (RemoteKey | RemoteIdentity)[]) =>
+      call<OSStatus>('release', objects.flatMap((o) => (o instanceof RemoteIdentity ? [o.handle, o.privateKey.handle] : [o.handle]))),
+    lock: () => call<OSStatus>('lock'),
+    unlock: (passcode: string) => call<OSStatus>('unlock', passcode),
+    setPasscode: (current: string | null, next: string | null) => call<OSStatus>('setPasscode', current, next),
+    status: () => call<Awaited<ReturnType<RemoteClient['status']>>>('status'),
+    close: () => c.close(),
+  });
+}

@@ -1,0 +1,668 @@
+/**
+ * secitemd's core: one process owns one keychain (its device key, enclave
+ * and lock state) and serves the SecItem and SecKey functions over a Unix
+ * socket to callers it identifies itself (caller.ts), with entitlements
+ * from the app profiles, never from what a client says. docs/daemon.md.
+ * @module
+ */
+import { createHmac } from 'node:crypto';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, fsyncSync, existsSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { kSecAttrAccessGroup, kSecAttrKeyClass, kSecAttrKeyClassPublic, kSecAttrKeyType, kSecClass } from '../constants.js';
+import { SecError, SecCopyLastError, errSecInternalComponent, errSecParam, errSecUnimplemented, type OSStatus } from '../status.js';
+import type { Entitlements, SecDictionary } from '../types.js';
+import { openKeychain, type Keychain, type KeychainClient } from '../secitem/keychain.js';
+import { itemClasses } from '../schema/classes.js';
+import { createDeviceKey, readDeviceKey } from '../store/device-key-file.js';
+import { SecKey } from '../objects/key.js';
+import { SecIdentity } from '../objects/identity.js';
+import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
+import * as K from '../objects/key-functions.js';
+import { identifyPeer, readStartTime, type Caller, type Refusal } from './caller.js';
+import { packageRoot, peerCredAddon } from './native.js';
+import { defaultSocketPath } from './paths.js';
+import { CALLS, OWNER_CALLS, failureAnswer, isCallName, missingEntitlement, statusOfAnswer, type CallName } from './protocol.js';
+import {
+  FrameReader, MAX_FRAME, Unrepresentable, WireCertificate, WireError, WireIdentity, WireKey, WirePublicKey, WireSecError,
+  decodeFrameBody, encodeFrame, encodeValue, type DecodeHooks, type EncodeHooks,
+} from './wire.js';
+
+export interface ProfileRegistryLike {
+  identify(caller: Caller): { entitlements: Entitlements; owner: boolean } | { refused: string };
+}
+export interface AuditEntry {
+  time: Date;
+  applicationIdentifier: string;
+  pid: number;
+  fn: string;
+  cls?: string;
+  group?: string;
+  itemDigest?: string;
+  status: number;
+}
+export interface AuditLike {
+  record(entry: AuditEntry): void;
+}
+
+export interface DaemonLimits {
+  /** Requests of one connection received and not yet answered; reading pauses beyond (default 64). */
+  maxInFlight: number;
+  /** The largest frame a client may send (default MAX_FRAME). */
+  maxFrame: number;
+  /** A connection with nothing in flight is closed after this long without a frame (ms, default 5 minutes). */
+  idleTimeoutMs: number;
+  /** Replies queued to a client that does not read them before its requests stop being served (bytes, default 32 MiB). */
+  maxUnreadReplies: number;
+  /** Most calls committed together (one sync to disk) in a group (default 128). */
+  maxGroup: number;
+}
+
+export interface DaemonOptions {
+  keychainPath: string;
+  /** Default: defaultSocketPath(). */
+  socketPath?: string;
+  /** The daemon's own files (the audit digest key). Default: the keychain's directory. */
+  stateDir: string;
+  profiles: ProfileRegistryLike;
+  audit: AuditLike;
+  limits?: Partial<DaemonLimits>;
+  /** A line for the daemon's log (refusals, protocol errors); never a secret. Default: stderr. */
+  log?: (line: string) => void;
+  /** The identification step (tests may stand one in); default identifyPeer. */
+  identify?: (socket: Socket) => Promise<Caller | Refusal>;
+  /** The CLI entry script whose runs by the daemon's uid are the owner; default the package's dist/src/cli/bin.js. */
+  ownerScript?: string;
+}
+
+export interface Daemon {
+  readonly socketPath: string;
+  readonly keychain: Keychain;
+  /** Stops accepting, answers every request already received, closes the keychain, removes the socket and lock. */
+  close(): Promise<void>;
+  /** Resolves when the daemon stopped (close, or a fatal error). */
+  readonly closed: Promise<void>;
+}
+
+export { defaultSocketPath };
+
+const DEFAULT_LIMITS: DaemonLimits = { maxInFlight: 64, maxFrame: MAX_FRAME, idleTimeoutMs: 5 * 60_000, maxUnreadReplies: 32 << 20, maxGroup: 128 };
+
+// ── The lock file ────────────────────────────────────────────────────────────
+
+export function lockPath(keychainPath: string): string {
+  return `${keychainPath}.secitemd.lock`;
+}
+
+/**
+ * Takes the keychain's lock: `<keychain>.secitemd.lock`, created O_EXCL,
+ * holding "pid starttime". A lock whose process is gone (or whose pid now
+ * belongs to a process that started at another time) is stale and taken
+ * over. Returns the release function; throws when a live daemon holds it.
+ */
+export function takeLock(keychainPath: string): () => void {
+  const file = lockPath(keychainPath);
+  const mine = `${process.pid} ${readStartTime(process.pid) ?? 0}\n`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let held = '';
+      try {
+        held = readFileSync(file, 'latin1');
+      } catch {
+        continue; // removed meanwhile: try again
+      }
+      const [pid, start] = held.trim().split(' ').map(Number);
+      if (pid !== undefined && Number.isSafeInteger(pid) && pid > 0 && readStartTime(pid) !== undefined && readStartTime(pid) === start) {
+        throw new Error(`another secitemd (pid ${pid}) owns the keychain ${keychainPath} (lock file ${file})`);
+      }
+      // Stale: its daemon is gone. Remove it only if it is still the file we read.
+      try {
+        if (readFileSync(file, 'latin1') === held) unlinkSync(file);
+      } catch {
+        // gone already
+      }
+      continue;
+    }
+    try {
+      writeSync(fd, mine);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return () => {
+      try {
+        if (readFileSync(file, 'latin1') === mine) unlinkSync(file);
+      } catch {
+        // already gone
+      }
+    };
+  }
+  throw new Error(`could not take the lock file ${file} (another daemon is starting?)`);
+}
+
+// ── The socket's directory ───────────────────────────────────────────────────
+
+/** Makes (0700) or checks the socket's directory: ours, a directory, entered by no one else. */
+export function prepareSocketDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) throw new Error(`${dir} belongs to uid ${st.uid}, not to this user`);
+  if ((st.mode & 0o077) !== 0) throw new Error(`${dir} has mode ${(st.mode & 0o777).toString(8)}: others may enter it (chmod 700 it)`);
+}
+
+function probeSocket(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+// ── The daemon's digest key ──────────────────────────────────────────────────
+
+function digestKey(stateDir: string): Buffer {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const file = join(stateDir, 'secitemd.digest-key');
+  return existsSync(file) ? readDeviceKey(file) : createDeviceKey(file);
+}
+
+/** The primary-key attributes of a dictionary's class, as given, HMAC'd: the same item gives the same digest; values stay secret. */
+function itemDigestOf(key: Buffer, dict: unknown): string | undefined {
+  if (typeof dict !== 'object' || dict === null) return undefined;
+  const d = dict as Record<string, unknown>;
+  const cls = d[kSecClass];
+  const def = typeof cls === 'string' ? itemClasses.get(cls) : undefined;
+  if (!def) return undefined;
+  try {
+    const fields = [cls, ...def.primaryKey.map((a) => (Object.prototype.hasOwnProperty.call(d, a.code) ? d[a.code] : null))];
+    return createHmac('sha256', key).update(encodeValue(fields, { object: () => new Unrepresentable('object') })).digest('hex').slice(0, 32);
+  } catch {
+    return undefined;
+  }
+}
+
+// ── Connections ──────────────────────────────────────────────────────────────
+
+interface Request {
+  id: number;
+  fn: CallName | string;
+  args: unknown[];
+}
+
+interface Identity {
+  caller: Caller | undefined;
+  /** Undefined: refused. */
+  client: KeychainClient | undefined;
+  entitlements: Entitlements | undefined;
+  owner: boolean;
+  refusal: string | undefined;
+}
+
+class Connection {
+  readonly socket: Socket;
+  readonly reader: FrameReader;
+  readonly queue: Request[] = [];
+  identity: Identity | undefined;
+  /** Handles of daemon-side objects given to this connection. */
+  readonly handles = new Map<number, SecKey | SecIdentity>();
+  readonly handleOf = new Map<SecKey | SecIdentity, number>();
+  nextHandle = 1;
+  /** A protocol error was answered; nothing more is read or served. */
+  closing = false;
+  paused = false;
+
+  constructor(socket: Socket, maxFrame: number) {
+    this.socket = socket;
+    this.reader = new FrameReader(maxFrame);
+  }
+
+  handle(object: SecKey | SecIdentity): number {
+    let h = this.handleOf.get(object);
+    if (h === undefined) {
+      h = this.nextHandle++;
+      this.handles.set(h, object);
+      this.handleOf.set(object, h);
+    }
+    return h;
+  }
+}
+
+const MAX_HANDLES = 100_000;
+
+/** The public data of a key sent with its handle: never a private byte. */
+function keyInfo(key: SecKey): Record<string, unknown> {
+  const pub = K.SecKeyCopyPublicKey(key)!;
+  const attrs = K.SecKeyCopyAttributes(pub) ?? {};
+  const access = key.privateAccess;
+  return {
+    keyClass: access ? 'private' : 'public',
+    keyType: attrs[kSecAttrKeyType],
+    keySizeInBits: attrs['bsiz'],
+    blockSize: K.SecKeyGetBlockSize(key),
+    publicKey: K.SecKeyCopyExternalRepresentation(pub).value,
+    extractable: access ? access.extractable : true,
+    ...(access?.tokenID === undefined ? {} : { tokenID: access.tokenID }),
+  };
+}
+
+/**
+ * Starts secitemd: takes the keychain's lock, opens the keychain (a boot:
+ * before first unlock when it has a passcode), listens on the socket.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const limits: DaemonLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const log = options.log ?? ((line: string) => process.stderr.write(`secitemd: ${line}\n`));
+  const identify = options.identify ?? ((socket: Socket) => identifyPeer(socket));
+  if (!options.identify) peerCredAddon(); // a missing addon stops the start, loudly
+  const socketPath = options.socketPath ?? defaultSocketPath();
+  const daemonUid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  const ownerScript = options.ownerScript ?? (() => {
+    try {
+      return realpathSync(join(packageRoot(), 'dist', 'src', 'cli', 'bin.js'));
+    } catch {
+      return undefined;
+    }
+  })();
+
+  const release = takeLock(options.keychainPath);
+  let keychain: Keychain;
+  let server: Server;
+  let hmacKey: Buffer;
+  try {
+    hmacKey = digestKey(options.stateDir);
+    prepareSocketDir(dirname(socketPath));
+    if (existsSync(socketPath)) {
+      if (await probeSocket(socketPath)) throw new Error(`a daemon already listens on ${socketPath}`);
+      const st = lstatSync(socketPath);
+      if (!st.isSocket()) throw new Error(`${socketPath} exists and is not a socket`);
+      unlinkSync(socketPath);
+    }
+    keychain = openKeychain({ path: options.keychainPath });
+  } catch (e) {
+    release();
+    throw e;
+  }
+
+  const connections = new Set<Connection>();
+  /** Connections with a request ready, in the order they became ready. */
+  const ready: Connection[] = [];
+  let scheduled = false;
+  let stopping = false;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+
+  // ── Encoding and decoding per connection ──
+  const encodeHooks = (conn: Connection): EncodeHooks => ({
+    object: (v) => {
+      if (v instanceof SecError) return new WireSecError(v.status, v.detail);
+      if (v instanceof SecCertificate) return new WireCertificate(v.der);
+      if (v instanceof SecKey) return new WireKey(conn.handle(v), keyInfo(v));
+      if (v instanceof SecIdentity) return new WireIdentity(conn.handle(v), v.certificate.der, new WireKey(conn.handle(v.privateKey), keyInfo(v.privateKey)));
+      return undefined;
+    },
+  });
+  const decodeHooks = (conn: Connection): DecodeHooks => ({
+    certificate: (der) => SecCertificateCreateWithData(der) ?? new Unrepresentable('bytes that are not a certificate'),
+    key: (k) => {
+      const o = conn.handles.get(k.handle);
+      return o instanceof SecKey ? o : new Unrepresentable('a key handle this connection does not hold');
+    },
+    identity: (i) => {
+      const o = conn.handles.get(i.handle);
+      return o instanceof SecIdentity ? o : new Unrepresentable('an identity handle this connection does not hold');
+    },
+    publicKey: (p) => K.SecKeyCreateWithData(p.data, { [kSecAttrKeyType]: p.keyType, [kSecAttrKeyClass]: kSecAttrKeyClassPublic }).value ?? new Unrepresentable('a public key that does not decode'),
+    error: (e) => new SecError(e.status, e.detail),
+  });
+
+  function send(conn: Connection, message: unknown): void {
+    if (conn.socket.destroyed) return;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(message, encodeHooks(conn));
+    } catch (e) {
+      const id = (message as { i?: number }).i ?? -1;
+      const why = e instanceof WireError ? e.message : 'the answer could not be encoded';
+      frame = encodeFrame({ i: id, r: { status: errSecInternalComponent, error: new WireSecError(errSecInternalComponent, why) } });
+    }
+    conn.socket.write(frame);
+  }
+
+  function protocolError(conn: Connection, id: number, code: string, message: string): void {
+    log(`connection of pid ${conn.identity?.caller?.pid ?? '?'}: ${code}: ${message}; closing it`);
+    send(conn, { i: id, e: { code, message } });
+    conn.closing = true;
+    conn.queue.length = 0;
+    conn.socket.end();
+    setTimeout(() => conn.socket.destroy(), 1000).unref();
+  }
+
+  // ── Calls ──
+  function call(conn: Connection, req: Request): unknown {
+    const fn = req.fn;
+    if (!isCallName(fn)) return { status: errSecUnimplemented, error: new SecError(errSecUnimplemented, `secitemd has no function ${String(fn).slice(0, 64)}`) };
+    const id = conn.identity!;
+    if (OWNER_CALLS.has(fn)) {
+      if (!id.owner) return failureAnswer(fn, missingEntitlement(id.refusal ?? `${fn} is an owner operation`));
+    } else if (!id.client) return failureAnswer(fn, missingEntitlement(id.refusal ?? 'the caller is not a registered application'));
+    const a = req.args;
+    const client = id.client!;
+    const withReason = (status: OSStatus) => (status === 0 ? { status } : { status, error: SecCopyLastError(status) ?? new SecError(status) });
+    switch (fn) {
+      case 'hello':
+        return { status: 0, result: { applicationIdentifier: id.entitlements!.applicationIdentifier, accessGroups: [...client.accessGroups], owner: id.owner } };
+      case 'SecItemAdd':
+        return client.SecItemAdd(a[0] as SecDictionary);
+      case 'SecItemCopyMatching':
+        return client.SecItemCopyMatching(a[0] as SecDictionary);
+      case 'SecItemUpdate':
+        return withReason(client.SecItemUpdate(a[0] as SecDictionary, a[1] as SecDictionary));
+      case 'SecItemDelete':
+        return withReason(client.SecItemDelete(a[0] as SecDictionary));
+      case 'SecKeyCreateRandomKey':
+        if (conn.handles.size >= MAX_HANDLES) return { error: new SecError(errSecParam, 'this connection holds too many key handles: release some') };
+        return client.SecKeyCreateRandomKey(a[0] as SecDictionary);
+      case 'SecKeyCreateSignature':
+        return K.SecKeyCreateSignature(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
+      case 'SecKeyVerifySignature':
+        return K.SecKeyVerifySignature(a[0] as SecKey, a[1] as string, a[2] as Uint8Array, a[3] as Uint8Array);
+      case 'SecKeyCreateEncryptedData':
+        return K.SecKeyCreateEncryptedData(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
+      case 'SecKeyCreateDecryptedData':
+        return K.SecKeyCreateDecryptedData(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
+      case 'SecKeyCopyKeyExchangeResult':
+        return K.SecKeyCopyKeyExchangeResult(a[0] as SecKey, a[1] as string, a[2] as SecKey, a[3] as SecDictionary);
+      case 'SecKeyCopyExternalRepresentation':
+        return K.SecKeyCopyExternalRepresentation(a[0] as SecKey);
+      case 'SecKeyCopyPublicKey':
+        return K.SecKeyCopyPublicKey(a[0] as SecKey);
+      case 'SecKeyCopyAttributes':
+        return K.SecKeyCopyAttributes(a[0] as SecKey);
+      case 'SecKeyGetBlockSize':
+        return K.SecKeyGetBlockSize(a[0] as SecKey);
+      case 'SecKeyIsAlgorithmSupported':
+        return K.SecKeyIsAlgorithmSupported(a[0] as SecKey, a[1] as number, a[2] as string);
+      case 'release': {
+        const list = Array.isArray(a[0]) ? a[0] : [];
+        for (const h of list) {
+          const o = typeof h === 'number' ? conn.handles.get(h) : undefined;
+          if (o !== undefined) {
+            conn.handles.delete(h as number);
+            conn.handleOf.delete(o);
+          }
+        }
+        return { status: 0 };
+      }
+      case 'lock':
+        return withReason(keychain.lock());
+      case 'unlock':
+        return withReason(keychain.unlock(a[0] as string));
+      case 'setPasscode':
+        return withReason(keychain.setPasscode(a[0] as string | null, a[1] as string | null));
+      case 'status':
+        return { status: 0, result: { lockState: keychain.lockState, hasPasscode: keychain.hasPasscode, passcodeRetryDelay: keychain.passcodeRetryDelay } };
+    }
+  }
+
+  function audit(conn: Connection, req: Request, answer: unknown): void {
+    const fn = isCallName(req.fn) ? req.fn : undefined;
+    const first = req.args[0];
+    const dict = typeof first === 'object' && first !== null && !Array.isArray(first) && !(first instanceof SecKey) ? (first as Record<string, unknown>) : undefined;
+    const cls = dict && typeof dict[kSecClass] === 'string' ? (dict[kSecClass] as string) : undefined;
+    let group = dict && typeof dict[kSecAttrAccessGroup] === 'string' ? (dict[kSecAttrAccessGroup] as string) : undefined;
+    if (group === undefined && req.fn === 'SecItemAdd') group = conn.identity?.client?.accessGroups[0];
+    const isItemCall = req.fn === 'SecItemAdd' || req.fn === 'SecItemCopyMatching' || req.fn === 'SecItemUpdate' || req.fn === 'SecItemDelete';
+    const itemDigest = isItemCall ? itemDigestOf(hmacKey, dict) : undefined;
+    try {
+      options.audit.record({
+        time: new Date(),
+        applicationIdentifier: conn.identity?.entitlements?.applicationIdentifier ?? '(refused)',
+        pid: conn.identity?.caller?.pid ?? -1,
+        fn: fn ?? '(unknown)',
+        ...(cls === undefined ? {} : { cls }),
+        ...(group === undefined ? {} : { group }),
+        ...(itemDigest === undefined ? {} : { itemDigest }),
+        status: fn ? statusOfAnswer(fn, answer) : errSecUnimplemented,
+      });
+    } catch (e) {
+      log(`the audit log refused an entry (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
+  // ── Scheduling: one request per ready connection per round; SecItem calls of a round commit together ──
+  const GROUPABLE = new Set(['SecItemAdd', 'SecItemCopyMatching', 'SecItemUpdate', 'SecItemDelete', 'SecKeyCreateRandomKey']);
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(round);
+  }
+
+  function markReady(conn: Connection): void {
+    if (conn.identity && conn.queue.length > 0 && !conn.closing && !ready.includes(conn) && !conn.paused) {
+      ready.push(conn);
+      schedule();
+    }
+  }
+
+  function round(): void {
+    scheduled = false;
+    const batch = ready.splice(0, limits.maxGroup);
+    const grouped: [Connection, Request][] = [];
+    const alone: [Connection, Request][] = [];
+    for (const conn of batch) {
+      const req = conn.queue.shift();
+      if (!req || conn.closing) continue;
+      (GROUPABLE.has(req.fn) && conn.identity?.client ? grouped : alone).push([conn, req]);
+    }
+    const answers: [Connection, Request, unknown][] = [];
+    if (grouped.length > 0) {
+      try {
+        // One transaction, one sync to disk; every call keeps its own status (a failed call changes nothing).
+        keychain.batch(() => {
+          for (const [conn, req] of grouped) answers.push([conn, req, call(conn, req)]);
+        });
+      } catch (e) {
+        // The commit itself failed: nothing of the group is durable and the engine's memory may be ahead of the file.
+        log(`a group commit failed (${e instanceof Error ? e.message : String(e)}); stopping`);
+        for (const [conn, req] of grouped) {
+          const fn = isCallName(req.fn) ? req.fn : 'SecItemAdd';
+          send(conn, { i: req.id, r: failureAnswer(fn, new SecError(errSecInternalComponent, 'the daemon could not commit the call')) });
+        }
+        void stop();
+        return;
+      }
+    }
+    for (const [conn, req] of alone) answers.push([conn, req, call(conn, req)]);
+    for (const [conn, req, answer] of answers) {
+      audit(conn, req, answer);
+      send(conn, { i: req.id, r: answer });
+      if (conn.socket.writableLength > limits.maxUnreadReplies) {
+        conn.paused = true;
+        conn.socket.once('drain', () => {
+          conn.paused = false;
+          markReady(conn);
+        });
+      }
+      if (conn.queue.length < limits.maxInFlight && conn.socket.isPaused() && !stopping) conn.socket.resume();
+      markReady(conn);
+    }
+    if (ready.length > 0) schedule();
+    if (stopping) maybeFinish();
+  }
+
+  function onData(conn: Connection, chunk: Buffer): void {
+    if (conn.closing || stopping) return;
+    let bodies: Buffer[];
+    try {
+      bodies = conn.reader.push(chunk);
+    } catch (e) {
+      const we = e instanceof WireError ? e : new WireError('protocol', 'unreadable stream');
+      return protocolError(conn, -1, we.code, we.message);
+    }
+    for (const body of bodies) {
+      let msg: unknown;
+      try {
+        msg = decodeFrameBody(body, decodeHooks(conn));
+      } catch (e) {
+        const we = e instanceof WireError ? e : new WireError('protocol', 'undecodable frame');
+        return protocolError(conn, -1, we.code, we.message);
+      }
+      const m = msg as { i?: unknown; f?: unknown; a?: unknown };
+      if (typeof msg !== 'object' || msg === null || typeof m.i !== 'number' || !Number.isSafeInteger(m.i) || typeof m.f !== 'string' || !Array.isArray(m.a)) {
+        return protocolError(conn, typeof m?.i === 'number' ? m.i : -1, 'protocol', 'a request is { i: integer, f: string, a: array }');
+      }
+      conn.queue.push({ id: m.i, fn: m.f, args: m.a });
+    }
+    if (conn.queue.length >= limits.maxInFlight) conn.socket.pause();
+    markReady(conn);
+  }
+
+  function isOwnerTool(caller: Caller): boolean {
+    return caller.uid === daemonUid && ownerScript !== undefined && caller.script === ownerScript;
+  }
+
+  function onConnection(socket: Socket): void {
+    if (stopping) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, limits.maxFrame);
+    connections.add(conn);
+    socket.setTimeout(limits.idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (conn.queue.length === 0) socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => onData(conn, chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      connections.delete(conn);
+      conn.queue.length = 0;
+      conn.handles.clear();
+      conn.handleOf.clear();
+      const at = ready.indexOf(conn);
+      if (at >= 0) ready.splice(at, 1);
+      if (stopping) maybeFinish();
+    });
+    identify(socket).then(
+      (who) => {
+        let identity: Identity;
+        if ('refused' in who) {
+          identity = { caller: undefined, client: undefined, entitlements: undefined, owner: false, refusal: who.refused };
+        } else {
+          const verdict = options.profiles.identify(who);
+          if ('refused' in verdict) {
+            const ownerTool = isOwnerTool(who);
+            identity = { caller: who, client: undefined, entitlements: undefined, owner: ownerTool, refusal: verdict.refused };
+          } else {
+            identity = { caller: who, client: keychain.client(verdict.entitlements), entitlements: verdict.entitlements, owner: verdict.owner || isOwnerTool(who), refusal: undefined };
+          }
+        }
+        if (identity.refusal !== undefined) {
+          const who2 = identity.caller ? `pid ${identity.caller.pid} (${identity.caller.script ?? identity.caller.executable})` : 'a peer';
+          log(`refused ${who2}: ${identity.refusal}`);
+        }
+        conn.identity = identity;
+        markReady(conn);
+      },
+      (e: unknown) => {
+        log(`could not identify a peer (${e instanceof Error ? e.message : String(e)})`);
+        conn.identity = { caller: undefined, client: undefined, entitlements: undefined, owner: false, refusal: 'the peer could not be identified' };
+        markReady(conn);
+      },
+    );
+  }
+
+  server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    keychain.close();
+    release();
+    throw e;
+  }
+  server.on('error', (e) => log(`server error: ${e.message}`));
+
+  let finishing: Promise<void> | undefined;
+  let finish!: () => void;
+  function maybeFinish(): void {
+    if (!stopping) return;
+    for (const c of connections) if (c.queue.length > 0 && !c.closing && !c.socket.destroyed) return;
+    finish();
+  }
+
+  function stop(): Promise<void> {
+    if (finishing) return finishing;
+    stopping = true;
+    finishing = new Promise<void>((resolve) => {
+      let done = false;
+      finish = () => {
+        if (done) return;
+        done = true;
+        server.close();
+        const ends = [...connections].map(
+          (c) =>
+            new Promise<void>((r) => {
+              if (c.socket.destroyed) return r();
+              c.socket.once('close', () => r());
+              c.socket.end();
+              setTimeout(() => c.socket.destroy(), 2000).unref();
+            }),
+        );
+        void Promise.all(ends).then(() => {
+          try {
+            keychain.close();
+          } finally {
+            try {
+              unlinkSync(socketPath);
+            } catch {
+              // gone
+            }
+            release();
+            resolveClosed();
+            resolve();
+          }
+        });
+      };
+      // No new frames are read; every request already received is answered first.
+      for (const c of connections) {
+        c.socket.pause();
+        markReady(c);
+      }
+      maybeFinish();
+    });
+    return finishing;
+  }
+
+  return {
+    socketPath,
+    keychain,
+    close: stop,
+    closed,
+  };
+}
+
+/** fstat-based check used by tests: whether a path is a socket only its owner's directory reaches. */
+export function socketIsPrivate(path: string): boolean {
+  const st = lstatSync(dirname(path));
+  const fd = openSync(dirname(path), fsConstants.O_RDONLY);
+  try {
+    return st.isDirectory() && (fstatSync(fd).mode & 0o077) === 0;
+  } finally {
+    closeSync(fd);
+  }
+}

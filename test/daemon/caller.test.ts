@@ -1,0 +1,35 @@
+/** Caller identification: node command lines, start times, the addon. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync } from 'node:fs';
+import { entryScriptOf, isNodeExecutable, readStartTime } from '../../src/daemon/caller.js';
+import { peerCredAddon } from '../../src/daemon/native.js';
+
+describe('caller identification', () => {
+  it('finds the entry script of a node command line, and refuses code besides it', () => {
+    assert.deepEqual(entryScriptOf(['node', 'app.js', '--flag']), { script: 'app.js' });
+    assert.deepEqual(entryScriptOf(['node', '--max-old-space-size', '100', '--no-warnings', 'a/b.mjs']), { script: 'a/b.mjs' });
+    assert.deepEqual(entryScriptOf(['node', '--', '-weird.js']), { script: '-weird.js' });
+    for (const argv of [['node'], ['node', '-e', '1'], ['node', '-r', 'x', 'app.js'], ['node', '--import=x', 'app.js'], ['node', '--inspect', 'app.js'], ['node', '-']]) {
+      assert.ok('refused' in entryScriptOf(argv), argv.join(' '));
+    }
+  });
+
+  it('knows node executables and reads start times', () => {
+    assert.ok(isNodeExecutable(process.execPath));
+    assert.ok(isNodeExecutable('/usr/bin/node20'));
+    assert.ok(!isNodeExecutable('/usr/bin/python3'));
+    const t = readStartTime(process.pid);
+    assert.ok(typeof t === 'number' && t > 0);
+    assert.equal(readStartTime(2 ** 30), undefined);
+  });
+
+  it('the native addon is built and checks its arguments', () => {
+    const addon = peerCredAddon();
+    assert.throws(() => addon.peerCredentials(-1), TypeError);
+    assert.throws(() => addon.peerCredentials(99_999), (e: NodeJS.ErrnoException) => e.code === 'EBADF');
+    const fd = addon.pidfdOpen(process.pid);
+    assert.equal(addon.pidfdAlive(fd), true);
+    closeSync(fd);
+  });
+});
