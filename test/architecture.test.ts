@@ -27,7 +27,6 @@ const layers: [prefix: string, rank: number][] = [
   ['secitem/', 5],
   ['daemon/', 6],
   ['index.ts', 6],
-  ['daemon/', 6],
   ['cli/', 7],
 ];
 
