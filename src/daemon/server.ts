@@ -40,6 +40,8 @@ export interface AuditEntry {
   group?: string;
   itemDigest?: string;
   status: number;
+  /** Why the caller was refused (paths and identifiers, never a value). */
+  reason?: string;
 }
 export interface AuditLike {
   record(entry: AuditEntry): void;
@@ -454,16 +456,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (group === undefined && req.fn === 'SecItemAdd') group = conn.identity?.client?.accessGroups[0];
     const isItemCall = req.fn === 'SecItemAdd' || req.fn === 'SecItemCopyMatching' || req.fn === 'SecItemUpdate' || req.fn === 'SecItemDelete';
     const itemDigest = isItemCall ? itemDigestOf(hmacKey, dict) : undefined;
+    // What a client names (class, group) and what a refusal says (paths) is made fit for the log, so that no call goes unrecorded.
+    const fit = (text: string, max: number) => text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max) || '?';
     try {
       options.audit.record({
         time: new Date(),
-        applicationIdentifier: conn.identity?.auditName ?? '(refused)',
-        pid: conn.identity?.caller?.pid ?? -1,
-        fn: fn ?? '(unknown)',
-        ...(cls === undefined ? {} : { cls }),
-        ...(group === undefined ? {} : { group }),
+        applicationIdentifier: fit(conn.identity?.auditName ?? '(refused)', 255),
+        pid: conn.identity?.caller?.pid ?? 0,
+        fn: fn ?? 'unknown',
+        ...(cls === undefined ? {} : { cls: /^[A-Za-z0-9_-]{1,32}$/.test(cls) ? cls : 'invalid' }),
+        ...(group === undefined ? {} : { group: fit(group, 255) }),
         ...(itemDigest === undefined ? {} : { itemDigest }),
         status: fn ? statusOfAnswer(fn, answer) : errSecUnimplemented,
+        ...(conn.identity?.refusal === undefined ? {} : { reason: fit(conn.identity.refusal, 300) }),
       });
     } catch (e) {
       log(`the audit log refused an entry (${e instanceof Error ? e.message : String(e)})`);

@@ -140,7 +140,7 @@ describe('secitem daemon start, status, stop', () => {
     const log = readFileSync(join(state, 'audit.log'), 'utf8');
     assert.equal((log.match(/"fn":"SecItemAdd"/g) ?? []).length, 4);
     assert.ok(!log.includes('secret of'));
-    assert.match(log, /"applicationIdentifier":"\(refused\)".*"status":-34018/);
+    assert.match(log, /"applicationIdentifier":"\(refused\)".*"status":-34018,"reason":"no registered profile matches the script [^"]*beta\.mjs"/);
     r = await cli('daemon', 'audit', '--verify', '--state', state);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     writeFileSync(join(state, 'audit.log'), log.replace(`"applicationIdentifier":"${TEAM}.com.example.beta"`, `"applicationIdentifier":"${TEAM}.com.example.alpha"`));
