@@ -36,12 +36,15 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
 #endif
 
 static napi_value throw_errno(napi_env env, int err, const char *what) {
   char message[160];
   snprintf(message, sizeof message, "%s: %s", what, strerror(err));
-  const char *code = err == EBADF ? "EBADF" : err == ENOTSOCK ? "ENOTSOCK" : err == ENOPROTOOPT ? "ENOPROTOOPT"
+  const char *code = err == ESRCH ? "ESRCH" : err == EPERM ? "EPERM" : err == EBADF ? "EBADF" : err == ENOTSOCK ? "ENOTSOCK" : err == ENOPROTOOPT ? "ENOPROTOOPT"
                    : err == EINVAL ? "EINVAL" : err == ENOSYS ? "ENOSYS" : "EUNKNOWN";
   napi_throw_error(env, code, message);
   return NULL;
@@ -139,6 +142,27 @@ static napi_value pidfd_alive(napi_env env, napi_callback_info info) {
 #endif
 }
 
+/* pidfdSendSignal(pidfd, signal): the signal to the pidfd's process, never to a later process given its pid. */
+static napi_value pidfd_send_signal_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  int32_t fd = -1, sig = -1;
+  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+  if (argc < 2 || napi_typeof(env, argv[0], &t0) != napi_ok || t0 != napi_number || napi_typeof(env, argv[1], &t1) != napi_ok || t1 != napi_number ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &sig) != napi_ok || fd < 0 || sig < 1 || sig > 64) {
+    napi_throw_type_error(env, NULL, "pidfdSendSignal(pidfd, signal): a pidfd and a signal number");
+    return NULL;
+  }
+#ifdef __linux__
+  if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) != 0) return throw_errno(env, errno, "pidfd_send_signal");
+  napi_value u;
+  return napi_get_undefined(env, &u) == napi_ok ? u : NULL;
+#else
+  return throw_errno(env, ENOSYS, "pidfd_send_signal");
+#endif
+}
+
 static int export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
@@ -150,5 +174,6 @@ NAPI_MODULE_INIT() {
   if (!export_fn(env, exports, "peerPidfd", peer_pidfd)) return NULL;
   if (!export_fn(env, exports, "pidfdOpen", pidfd_open_js)) return NULL;
   if (!export_fn(env, exports, "pidfdAlive", pidfd_alive)) return NULL;
+  if (!export_fn(env, exports, "pidfdSendSignal", pidfd_send_signal_js)) return NULL;
   return exports;
 }

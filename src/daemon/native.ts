@@ -27,6 +27,8 @@ export interface PeerCredAddon {
   pidfdOpen(pid: number): number;
   /** Whether the pidfd's process has not exited. */
   pidfdAlive(pidfd: number): boolean;
+  /** pidfd_send_signal(pidfd, signal): to the pidfd's process only (ESRCH once it exited). Absent from addons built before it. */
+  pidfdSendSignal?(pidfd: number, signal: number): void;
 }
 
 /** The package's root: the nearest directory upwards with secitem's package.json. */

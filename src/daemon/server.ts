@@ -40,6 +40,8 @@ export interface AuditEntry {
   group?: string;
   itemDigest?: string;
   status: number;
+  /** Why the caller was refused (paths and identifiers, never a value). */
+  reason?: string;
 }
 export interface AuditLike {
   record(entry: AuditEntry): void;
@@ -86,6 +88,17 @@ export interface Daemon {
 
 export { defaultSocketPath };
 
+/**
+ * What the owner gets for its SecItem and key calls: the entitlements of the
+ * in-process `secitem` command line (src/cli/keychains.ts, which this layer
+ * may not import; a test keeps the two equal). It sees every access group
+ * ('*'); what it adds goes to 'secitem.cli'.
+ */
+export const OWNER_ENTITLEMENTS: Readonly<Entitlements> = Object.freeze({
+  applicationIdentifier: 'secitem.cli',
+  keychainAccessGroups: Object.freeze(['secitem.cli', '*']),
+});
+
 const DEFAULT_LIMITS: DaemonLimits = { maxInFlight: 64, maxFrame: MAX_FRAME, idleTimeoutMs: 5 * 60_000, maxUnreadReplies: 32 << 20, maxGroup: 128 };
 
 // ── The lock file ────────────────────────────────────────────────────────────
@@ -101,8 +114,30 @@ export function lockPath(keychainPath: string): string {
  * over. Returns the release function; throws when a live daemon holds it.
  */
 export function takeLock(keychainPath: string): () => void {
-  const file = lockPath(keychainPath);
-  const mine = `${process.pid} ${readStartTime(process.pid) ?? 0}\n`;
+  return takeLockFile(lockPath(keychainPath), `the keychain ${keychainPath}`);
+}
+
+/** The process a lock file names ("pid starttime" on its first line), when it still runs. */
+export function lockHolder(file: string): { pid: number; startTime: number; rest: string } | undefined {
+  let held: string;
+  try {
+    held = readFileSync(file, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const newline = held.indexOf('\n');
+  const [pid, start] = (newline < 0 ? held : held.slice(0, newline)).trim().split(' ').map(Number);
+  if (pid === undefined || start === undefined || !Number.isSafeInteger(pid) || pid <= 0 || readStartTime(pid) === undefined || readStartTime(pid) !== start) return undefined;
+  return { pid, startTime: start, rest: newline < 0 ? '' : held.slice(newline + 1) };
+}
+
+/**
+ * Takes a lock file as takeLock does: `file` created O_EXCL (0600) holding
+ * "pid starttime" and then `extra`; a lock whose process is gone is stale
+ * and taken over. `what` names what it guards in the error.
+ */
+export function takeLockFile(file: string, what: string, extra = ''): () => void {
+  const mine = `${process.pid} ${readStartTime(process.pid) ?? 0}\n${extra}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
@@ -115,10 +150,8 @@ export function takeLock(keychainPath: string): () => void {
       } catch {
         continue; // removed meanwhile: try again
       }
-      const [pid, start] = held.trim().split(' ').map(Number);
-      if (pid !== undefined && Number.isSafeInteger(pid) && pid > 0 && readStartTime(pid) !== undefined && readStartTime(pid) === start) {
-        throw new Error(`another secitemd (pid ${pid}) owns the keychain ${keychainPath} (lock file ${file})`);
-      }
+      const holder = lockHolder(file);
+      if (holder !== undefined) throw new Error(`another secitemd (pid ${holder.pid}) owns ${what} (lock file ${file})`);
       // Stale: its daemon is gone. Remove it only if it is still the file we read.
       try {
         if (readFileSync(file, 'latin1') === held) unlinkSync(file);
@@ -204,6 +237,8 @@ interface Identity {
   entitlements: Entitlements | undefined;
   owner: boolean;
   refusal: string | undefined;
+  /** The application identifier in the audit log: the profile's (an owner's included), else its entitlements'. */
+  auditName: string | undefined;
 }
 
 class Connection {
@@ -421,16 +456,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (group === undefined && req.fn === 'SecItemAdd') group = conn.identity?.client?.accessGroups[0];
     const isItemCall = req.fn === 'SecItemAdd' || req.fn === 'SecItemCopyMatching' || req.fn === 'SecItemUpdate' || req.fn === 'SecItemDelete';
     const itemDigest = isItemCall ? itemDigestOf(hmacKey, dict) : undefined;
+    // What a client names (class, group) and what a refusal says (paths) is made fit for the log, so that no call goes unrecorded.
+    const fit = (text: string, max: number) => text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max) || '?';
     try {
       options.audit.record({
         time: new Date(),
-        applicationIdentifier: conn.identity?.entitlements?.applicationIdentifier ?? '(refused)',
-        pid: conn.identity?.caller?.pid ?? -1,
-        fn: fn ?? '(unknown)',
-        ...(cls === undefined ? {} : { cls }),
-        ...(group === undefined ? {} : { group }),
+        applicationIdentifier: fit(conn.identity?.auditName ?? '(refused)', 255),
+        pid: conn.identity?.caller?.pid ?? 0,
+        fn: fn ?? 'unknown',
+        ...(cls === undefined ? {} : { cls: /^[A-Za-z0-9_-]{1,32}$/.test(cls) ? cls : 'invalid' }),
+        ...(group === undefined ? {} : { group: fit(group, 255) }),
         ...(itemDigest === undefined ? {} : { itemDigest }),
         status: fn ? statusOfAnswer(fn, answer) : errSecUnimplemented,
+        ...(conn.identity?.refusal === undefined ? {} : { reason: fit(conn.identity.refusal, 300) }),
       });
     } catch (e) {
       log(`the audit log refused an entry (${e instanceof Error ? e.message : String(e)})`);
@@ -555,18 +593,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     identify(socket).then(
       (who) => {
         let identity: Identity;
+        const asOwner = (caller: Caller, auditName: string): Identity => ({
+          caller, client: keychain.client(OWNER_ENTITLEMENTS), entitlements: OWNER_ENTITLEMENTS, owner: true, refusal: undefined, auditName,
+        });
         if ('refused' in who) {
-          identity = { caller: undefined, client: undefined, entitlements: undefined, owner: false, refusal: who.refused };
+          identity = { caller: undefined, client: undefined, entitlements: undefined, owner: false, refusal: who.refused, auditName: undefined };
         } else {
           const verdict = options.profiles.identify(who);
           if ('refused' in verdict) {
-            const ownerTool = isOwnerTool(who);
-            identity = { caller: who, client: undefined, entitlements: undefined, owner: ownerTool, refusal: verdict.refused };
+            // The owner's own CLI needs no profile: it is the device owner's tool, as in process.
+            identity = isOwnerTool(who)
+              ? asOwner(who, OWNER_ENTITLEMENTS.applicationIdentifier)
+              : { caller: who, client: undefined, entitlements: undefined, owner: false, refusal: verdict.refused, auditName: undefined };
+          } else if (verdict.owner || isOwnerTool(who)) {
+            identity = asOwner(who, verdict.entitlements.applicationIdentifier);
           } else {
-            identity = { caller: who, client: keychain.client(verdict.entitlements), entitlements: verdict.entitlements, owner: verdict.owner || isOwnerTool(who), refusal: undefined };
+            identity = { caller: who, client: keychain.client(verdict.entitlements), entitlements: verdict.entitlements, owner: false, refusal: undefined, auditName: verdict.entitlements.applicationIdentifier };
           }
         }
-        if (identity.refusal !== undefined) {
+        // A peer that hung up before it was identified (a probe of the socket) needs no log line.
+        if (identity.refusal !== undefined && !socket.destroyed) {
           const who2 = identity.caller ? `pid ${identity.caller.pid} (${identity.caller.script ?? identity.caller.executable})` : 'a peer';
           log(`refused ${who2}: ${identity.refusal}`);
         }
@@ -575,7 +621,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       (e: unknown) => {
         log(`could not identify a peer (${e instanceof Error ? e.message : String(e)})`);
-        conn.identity = { caller: undefined, client: undefined, entitlements: undefined, owner: false, refusal: 'the peer could not be identified' };
+        conn.identity = { caller: undefined, client: undefined, entitlements: undefined, owner: false, refusal: 'the peer could not be identified', auditName: undefined };
         markReady(conn);
       },
     );

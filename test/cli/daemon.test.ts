@@ -91,7 +91,7 @@ describe('profile and daemon commands', () => {
   it('help lists both commands and an unknown subcommand asks for the usage', async () => {
     const list = await run(home, 'help');
     assert.match(list.stdout, /profile +Create signers/);
-    assert.match(list.stdout, /daemon +Manage secitemd/);
+    assert.match(list.stdout, /daemon +Run secitemd/);
     const bad = await run(home, 'daemon', 'frobnicate');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown subcommand/);

@@ -5,7 +5,7 @@
  * are derived from those declarations, and ../run/daemon.ts holds what each
  * does (`profileActions`, `daemonActions`, keyed by the same names).
  *
- * Adding a subcommand (e.g. `daemon start|stop|status`): declare it in
+ * Adding a subcommand: declare it in
  * `daemonSubcommands` here (synopsis, help, options) and give its handler
  * the same name in `daemonActions` of ../run/daemon.ts (or a module of its
  * own, loaded from there). Nothing else changes.
@@ -51,7 +51,25 @@ export const profileSubcommands = {
   },
 } as const satisfies Record<string, Subcommand>;
 
+const socket = { socket: { long: 'socket', value: 'PATH', help: "The daemon's socket (default $SECITEM_SOCKET, else $XDG_RUNTIME_DIR/secitem/secitemd.sock)" } } as const;
+
 export const daemonSubcommands = {
+  start: {
+    synopsis: '[--foreground] [--socket PATH] [--state DIR] [--audit-max-bytes N] [keychain]',
+    help: 'Start secitemd on the keychain (default: the default keychain); waits until it answers',
+    options: {
+      foreground: { long: 'foreground', help: 'run in this process until SIGTERM or SIGINT (for service managers)' },
+      ...socket,
+      ...state,
+      auditMaxBytes: { long: 'audit-max-bytes', value: 'N', help: 'rotate the audit log at N bytes (default 16 MiB)' },
+    },
+  },
+  stop: { synopsis: '[--socket PATH] [--state DIR]', help: 'Stop the running secitemd (SIGTERM) and wait until it exited', options: { ...socket, ...state } },
+  status: {
+    synopsis: '[--socket PATH] [--state DIR]',
+    help: 'Whether secitemd runs: pid, socket, keychain, lock state (exit 0; 1 when not running; 3 when it does not answer)',
+    options: { ...socket, ...state },
+  },
   trust: { synopsis: '[--state DIR] SIGNER.pub', help: 'Trust a signer: profiles it signs can be registered', options: state },
   untrust: { synopsis: '[--state DIR] KEYID|SIGNER.pub', help: 'Stop trusting a signer (its apps are refused)', options: state },
   register: { synopsis: '[--state DIR] PROFILE.signed', help: 'Register a signed profile (replaces the same app id)', options: state },
@@ -91,5 +109,5 @@ export const profileCommand = command('profile', `${Object.keys(profileSubcomman
   handlerOf(() => import('../run/daemon.js'), 'profile'), mergedOptions(profileSubcommands), notes('profile', profileSubcommands));
 
 export const daemonCommand = command('daemon', `${Object.keys(daemonSubcommands).join('|')} ...`,
-  "Manage secitemd's trusted signers, registered apps and audit log.",
+  "Run secitemd (start, stop, status); manage its trusted signers, registered apps and audit log.",
   handlerOf(() => import('../run/daemon.js'), 'daemon'), mergedOptions(daemonSubcommands), notes('daemon', daemonSubcommands));

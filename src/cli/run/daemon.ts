@@ -9,10 +9,11 @@
  * @module
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { pathIn, start, stateDirOf, status, stop } from './daemon-process.js';
 import { errSecDecode } from '../../status.js';
 import { AuditLog, AuditError, auditKey, defaultAuditLogPath } from '../../daemon/audit.js';
-import { StateFileError, defaultStateDir, readCheckedFile } from '../../daemon/files.js';
+import { StateFileError, readCheckedFile } from '../../daemon/files.js';
 import {
   ProfileError, ProfileRegistry, createProfile, createSigner, keyIdOf, parseProfile, parseSignerPublicKey, profileDocument, readSignerKey, signProfile,
 } from '../../daemon/profiles.js';
@@ -24,7 +25,7 @@ import type { CommandContext } from '../io.js';
 import { getopt } from '../options.js';
 import type { OptionTable, OptionValues } from '../options.js';
 
-type Action<S extends Subcommand> = (values: OptionValues<S['options']>, operands: string[], ctx: CommandContext) => number;
+type Action<S extends Subcommand> = (values: OptionValues<S['options']>, operands: string[], ctx: CommandContext) => number | Promise<number>;
 type Actions<T extends Record<string, Subcommand>> = { readonly [K in keyof T]: Action<T[K]> };
 
 /** getopt, with options allowed after operands too (`sign --signer k p.json -o out`); `--` ends them. */
@@ -48,14 +49,14 @@ function parseAnywhere<T extends OptionTable>(args: readonly string[], table: T)
 }
 
 /** Runs subcommand `args[0]` of `name`; failures of the daemon modules become `secitem: <name> <sub>: <message>` (exit 1). */
-function dispatch<T extends Record<string, Subcommand>>(name: string, subs: T, actions: Actions<T>, args: readonly string[], ctx: CommandContext): number {
+async function dispatch<T extends Record<string, Subcommand>>(name: string, subs: T, actions: Actions<T>, args: readonly string[], ctx: CommandContext): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || !Object.hasOwn(subs, sub)) {
     throw new UsageError(sub === undefined ? `${name}: which of ${Object.keys(subs).join(', ')}?` : `${name}: unknown subcommand "${sub}"`, { shown: sub !== undefined });
   }
   const { values, operands } = parseAnywhere(rest, subs[sub].options);
   try {
-    return actions[sub as keyof T](values as never, operands, ctx);
+    return await actions[sub as keyof T](values as never, operands, ctx);
   } catch (e) {
     if (e instanceof ProfileError || e instanceof StateFileError || e instanceof AuditError) throw new ToolFailure(`${name} ${sub}: ${e.message}`);
     const code = (e as NodeJS.ErrnoException | null)?.code;
@@ -68,12 +69,6 @@ const operand = (operands: string[], n: number, what: string): string[] => {
   if (operands.length !== n) throw new UsageError(`expected ${what}`);
   return operands;
 };
-
-const pathIn = (ctx: CommandContext, p: string): string => (isAbsolute(p) ? p : resolve(ctx.cwd, p));
-
-function stateDirOf(values: { state?: string }, ctx: CommandContext): string {
-  return values.state !== undefined ? pathIn(ctx, values.state) : defaultStateDir(ctx.io.env);
-}
 
 function readText(ctx: CommandContext, file: string): string {
   return readCheckedFile(pathIn(ctx, file), { maxBytes: 1 << 20 }).toString('utf8');
@@ -130,6 +125,9 @@ function appLine(a: RegisteredApp): string {
 }
 
 export const daemonActions: Actions<typeof daemonSubcommands> = {
+  start: (values, operands, ctx) => start(values, operands, ctx),
+  stop: (values, operands, ctx) => stop(values, operands, ctx),
+  status: (values, operands, ctx) => status(values, operands, ctx),
   trust: (values, operands, ctx) => {
     const [file] = operand(operands, 1, 'SIGNER.pub');
     const id = ProfileRegistry.open(stateDirOf(values, ctx)).trust(readText(ctx, file));
@@ -179,10 +177,10 @@ export const daemonActions: Actions<typeof daemonSubcommands> = {
   },
 };
 
-export function profile(args: readonly string[], ctx: CommandContext): number {
+export function profile(args: readonly string[], ctx: CommandContext): Promise<number> {
   return dispatch('profile', profileSubcommands, profileActions, args, ctx);
 }
 
-export function daemon(args: readonly string[], ctx: CommandContext): number {
+export function daemon(args: readonly string[], ctx: CommandContext): Promise<number> {
   return dispatch('daemon', daemonSubcommands, daemonActions, args, ctx);
 }
