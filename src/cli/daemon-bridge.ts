@@ -3,10 +3,10 @@
  * synchronous client (`app.SecItemCopyMatching(q)` returns its answer); the
  * daemon answers over a socket. This bridge makes each call synchronous:
  *
- * - A worker thread owns the socket and does nothing but move bytes: it
- *   writes each request frame the main thread posts it, cuts the replies
- *   into frames, posts each one back on a MessagePort and then bumps a
- *   counter in a SharedArrayBuffer (Atomics.add + Atomics.notify).
+ * - A worker thread (daemon-pump.ts) owns the socket and does nothing but
+ *   move bytes: it writes each request frame the main thread posts it, cuts
+ *   the replies into frames, posts each one back on a MessagePort and then
+ *   bumps a counter in a SharedArrayBuffer (Atomics.add + Atomics.notify).
  * - The main thread encodes the request (wire.ts, with the client library's
  *   hooks, so values, keys and errors are exactly those of RemoteClient),
  *   posts it, and sleeps in Atomics.wait on the counter until a reply is
@@ -18,13 +18,12 @@
  * between threads; only frames, which are bytes, cross.
  *
  * The worker is started only when a socket file exists at the daemon's path
- * (one stat when none does); its code is a few lines of node:net given as a
- * string, so it loads no module of this package and needs no file beside the
- * bundles. It is unref'd: it never keeps the process alive.
+ * (one stat when none does), usually by the dispatcher before it loads the
+ * command's module (daemon-pump.ts says why).
  * @module
  */
-import { realpathSync, statSync } from 'node:fs';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { realpathSync } from 'node:fs';
+import { takePump, type Pump, type PumpMessage } from './daemon-pump.js';
 import { errSecNotAvailable, SecError, type OSStatus } from '../status.js';
 import type { SecDictionary, SecItemResult } from '../types.js';
 import type { KeychainClient } from '../secitem/keychain.js';
@@ -36,62 +35,23 @@ import { decodeFrameBody, encodeFrame, WireError, type DecodeHooks, type EncodeH
 /** How long one call may wait for its reply before the command fails (ms). */
 const CALL_TIMEOUT_MS = 120_000;
 
-/** The socket pump (CommonJS, run with `eval: true`). */
-const PUMP = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createConnection } = require('node:net');
-const { signal, port, path } = workerData;
-const wake = (message, transfer) => { port.postMessage(message, transfer); Atomics.add(signal, 0, 1); Atomics.notify(signal, 0); };
-const socket = createConnection(path);
-let chunks = [], total = 0, need = 4, header = true;
-socket.on('connect', () => wake({ connected: true }));
-socket.on('error', (e) => wake({ failed: String(e.code || e.message) }));
-socket.on('close', () => wake({ failed: 'secitemd closed the connection' }));
-socket.on('data', (chunk) => {
-  chunks.push(chunk);
-  total += chunk.length;
-  while (total >= need) {
-    const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
-    let rest;
-    if (header) {
-      need = all.readUInt32BE(0);
-      header = false;
-      rest = all.subarray(4);
-    } else {
-      const frame = new Uint8Array(all.subarray(0, need));
-      rest = all.subarray(need);
-      need = 4;
-      header = true;
-      wake({ frame }, [frame.buffer]);
-    }
-    chunks = rest.length > 0 ? [rest] : [];
-    total = rest.length;
-  }
-});
-parentPort.on('message', (frame) => socket.write(frame));
-`;
-
-type Message = { connected: true } | { failed: string } | { frame: Uint8Array };
+type Message = PumpMessage;
 
 /** One connection to secitemd, used synchronously. */
 export class DaemonBridge {
   readonly socketPath: string;
-  readonly #worker: Worker;
-  readonly #port: MessagePort;
+  readonly #pump: Pump;
   readonly #signal: Int32Array;
   readonly #encode: EncodeHooks;
   readonly #decode: DecodeHooks;
   #nextId = 1;
   #failure: SecError | undefined;
 
-  /** Connects; throws SecError(errSecNotAvailable) when no daemon answers. */
-  constructor(socketPath: string) {
+  /** Connects through `pump`; throws SecError(errSecNotAvailable) when no daemon answers. */
+  constructor(socketPath: string, pump: Pump) {
     this.socketPath = socketPath;
-    this.#signal = new Int32Array(new SharedArrayBuffer(4));
-    const { port1, port2 } = new MessageChannel();
-    this.#port = port1;
-    this.#worker = new Worker(PUMP, { eval: true, workerData: { signal: this.#signal, port: port2, path: socketPath }, transferList: [port2], stdout: false, stderr: false });
-    this.#worker.unref();
+    this.#pump = pump;
+    this.#signal = pump.signal;
     ({ encode: this.#encode, decode: this.#decode } = clientHooks(this));
     const first = this.#next();
     if (!('connected' in first)) {
@@ -105,7 +65,7 @@ export class DaemonBridge {
     const deadline = Date.now() + CALL_TIMEOUT_MS;
     for (;;) {
       const seen = Atomics.load(this.#signal, 0);
-      const got = receiveMessageOnPort(this.#port);
+      const got = this.#pump.receive(this.#pump.port);
       if (got !== undefined) return got.message as Message;
       const left = deadline - Date.now();
       if (left <= 0) return { failed: `secitemd did not answer within ${CALL_TIMEOUT_MS / 1000} s` };
@@ -124,7 +84,7 @@ export class DaemonBridge {
     } catch (e) {
       return unsendable(fn, e);
     }
-    this.#worker.postMessage(frame);
+    this.#pump.worker.postMessage(frame);
     for (;;) {
       const m = this.#next();
       if ('connected' in m) continue;
@@ -168,8 +128,8 @@ export class DaemonBridge {
   }
 
   close(): void {
-    void this.#worker.terminate();
-    this.#port.close();
+    void this.#pump.worker.terminate();
+    this.#pump.port.close();
   }
 }
 
@@ -194,15 +154,10 @@ export function daemonAt(socketPath: string): { bridge: DaemonBridge; owns: stri
   let known = bridges.get(socketPath);
   if (known === undefined) {
     known = { bridge: null, owns: undefined };
-    let isSocket = false;
-    try {
-      isSocket = statSync(socketPath).isSocket();
-    } catch {
-      // no daemon
-    }
-    if (isSocket) {
+    const pump = takePump(socketPath);
+    if (pump !== undefined) {
       try {
-        const bridge = new DaemonBridge(socketPath);
+        const bridge = new DaemonBridge(socketPath, pump);
         const s = bridge.status();
         if (s.status === 0 && s.result !== undefined) known = { bridge, owns: realOrSame(s.result.keychainPath) };
         else bridge.close();
