@@ -7,11 +7,18 @@
  * - A keychain named on the command line resolves as keychain-paths.ts
  *   says. A named keychain that does not exist is errSecNoSuchKeychain (exit
  *   50); only the default one is created implicitly.
+ * - When secitemd runs (its socket: $SECITEM_SOCKET, else the default path
+ *   of docs/daemon.md) and owns the target keychain, the command goes
+ *   through it (daemon-bridge.ts) as the owner's tool: the daemon's lock
+ *   state applies, so an `unlock-keychain` lasts until `lock-keychain` or
+ *   the idle lock. The file is opened here only when no daemon owns it.
  * @module
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errSecNoSuchKeychain, openKeychain, SecError, type SecDictionary } from '../index.js';
+import { defaultSocketPath } from '../daemon/paths.js';
+import { daemonAt, daemonFor, type DaemonBridge } from './daemon-bridge.js';
 import { terminalAuthenticationContext } from './user-presence.js';
 import type { CommandContext } from './io.js';
 import { defaultKeychainPath, keychainPath } from './keychain-paths.js';
@@ -41,6 +48,8 @@ export interface KeychainTarget {
   readonly isDefault: boolean;
   /** Where the password that unlocks it comes from (none: opened locked). */
   readonly session?: Session;
+  /** Where secitemd would listen (absent: the file is always opened in this process). */
+  readonly socketPath?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,13 +79,13 @@ export function currentSearchList(env: Env, domain: Domain = 'user'): string[] {
 /** The default keychain of this invocation, with its session. */
 export function defaultTarget(ctx: CommandContext): KeychainTarget {
   const path = currentDefaultPath(ctx.env) ?? defaultKeychainPath(ctx.env);
-  return { path, name: undefined, isDefault: path === defaultKeychainPath(ctx.env), session: ctx.session };
+  return { path, name: undefined, isDefault: path === defaultKeychainPath(ctx.env), session: ctx.session, socketPath: defaultSocketPath(ctx.env) };
 }
 
 /** A keychain named on the command line, resolved to its file. */
 export function namedKeychain(name: string, ctx: CommandContext): KeychainTarget {
   const path = keychainPath(name, ctx.env, ctx.cwd);
-  return { path, name, isDefault: path === defaultKeychainPath(ctx.env), session: ctx.session };
+  return { path, name, isDefault: path === defaultKeychainPath(ctx.env), session: ctx.session, socketPath: defaultSocketPath(ctx.env) };
 }
 
 /** A keychain named on the command line, or the default one. */
@@ -94,7 +103,7 @@ export function keychainTargets(names: readonly string[], ctx: CommandContext): 
   const builtIn = defaultKeychainPath(ctx.env);
   return currentSearchList(ctx.env)
     .filter((path) => path === builtIn || existsSync(path))
-    .map((path) => ({ path, name: undefined, isDefault: path === builtIn, session: ctx.session }));
+    .map((path) => ({ path, name: undefined, isDefault: path === builtIn, session: ctx.session, socketPath: defaultSocketPath(ctx.env) }));
 }
 
 /**
@@ -110,9 +119,15 @@ export async function unlockTargets(targets: readonly KeychainTarget[], ctx: Com
     if (!ctx.interactiveInput) continue;
     let hasPasscode: boolean;
     try {
-      const kc = openKeychain({ path: target.path });
-      hasPasscode = kc.hasPasscode;
-      kc.close();
+      const daemon = daemonOf(target);
+      if (daemon !== undefined) {
+        const state = daemon.status().result;
+        hasPasscode = state !== undefined && state.hasPasscode && state.lockState !== 'unlocked';
+      } else {
+        const kc = openKeychain({ path: target.path });
+        hasPasscode = kc.hasPasscode;
+        kc.close();
+      }
     } catch {
       continue; // the command reports it when it opens the file
     }
@@ -124,11 +139,67 @@ export async function unlockTargets(targets: readonly KeychainTarget[], ctx: Com
 }
 
 /**
- * Opens a keychain, runs `body` with the CLI's client, and closes it.
- * @throws SecError: errSecNoSuchKeychain for a missing named keychain, or
- *   whatever openKeychain throws (not a keychain, wrong passcode, …).
+ * The daemon that owns the target keychain, when one runs and this process
+ * is its owner (only the owner may ask which keychain it owns); undefined:
+ * open the file here.
  */
-export function withKeychain<T>(target: KeychainTarget, body: (app: CliClient, kc: Keychain) => T): T {
+export function daemonOf(target: KeychainTarget): DaemonBridge | undefined {
+  return target.socketPath === undefined ? undefined : daemonFor(target.socketPath, target.path);
+}
+
+/** This user's daemon, whichever keychain it owns (lock-keychain -a); undefined when none answers this process. */
+export function runningDaemon(ctx: CommandContext): DaemonBridge | undefined {
+  return daemonAt(defaultSocketPath(ctx.env))?.bridge;
+}
+
+/** The SecItem client of each daemon connection (one `hello` per process). */
+const daemonClients = new WeakMap<DaemonBridge, CliClient>();
+
+/**
+ * Runs `body` with the CLI's client on the target keychain, and closes it:
+ * through the daemon that owns it, else on the file opened here.
+ * Through the daemon, the daemon's lock state applies. A password this
+ * session has (SECITEM_KEYCHAIN_PASSWORD, a prompt) unlocks a locked
+ * keychain for this call only: it is locked again afterwards, as the
+ * keychain opened here is forgotten when the command ends; only
+ * `unlock-keychain` unlocks it for longer.
+ * @throws SecError: errSecNoSuchKeychain for a missing named keychain, or
+ *   whatever openKeychain throws (not a keychain, wrong passcode, …), or
+ *   errSecNotAvailable when the daemon's connection fails.
+ */
+export function withKeychain<T>(target: KeychainTarget, body: (app: CliClient) => T): T {
+  const daemon = daemonOf(target);
+  if (daemon !== undefined) {
+    let client = daemonClients.get(daemon);
+    if (client === undefined) daemonClients.set(daemon, (client = daemon.client()));
+    const password = target.session?.passwordFor(target.path);
+    let relock = false;
+    if (password !== undefined && password !== '') {
+      const state = daemon.status().result;
+      if (state !== undefined && state.hasPasscode && state.lockState !== 'unlocked') relock = daemon.call('unlock', password) === 0;
+    }
+    try {
+      return body(client);
+    } finally {
+      if (relock) daemon.call('lock');
+    }
+  }
+  return withKeychainFile(target, (kc) => {
+    const client = kc.client({
+      applicationIdentifier: CLI_APPLICATION_IDENTIFIER,
+      keychainAccessGroups: [...CLI_ACCESS_GROUPS],
+    });
+    return body(withTerminalAuthentication(client));
+  });
+}
+
+/**
+ * Opens the keychain's file in this process (unlocked with the session's
+ * password), runs `body` on it, and closes it. For what needs the file
+ * itself (`keychain verify`/`repair`) and for withKeychain without a daemon.
+ * @throws SecError as withKeychain does
+ */
+export function withKeychainFile<T>(target: KeychainTarget, body: (kc: Keychain) => T): T {
   let passcode: string | undefined;
   if (!existsSync(target.path)) {
     if (!target.isDefault) throw new SecError(errSecNoSuchKeychain);
@@ -139,11 +210,7 @@ export function withKeychain<T>(target: KeychainTarget, body: (app: CliClient, k
   // An implicitly created default keychain has no password, whatever the environment says.
   const kc = openKeychain(passcode === undefined ? { path: target.path } : { path: target.path, passcode });
   try {
-    const client = kc.client({
-      applicationIdentifier: CLI_APPLICATION_IDENTIFIER,
-      keychainAccessGroups: [...CLI_ACCESS_GROUPS],
-    });
-    return body(withTerminalAuthentication(client), kc);
+    return body(kc);
   } finally {
     kc.close();
   }

@@ -23,6 +23,14 @@ export interface LockSettings {
   lockInterval: number | null;
 }
 
+/**
+ * The idle lock these settings ask for: the interval with `-u` (use the
+ * lock interval), else none (null). What secitemd applies for its keychain.
+ */
+export function idleLockSeconds(settings: LockSettings | undefined): number | null {
+  return settings !== undefined && settings.useLockInterval && settings.lockInterval !== null ? settings.lockInterval : null;
+}
+
 /** A preference domain of `list-keychains -d` / `default-keychain -d`. */
 export type Domain = 'user' | 'system' | 'common' | 'dynamic';
 export const DOMAINS: readonly Domain[] = ['user', 'system', 'common', 'dynamic'];

@@ -82,13 +82,74 @@ export interface RemoteClient {
   lock(): Promise<OSStatus>;
   unlock(passcode: string): Promise<OSStatus>;
   setPasscode(current: string | null, next: string | null): Promise<OSStatus>;
-  status(): Promise<{ status: OSStatus; result?: { lockState: LockState; hasPasscode: boolean; passcodeRetryDelay: number }; error?: SecError }>;
+  /** Lock after this many seconds without a call from any client; null: never. */
+  setIdleLock(seconds: number | null): Promise<OSStatus>;
+  status(): Promise<{ status: OSStatus; result?: DaemonStatus; error?: SecError }>;
   close(): Promise<void>;
+}
+
+/** The daemon's device-wide state, as its owner sees it. */
+export interface DaemonStatus {
+  lockState: LockState;
+  hasPasscode: boolean;
+  passcodeRetryDelay: number;
+  /** The keychain file the daemon owns, as it was opened. */
+  keychainPath: string;
+  /** The idle lock (seconds), or null. */
+  idleLockSeconds: number | null;
 }
 
 export interface ConnectOptions {
   /** The daemon's socket: default $SECITEM_SOCKET, else the default path (docs/daemon.md). */
   socket?: string;
+}
+
+/**
+ * How a client connection's values cross the wire: keys and identities in
+ * answers become RemoteKey/RemoteIdentity of `connection`, and only those of
+ * `connection` go back as handles. Shared with the CLI's synchronous bridge.
+ */
+export function clientHooks(connection: object): { encode: EncodeHooks; decode: DecodeHooks } {
+  return {
+    decode: {
+      certificate: (der) => SecCertificateCreateWithData(der) ?? new WireCertificate(der),
+      key: (k) => new RemoteKey(connection, k.handle, k.info),
+      identity: (i) => new RemoteIdentity(connection, i.handle, SecCertificateCreateWithData(i.certificate), new RemoteKey(connection, i.key.handle, i.key.info)),
+      error: (e) => new SecError(e.status, e.detail),
+    },
+    encode: {
+      object: (v) => {
+        if (v instanceof RemoteKey) return v.connection === connection ? new WireKey(v.handle, {}) : new Unrepresentable('a key of another connection');
+        if (v instanceof RemoteIdentity) return v.connection === connection ? new WireIdentity(v.handle, new Uint8Array(), new WireKey(v.privateKey.handle, {})) : new Unrepresentable('an identity of another connection');
+        if (v instanceof SecCertificate) return new WireCertificate(v.der);
+        if (v instanceof SecError) return new WireSecError(v.status, v.detail);
+        if (v instanceof SecKey) {
+          if (v.privateAccess) return new Unrepresentable("a private key of the client's own process");
+          const data = SecKeyCopyExternalRepresentation(v).value;
+          const type = shapeOf(v.publicKeyObject).type === 'ec' ? kSecAttrKeyTypeEC : kSecAttrKeyTypeRSA;
+          return data ? new WirePublicKey(data, type) : new Unrepresentable('a key with no external representation');
+        }
+        return undefined;
+      },
+    },
+  };
+}
+
+/** A reply's answer as the client function returns it (the bare OSStatus for status calls); its error recorded for SecCopyLastError. */
+export function clientAnswer(fn: CallName, answer: unknown): unknown {
+  const a = answer as { status?: unknown; error?: unknown } | undefined;
+  const error = typeof a === 'object' && a !== null && a.error instanceof SecError ? a.error : undefined;
+  recordLastError(error);
+  if (CALLS[fn] === 'status') return typeof a === 'object' && a !== null && typeof a.status === 'number' ? a.status : answer;
+  return answer;
+}
+
+/** The answer to arguments too large or too deep to send: the status the engine gives a value it cannot take. */
+export function unsendable(fn: CallName, e: unknown): unknown {
+  const error = new SecError(errSecParam, e instanceof WireError ? e.message : 'the arguments cannot be sent');
+  const shape = CALLS[fn];
+  recordLastError(error);
+  return shape === 'status' ? error.status : shape === 'secResult' ? { error } : shape === 'verify' ? { value: false, error } : { status: error.status, error };
 }
 
 class Connection {
@@ -100,6 +161,7 @@ class Connection {
 
   constructor(socket: Socket) {
     this.#socket = socket;
+    ({ decode: this.#decode, encode: this.#encode } = clientHooks(this));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (e) => this.#fail(new SecError(errSecNotAvailable, `the connection to secitemd failed: ${e.message}`)));
     socket.on('close', () => this.#fail(new SecError(errSecNotAvailable, 'secitemd closed the connection')));
@@ -111,28 +173,8 @@ class Connection {
     this.#pending.clear();
   }
 
-  readonly #decode: DecodeHooks = {
-    certificate: (der) => SecCertificateCreateWithData(der) ?? new WireCertificate(der),
-    key: (k) => new RemoteKey(this, k.handle, k.info),
-    identity: (i) => new RemoteIdentity(this, i.handle, SecCertificateCreateWithData(i.certificate), new RemoteKey(this, i.key.handle, i.key.info)),
-    error: (e) => new SecError(e.status, e.detail),
-  };
-
-  readonly #encode: EncodeHooks = {
-    object: (v) => {
-      if (v instanceof RemoteKey) return v.connection === this ? new WireKey(v.handle, {}) : new Unrepresentable('a key of another connection');
-      if (v instanceof RemoteIdentity) return v.connection === this ? new WireIdentity(v.handle, new Uint8Array(), new WireKey(v.privateKey.handle, {})) : new Unrepresentable('an identity of another connection');
-      if (v instanceof SecCertificate) return new WireCertificate(v.der);
-      if (v instanceof SecError) return new WireSecError(v.status, v.detail);
-      if (v instanceof SecKey) {
-        if (v.privateAccess) return new Unrepresentable("a private key of the client's own process");
-        const data = SecKeyCopyExternalRepresentation(v).value;
-        const type = shapeOf(v.publicKeyObject).type === 'ec' ? kSecAttrKeyTypeEC : kSecAttrKeyTypeRSA;
-        return data ? new WirePublicKey(data, type) : new Unrepresentable('a key with no external representation');
-      }
-      return undefined;
-    },
-  };
+  readonly #decode: DecodeHooks;
+  readonly #encode: EncodeHooks;
 
   #onData(chunk: Buffer): void {
     try {
@@ -166,21 +208,12 @@ class Connection {
       frame = encodeFrame({ i: id, f: fn, a: args }, this.#encode);
     } catch (e) {
       // Too large or too deep to send: the same status as the engine gives a value it cannot take.
-      const error = new SecError(errSecParam, e instanceof WireError ? e.message : 'the arguments cannot be sent');
-      const shape = CALLS[fn];
-      recordLastError(error);
-      return Promise.resolve(shape === 'status' ? error.status : shape === 'secResult' ? { error } : shape === 'verify' ? { value: false, error } : { status: error.status, error });
+      return Promise.resolve(unsendable(fn, e));
     }
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { fn, resolve, reject });
       this.#socket.write(frame);
-    }).then((answer) => {
-      const a = answer as { status?: unknown; error?: unknown } | undefined;
-      const error = typeof a === 'object' && a !== null && a.error instanceof SecError ? a.error : undefined;
-      recordLastError(error);
-      if (CALLS[fn] === 'status') return typeof a === 'object' && a !== null && typeof a.status === 'number' ? a.status : answer;
-      return answer;
-    });
+    }).then((answer) => clientAnswer(fn, answer));
   }
 
   close(): Promise<void> {
@@ -228,6 +261,7 @@ export async function connectKeychain(options: ConnectOptions = {}): Promise<Rem
     lock: () => call<OSStatus>('lock'),
     unlock: (passcode: string) => call<OSStatus>('unlock', passcode),
     setPasscode: (current: string | null, next: string | null) => call<OSStatus>('setPasscode', current, next),
+    setIdleLock: (seconds: number | null) => call<OSStatus>('setIdleLock', seconds),
     status: () => call<Awaited<ReturnType<RemoteClient['status']>>>('status'),
     close: () => c.close(),
   });

@@ -37,6 +37,7 @@ export const CALLS = {
   lock: 'status',
   unlock: 'status',
   setPasscode: 'status',
+  setIdleLock: 'status',
   status: 'result',
 } as const satisfies Record<string, AnswerShape>;
 
@@ -47,7 +48,7 @@ export function isCallName(f: unknown): f is CallName {
 }
 
 /** Functions only the owner may call (device-wide state). */
-export const OWNER_CALLS: ReadonlySet<CallName> = new Set(['lock', 'unlock', 'setPasscode', 'status']);
+export const OWNER_CALLS: ReadonlySet<CallName> = new Set(['lock', 'unlock', 'setPasscode', 'setIdleLock', 'status']);
 
 /** The answer of a call that fails with `error`, in the call's own shape; plain answers are undefined (false for booleans). */
 export function failureAnswer(fn: CallName, error: SecError): unknown {

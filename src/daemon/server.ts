@@ -75,6 +75,11 @@ export interface DaemonOptions {
   identify?: (socket: Socket) => Promise<Caller | Refusal>;
   /** The CLI entry script whose runs by the daemon's uid are the owner; default the package's dist/src/cli/bin.js. */
   ownerScript?: string;
+  /**
+   * Lock the keychain after this many seconds without a call (`set-keychain-settings -u -t N`);
+   * null or absent: never. The owner changes it with `setIdleLock`.
+   */
+  idleLockSeconds?: number | null;
 }
 
 export interface Daemon {
@@ -334,6 +339,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
 
+  // ── The idle lock: N seconds without a call (from any client) locks the keychain, as macOS's lock interval ──
+  let idleLockSeconds: number | null = options.idleLockSeconds ?? null;
+  let idleTimer: NodeJS.Timeout | undefined;
+  function rearmIdleLock(): void {
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (idleLockSeconds === null || stopping || !keychain.hasPasscode || keychain.lockState !== 'unlocked') return;
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      if (!stopping && keychain.lockState === 'unlocked') keychain.lock();
+    }, idleLockSeconds * 1000);
+    idleTimer.unref();
+  }
+
   // ── Encoding and decoding per connection ──
   const encodeHooks = (conn: Connection): EncodeHooks => ({
     object: (v) => {
@@ -442,8 +461,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         return withReason(keychain.unlock(a[0] as string));
       case 'setPasscode':
         return withReason(keychain.setPasscode(a[0] as string | null, a[1] as string | null));
+      case 'setIdleLock': {
+        const seconds = a[0];
+        if (seconds !== null && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 2 ** 31 / 1000)) {
+          return { status: errSecParam, error: new SecError(errSecParam, 'the idle lock is a number of seconds (0 to 2147483), or null') };
+        }
+        idleLockSeconds = seconds;
+        return { status: 0 };
+      }
       case 'status':
-        return { status: 0, result: { lockState: keychain.lockState, hasPasscode: keychain.hasPasscode, passcodeRetryDelay: keychain.passcodeRetryDelay } };
+        return {
+          status: 0,
+          result: {
+            lockState: keychain.lockState, hasPasscode: keychain.hasPasscode, passcodeRetryDelay: keychain.passcodeRetryDelay,
+            keychainPath: keychain.path, idleLockSeconds,
+          },
+        };
     }
   }
 
@@ -533,6 +566,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (conn.queue.length < limits.maxInFlight && conn.socket.isPaused() && !stopping) conn.socket.resume();
       markReady(conn);
     }
+    if (answers.length > 0) rearmIdleLock();
     if (ready.length > 0) schedule();
     if (stopping) maybeFinish();
   }
@@ -659,6 +693,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       finish = () => {
         if (done) return;
         done = true;
+        if (idleTimer !== undefined) clearTimeout(idleTimer);
         server.close();
         const ends = [...connections].map(
           (c) =>

@@ -16,7 +16,7 @@ import {
   kSecValuePersistentRef,
   SecError,
 } from '../../index.js';
-import type { CliClient, Keychain, KeychainTarget } from '../keychains.js';
+import type { CliClient, KeychainTarget } from '../keychains.js';
 import { withKeychain } from '../keychains.js';
 import { isRecord } from './results.js';
 import type { ItemRecord } from './results.js';
@@ -71,12 +71,12 @@ export function withFirstMatch<T>(
   targets: readonly KeychainTarget[],
   query: ItemRecord,
   withData: boolean,
-  action: (found: FoundItem, app: CliClient, kc: Keychain) => T,
+  action: (found: FoundItem, app: CliClient) => T,
 ): { value: T } | null {
   for (const target of targets) {
-    const outcome = withKeychain(target, (app, kc) => {
+    const outcome = withKeychain(target, (app) => {
       const found = firstMatchIn(app, target, query, withData);
-      return found === null ? null : { value: action(found, app, kc) };
+      return found === null ? null : { value: action(found, app) };
     });
     if (outcome !== null) return outcome;
   }

@@ -4,10 +4,17 @@
  * search list, default and login keychains and lock settings live in the
  * settings file (settings.ts).
  *
- * Lock state is per process: nothing keeps a keychain unlocked after the
- * command returns. unlock-keychain checks the password and keeps the keychain
- * unlocked for the rest of the session (an interactive `-i` session);
- * lock-keychain forgets it (and stops SECITEM_KEYCHAIN_PASSWORD applying).
+ * Without a daemon, lock state is per process: nothing keeps a keychain
+ * unlocked after the command returns. unlock-keychain checks the password
+ * and keeps the keychain unlocked for the rest of the session (an
+ * interactive `-i` session); lock-keychain forgets it (and stops
+ * SECITEM_KEYCHAIN_PASSWORD applying).
+ *
+ * When secitemd owns the keychain (keychains.ts), lock-keychain,
+ * unlock-keychain and set-keychain-password are its owner operations: the
+ * lock state is the daemon's, device-wide, and an unlock lasts until
+ * lock-keychain or the idle lock that `set-keychain-settings -u -t N` gives
+ * the daemon (N seconds without a call), as on macOS.
  * @module
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -23,11 +30,13 @@ import {
 import * as declared from '../commands/keychain-files.js';
 import { Canceled, UsageError } from '../failures.js';
 import type { CommandContext } from '../io.js';
-import { currentDefaultPath, currentLoginPath, currentSearchList, namedKeychain, targetOf } from '../keychains.js';
+import { currentDefaultPath, currentLoginPath, currentSearchList, daemonOf, namedKeychain, runningDaemon, targetOf } from '../keychains.js';
+import type { KeychainTarget } from '../keychains.js';
+import type { DaemonBridge } from '../daemon-bridge.js';
 import type { Keychain } from '../keychains.js';
 import { getopt } from '../options.js';
 import type { OptionTable, ParsedArgs } from '../options.js';
-import { DOMAINS, readSettings, updateSettings } from '../settings.js';
+import { DOMAINS, idleLockSeconds, readSettings, updateSettings } from '../settings.js';
 import type { Domain, LockSettings } from '../settings.js';
 import { SecFailure, check, eachReported, reportedAs } from './sec-failures.js';
 
@@ -49,6 +58,18 @@ function openPlain<T>(path: string, what: string, body: (kc: Keychain) => T): T 
       kc.close();
     }
   });
+}
+
+/** The daemon's device-wide state; its failure (not the owner, …) reported as `what`. */
+function daemonState(daemon: DaemonBridge, what: string): { hasPasscode: boolean; idleLockSeconds: number | null } {
+  const s = reportedAs(what, () => daemon.status());
+  check(what, s.status);
+  return { hasPasscode: s.result?.hasPasscode === true, idleLockSeconds: s.result?.idleLockSeconds ?? null };
+}
+
+/** An owner operation of the daemon, its failure reported as `what`. */
+function daemonCall(daemon: DaemonBridge, what: string, fn: 'lock' | 'unlock' | 'setPasscode' | 'setIdleLock', ...args: unknown[]): void {
+  check(what, reportedAs(what, () => daemon.call(fn, ...args) as number));
 }
 
 function domainOf(text: string | undefined): Domain {
@@ -178,12 +199,23 @@ export async function lockKeychain(args: readonly string[], ctx: CommandContext)
   if (values.all) {
     if (positionals.length > 0) throw new UsageError('-a and a keychain');
     ctx.session.lockAll();
+    // The daemon's keychain, if this user's daemon runs: whichever keychain it owns.
+    const daemon = runningDaemon(ctx);
+    if (daemon !== undefined) daemonCall(daemon, 'SecKeychainLockAll', 'lock');
     return 0;
   }
   const { what, target } = oneKeychain({ values, positionals }, 'SecKeychainLock', ctx);
-  openPlain(target.path, what, () => undefined);
+  if (!lockDaemonOf(target, what)) openPlain(target.path, what, () => undefined);
   ctx.session.lock(target.path);
   return 0;
+}
+
+/** Locks the keychain of the daemon that owns `target`; false when there is none. */
+function lockDaemonOf(target: KeychainTarget, what: string): boolean {
+  const daemon = daemonOf(target);
+  if (daemon === undefined) return false;
+  daemonCall(daemon, what, 'lock');
+  return true;
 }
 
 export async function unlockKeychain(args: readonly string[], ctx: CommandContext): Promise<number> {
@@ -195,6 +227,16 @@ export async function unlockKeychain(args: readonly string[], ctx: CommandContex
     password = typed(await ctx.promptPassword(`password to unlock ${name ?? 'default'}: `));
   }
   const given = password;
+  const daemon = daemonOf(target);
+  if (daemon !== undefined) {
+    // Device-wide: the daemon's keychain stays unlocked after this command, for every client.
+    if (daemonState(daemon, what).hasPasscode) {
+      if (given === '') throw new SecFailure(what, errSecAuthFailed);
+      daemonCall(daemon, what, 'unlock', given);
+    }
+    ctx.session.unlocked(target.path, password);
+    return 0;
+  }
   check(
     what,
     openPlain(target.path, what, (kc) => {
@@ -212,6 +254,18 @@ export async function setKeychainPassword(args: readonly string[], ctx: CommandC
   const { values, what, target } = oneKeychain(getopt(args, declared.setKeychainPasswordCommand.options), 'SecKeychainChangePassword', ctx);
   const current = values.old ?? typed(await ctx.promptPassword('Old Password: '));
   const replacement = values.next ?? typed(await ctx.promptNewPassword('New Password: ', 'Retype New Password: '));
+  const daemon = daemonOf(target);
+  if (daemon !== undefined) {
+    if (!daemonState(daemon, what).hasPasscode) {
+      if (current !== '') throw new SecFailure(what, errSecAuthFailed);
+      if (replacement !== '') daemonCall(daemon, what, 'setPasscode', null, replacement);
+    } else {
+      if (current === '') throw new SecFailure(what, errSecAuthFailed);
+      daemonCall(daemon, what, 'setPasscode', current, replacement === '' ? null : replacement);
+    }
+    if (replacement !== '') ctx.session.unlocked(target.path, replacement);
+    return 0;
+  }
   check(
     what,
     openPlain(target.path, what, (kc) => {
@@ -231,7 +285,7 @@ export async function setKeychainPassword(args: readonly string[], ctx: CommandC
 // ── set-keychain-settings / show-keychain-info ───────────────────────────────
 
 export async function setKeychainSettings(args: readonly string[], ctx: CommandContext): Promise<number> {
-  const { values, target } = oneKeychain(getopt(args, declared.setKeychainSettingsCommand.options), 'SecKeychainSetSettings', ctx);
+  const { values, what, target } = oneKeychain(getopt(args, declared.setKeychainSettingsCommand.options), 'SecKeychainSetSettings', ctx);
   // atoi(): a timeout that is not a number is 0. No -t: no timeout, and -u is dropped.
   const timeout = values.timeout === undefined ? null : Number.parseInt(values.timeout, 10) || 0;
   const settings: LockSettings = {
@@ -239,6 +293,9 @@ export async function setKeychainSettings(args: readonly string[], ctx: CommandC
     useLockInterval: timeout !== null && values.useLockInterval === true,
     lockInterval: timeout,
   };
+  // The daemon that owns the keychain locks it after the interval without a call; it applies at once.
+  const daemon = daemonOf(target);
+  if (daemon !== undefined) daemonCall(daemon, what, 'setIdleLock', idleLockSeconds(settings));
   updateSettings(ctx.env, (s) => {
     s.keychains[target.path] = settings;
   });
@@ -246,11 +303,18 @@ export async function setKeychainSettings(args: readonly string[], ctx: CommandC
 }
 
 export async function showKeychainInfo(args: readonly string[], ctx: CommandContext): Promise<number> {
-  const { name, target } = oneKeychain(getopt(args, declared.showKeychainInfoCommand.options), 'SecKeychainCopySettings', ctx);
+  const { name, what, target } = oneKeychain(getopt(args, declared.showKeychainInfoCommand.options), 'SecKeychainCopySettings', ctx);
   const s = readSettings(ctx.env).keychains[target.path];
   const lockOnSleep = s?.lockOnSleep === true;
-  const useLockInterval = s?.useLockInterval === true;
-  const interval = s?.lockInterval ?? null;
+  let useLockInterval = s?.useLockInterval === true;
+  let interval = s?.lockInterval ?? null;
+  // A daemon's idle lock is what applies: it shows, whatever the file says.
+  const daemon = daemonOf(target);
+  const idle = daemon === undefined ? null : daemonState(daemon, what).idleLockSeconds;
+  if (idle !== null) {
+    useLockInterval = true;
+    interval = idle;
+  }
   ctx.err(
     `Keychain "${name ?? '<NULL>'}"${lockOnSleep ? ' lock-on-sleep' : ''}${useLockInterval ? ' use-lock-interval' : ''}` +
       (interval === null ? ' no-timeout\n' : ` timeout=${interval}s\n`),

@@ -1,6 +1,7 @@
 /**
  * `keychain verify` and `keychain repair`: open the keychain as every
  * command does (unlocking it for the command when it can).
+ * Not while secitemd owns the keychain (stop it first).
  * - verify asks it for its report (Keychain.verify) and prints the ledger's
  *   state, the item counts and each item that is damaged or locked, by class
  *   and persistent reference (base64, as `item` prints and takes them).
@@ -10,9 +11,9 @@
  */
 import { errSecDecode } from '../../index.js';
 import { keychainCommand } from '../commands/keychain.js';
-import { UsageError } from '../failures.js';
+import { ToolFailure, UsageError } from '../failures.js';
 import type { CommandContext } from '../io.js';
-import { targetOf, unlockTargets, withKeychain } from '../keychains.js';
+import { daemonOf, targetOf, unlockTargets, withKeychainFile } from '../keychains.js';
 import { getopt } from '../options.js';
 import { reportedAs } from './sec-failures.js';
 
@@ -25,13 +26,15 @@ export async function keychain(args: readonly string[], ctx: CommandContext): Pr
     throw new UsageError(action === undefined ? 'keychain: verify or repair' : `keychain: unknown action or option for "${action}"`);
   }
   const target = targetOf(name, ctx);
+  // The file itself is checked here: not while secitemd owns it (its memory is the keychain's state).
+  if (daemonOf(target) !== undefined) throw new ToolFailure(`keychain ${action}: secitemd owns "${target.path}": stop it (secitem daemon stop) to ${action} the file`);
   await unlockTargets([target], ctx);
   if (action === 'repair') {
-    const done = reportedAs('SecKeychainRepair', () => withKeychain(target, (_app, kc) => kc.repair({ deleteDamaged: values.deleteDamaged === true })));
+    const done = reportedAs('SecKeychainRepair', () => withKeychainFile(target, (kc) => kc.repair({ deleteDamaged: values.deleteDamaged === true })));
     ctx.out(`keychain: "${target.path}"\nvouched for: ${done.vouched}\ndamaged: ${done.damaged}${done.deleted > 0 ? ` (deleted: ${done.deleted})` : ' (kept)'}\n`);
     return 0;
   }
-  const report = reportedAs('SecKeychainVerify', () => withKeychain(target, (_app, kc) => kc.verify()));
+  const report = reportedAs('SecKeychainVerify', () => withKeychainFile(target, (kc) => kc.verify()));
   const { ok, damaged, locked } = report.counts;
   let out = `keychain: "${target.path}"\nledger: ${report.ledger}\nitems: ${ok} ok, ${damaged} damaged, ${locked} locked\n`;
   for (const p of report.problems) out += `${p.state}: ${p.className} ${Buffer.from(p.persistentRef).toString('base64')}\n`;
