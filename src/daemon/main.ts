@@ -22,20 +22,23 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-let values: { keychain?: string; socket?: string; state?: string; 'audit-max-bytes'?: string };
+let values: { keychain?: string; socket?: string; state?: string; 'audit-max-bytes'?: string; 'idle-lock'?: string };
 try {
   ({ values } = parseArgs({
-    options: { keychain: { type: 'string' }, socket: { type: 'string' }, state: { type: 'string' }, 'audit-max-bytes': { type: 'string' } },
+    options: { keychain: { type: 'string' }, socket: { type: 'string' }, state: { type: 'string' }, 'audit-max-bytes': { type: 'string' }, 'idle-lock': { type: 'string' } },
     strict: true,
     allowPositionals: false,
   }));
 } catch (e) {
-  fail(`${e instanceof Error ? e.message : String(e)}\nusage: secitemd --keychain PATH [--socket PATH] [--state DIR] [--audit-max-bytes N]`);
+  fail(`${e instanceof Error ? e.message : String(e)}\nusage: secitemd --keychain PATH [--socket PATH] [--state DIR] [--audit-max-bytes N] [--idle-lock SECONDS]`);
 }
 if (values.keychain === undefined) fail('--keychain PATH is required');
 const maxText = values['audit-max-bytes'];
 const auditMaxBytes = maxText === undefined ? DEFAULT_AUDIT_MAX_BYTES : Number(maxText);
 if (!Number.isSafeInteger(auditMaxBytes) || auditMaxBytes < 1024) fail('--audit-max-bytes must be an integer of at least 1024');
+const idleText = values['idle-lock'];
+const idleLockSeconds = idleText === undefined ? null : Number(idleText);
+if (idleLockSeconds !== null && (!Number.isSafeInteger(idleLockSeconds) || idleLockSeconds < 0)) fail('--idle-lock must be a whole number of seconds');
 
 try {
   const d = await runDaemon({
@@ -43,6 +46,7 @@ try {
     ...(values.socket !== undefined ? { socketPath: resolve(values.socket) } : {}),
     stateDir: values.state !== undefined ? resolve(values.state) : defaultStateDir(),
     auditMaxBytes,
+    idleLockSeconds,
   });
   process.stderr.write(`secitemd: pid ${process.pid} serves ${resolve(values.keychain)} on ${d.daemon.socketPath}\n`);
   const asked = await d.stopped;

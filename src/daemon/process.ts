@@ -32,6 +32,8 @@ export interface DaemonProcessOptions {
   stateDir: string;
   /** Rotation size of the audit log (default 16 MiB, at least 1024). */
   auditMaxBytes?: number;
+  /** Seconds without a call after which an unlocked keychain with a passcode is locked (set-keychain-settings -u -t N); null: never. */
+  idleLockSeconds?: number | null;
   /** The daemon's log lines (default stderr). */
   log?: (line: string) => void;
   /** Whether SIGTERM and SIGINT stop the daemon (default true). */
@@ -108,6 +110,7 @@ export async function runDaemon(options: DaemonProcessOptions): Promise<DaemonPr
     audit = AuditLog.open(defaultAuditLogPath(options.stateDir), { key: auditKey(options.stateDir), maxBytes });
     daemon = await startDaemon({
       keychainPath: options.keychainPath, socketPath, stateDir: options.stateDir, profiles, audit, log,
+      idleLockSeconds: options.idleLockSeconds ?? null,
       ...(options.limits ? { limits: options.limits } : {}),
     });
   } catch (e) {

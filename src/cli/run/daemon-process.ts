@@ -20,6 +20,7 @@
  * other `daemon` subcommands do not load the engine.
  * @module
  */
+import { idleLockSeconds, readSettings } from '../settings.js';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -104,6 +105,8 @@ export async function start(values: Values<'start'>, operands: string[], ctx: Co
       throw new UsageError('--audit-max-bytes must be an integer of at least 1024');
     }
   }
+  // set-keychain-settings -u -t N of this keychain: the daemon locks it after N idle seconds.
+  const idleLock = idleLockSeconds(readSettings(ctx.env).keychains[target.path]);
   const { runningDaemon, runDaemon } = await import('../../daemon/process.js');
   const running = runningDaemon(stateDir);
   if (running !== undefined) {
@@ -114,7 +117,7 @@ export async function start(values: Values<'start'>, operands: string[], ctx: Co
     let d: Awaited<ReturnType<typeof runDaemon>>;
     try {
       d = await runDaemon({
-        keychainPath: target.path, socketPath, stateDir,
+        keychainPath: target.path, socketPath, stateDir, idleLockSeconds: idleLock,
         ...(auditMaxBytes !== undefined ? { auditMaxBytes } : {}),
         log: (line) => ctx.err(`secitemd: ${line}\n`),
       });
@@ -135,6 +138,7 @@ export async function start(values: Values<'start'>, operands: string[], ctx: Co
   const offset = fstatSync(logFd).size;
   const args = [entry, '--keychain', target.path, '--socket', socketPath, '--state', stateDir];
   if (auditMaxBytes !== undefined) args.push('--audit-max-bytes', String(auditMaxBytes));
+  if (idleLock !== null) args.push('--idle-lock', String(idleLock));
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: { ...ctx.io.env }, cwd: '/' });
   closeSync(logFd);
   let exited: number | null | undefined;
