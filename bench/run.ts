@@ -16,6 +16,11 @@
  * its code is still being compiled); then each workload in slices of SLICE
  * calls, floor then secitem, so both see the same moments of a noisy disk. ops/s
  * is the number of calls over their summed time.
+ *
+ * At the end, the daemon path (bench/daemon.ts): a copy's round trip through
+ * secitemd's socket against in process, copies/s with 1, 8 and 32 clients,
+ * durable writes/s with 1 and 32 writing clients, and a lookup in a process
+ * of its own against `node -e 0`.
  */
 import Database from 'better-sqlite3';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -28,6 +33,7 @@ import { openKeychain, type KeychainClient } from '../src/index.js';
 import { formatStartup, measureStartup } from './startup.js';
 import { envelopeOpen, envelopeSeal } from './floor.js';
 import { formatObjects, measureObjects } from './objects.js';
+import { formatDaemon, measureDaemon } from './daemon.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -534,7 +540,12 @@ async function main(): Promise<void> {
   console.log('\nCertificates, identities and signatures (median µs, one process):');
   const objects = measureObjects({ quick });
   process.stdout.write(formatObjects(objects));
+  // The daemon path (bench/daemon.ts): round trips, concurrent clients, group commit, one process per lookup.
+  console.log('');
+  const daemon = await measureDaemon({ quick });
+  process.stdout.write(formatDaemon(daemon));
   const targets = checkTargets(rows, peakRssMB);
+  targets.push(...daemon.targets);
   const identity = objects.find((o) => o.workload.startsWith('identity lookup'));
   if (identity !== undefined) targets.push({ what: 'identity lookup ≤ 2× a certificate lookup', value: `${identity.ratio.toFixed(2)}×`, met: identity.ratio <= 2 });
   console.log('\nTargets:');
@@ -545,7 +556,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory, startup, objects }, null, 2));
+  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory, startup, objects, daemon }, null, 2));
   console.log(`Results: ${file}`);
 }
 

@@ -3,8 +3,9 @@
  * figures. Not a test: under `node --test dist/test/` (NODE_TEST_CONTEXT set)
  * it does nothing.
  *
- *   node dist/test/reliability/soak.js [--kills N] [--writers-ops N] [--fuzz N] [--tamper N] [--seed N]
- * Defaults: 10,000 kills, 4 writers × 1,000 operations, 1,000,000 fuzz cases, 10,000 tamper cases.
+ *   node dist/test/reliability/soak.js [--kills N] [--writers-ops N] [--fuzz N] [--tamper N] [--daemon-calls N] [--daemon-kills N] [--seed N]
+ * Defaults: 10,000 kills, 4 writers × 1,000 operations, 1,000,000 fuzz cases, 10,000 tamper cases,
+ * secitemd with 8 client processes × 1,000 calls, once stopped by SIGTERM and 3 times killed by SIGKILL mid-load.
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { runCrash } from './harness/crash.js';
 import { runConcurrent } from './harness/concurrent.js';
 import { runFuzz } from './harness/fuzz.js';
 import { runTamper } from './harness/tamper.js';
+import { runDaemonLoad } from '../daemon/load-harness.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -20,6 +22,8 @@ async function main(): Promise<number> {
       'writers-ops': { type: 'string', default: '1000' },
       fuzz: { type: 'string', default: '1000000' },
       tamper: { type: 'string', default: '10000' },
+      'daemon-calls': { type: 'string', default: '1000' },
+      'daemon-kills': { type: 'string', default: '3' },
       seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
     },
   });
@@ -58,6 +62,17 @@ async function main(): Promise<number> {
   log(`tamper: ${tamper.cases} cases ${JSON.stringify(tamper.byKind)}, tampered items that still answered their own data: ${tamper.ownDataAnswers} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
   for (const f of tamper.failures.slice(0, 20)) log(`  FAIL ${f}`);
   failed += tamper.failures.length;
+
+  // secitemd: 8 client processes × N mixed calls, then the same with a SIGKILL of the daemon mid-load (test/daemon/load-harness.ts).
+  const daemonCalls = Number(values['daemon-calls']);
+  for (let run = 0; run <= Number(values['daemon-kills']); run++) {
+    const kill = run === 0 ? undefined : 0.15 + 0.7 * ((seed + run * 7919) % 1000) / 1000;
+    const d = await runDaemonLoad({ clients: 8, calls: daemonCalls, seed: seed + run, ...(kill === undefined ? {} : { kill }), log: (l) => log(l) });
+    log(`secitemd load${kill === undefined ? '' : `, SIGKILL after ${Math.round(kill * 100)}% of the calls`}: 8 clients × ${daemonCalls} calls, ${d.acknowledged} acknowledged` +
+      `${kill === undefined ? `, store = serial replay, audit lines ${d.auditLines ?? '?'}` : `, ${d.inFlightApplied} unacknowledged found applied`}; statuses ${JSON.stringify(d.statuses)} (${(d.elapsedMs / 1000).toFixed(1)} s)`);
+    for (const f of d.failures.slice(0, 20)) log(`  FAIL ${f}`);
+    failed += d.failures.length;
+  }
 
   log(failed === 0 ? 'soak: all checks passed' : `soak: ${failed} failures`);
   return failed === 0 ? 0 : 1;
