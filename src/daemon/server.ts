@@ -509,7 +509,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   // ── Scheduling: one request per ready connection per round; SecItem calls of a round commit together ──
-  const GROUPABLE = new Set(['SecItemAdd', 'SecItemCopyMatching', 'SecItemUpdate', 'SecItemDelete', 'SecKeyCreateRandomKey']);
+  // Writes commit together; a read needs no transaction of the group's (it reads what is committed) and is answered at once.
+  const GROUPABLE = new Set(['SecItemAdd', 'SecItemUpdate', 'SecItemDelete', 'SecKeyCreateRandomKey']);
+  /** Reads one connection may have answered in one round, in its order, before the next round. */
+  const READS_PER_ROUND = 16;
 
   function schedule(): void {
     if (scheduled) return;
@@ -532,7 +535,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     for (const conn of batch) {
       const req = conn.queue.shift();
       if (!req || conn.closing) continue;
-      (GROUPABLE.has(req.fn) && conn.identity?.client ? grouped : alone).push([conn, req]);
+      if (GROUPABLE.has(req.fn) && conn.identity?.client) {
+        grouped.push([conn, req]);
+        continue;
+      }
+      alone.push([conn, req]);
+      // A run of reads from one connection is answered in this round, in its order (a write ends the run).
+      for (let n = 1; n < READS_PER_ROUND && req.fn === 'SecItemCopyMatching' && conn.queue[0]?.fn === 'SecItemCopyMatching'; n++) {
+        alone.push([conn, conn.queue.shift()!]);
+      }
     }
     const answers: [Connection, Request, unknown][] = [];
     if (grouped.length > 0) {
