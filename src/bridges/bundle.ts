@@ -46,6 +46,6 @@ await build({
   format: 'esm',
   entryPoints: [join(source, 'git-credential-secitem.ts')],
   outfile: join(out, 'git-credential-secitem.js'),
-  // CommonJS dependencies bundled in require() node's builtins at run time: give the ESM bundle a require.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as secitemCreateRequire } from 'node:module'; const require = secitemCreateRequire(import.meta.url);" },
+  // (esbuild keeps the entry's #! line first.) CommonJS dependencies bundled in require() node's builtins at run time: give the ESM bundle a require.
+  banner: { js: "import { createRequire as secitemCreateRequire } from 'node:module'; const require = secitemCreateRequire(import.meta.url);" },
 });
