@@ -28,6 +28,8 @@ const layers: [prefix: string, rank: number][] = [
   ['daemon/', 6],
   ['index.ts', 6],
   ['cli/', 7],
+  // The bridges (keytar, keyring, git's credential helper) share the CLI's default keychain; the CLI runs the credential helper.
+  ['bridges/', 7],
 ];
 
 function rankOf(path: string): number {

@@ -52,6 +52,10 @@ import {
 const helpCommand = command('help', '[command ...]', 'Show all commands, or show usage for a command.',
   handlerOf(() => import('./help.js'), 'helpCommand'), {});
 
+const credentialHelperCommand = command('credential-helper', '<get|store|erase>',
+  "git's credential helper: internet passwords as git-credential-osxkeychain keeps them.",
+  handlerOf(() => import('./run/credential-helper.js'), 'credentialHelperCommand'), {});
+
 const errorCommand = command('error', '[<error code>...]', 'Display a descriptive message for the given error code(s).',
   handlerOf(() => import('./run/error.js'), 'errorCommand'), {});
 
@@ -93,6 +97,7 @@ export const commands: readonly Command[] = [
   keychainCommand,
   profileCommand,
   daemonCommand,
+  credentialHelperCommand,
 ];
 
 /**

@@ -85,7 +85,8 @@ export const COMMAND_LIST =
   '    error                                Display a descriptive message for the given error code(s).\n' +
   "    keychain                             Check a keychain's ledger and every item, and report what is damaged (changes nothing).\n" +
   '    profile                              Create signers, and create and sign app profiles for secitemd.\n' +
-  "    daemon                               Run secitemd (start, stop, status); manage its trusted signers, registered apps and audit log.\n";
+  "    daemon                               Run secitemd (start, stop, status); manage its trusted signers, registered apps and audit log.\n" +
+  "    credential-helper                    git's credential helper: internet passwords as git-credential-osxkeychain keeps them.\n";
 
 const NOT_FOUND = 'secitem: SecKeychainSearchCopyNext: The specified item could not be found in the keychain.\n';
 
