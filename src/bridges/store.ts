@@ -94,7 +94,16 @@ function localClient(target: string | undefined): KeychainClient {
   return client;
 }
 
-function callSync(client: KeychainClient, call: Call): unknown {
+/** The four SecItem functions, in process (answers) or through the daemon (Promises of them). */
+interface SecItemFunctions {
+  SecItemAdd(attributes: SecDictionary): unknown;
+  SecItemCopyMatching(query: SecDictionary): unknown;
+  SecItemUpdate(query: SecDictionary, attributes: SecDictionary): unknown;
+  SecItemDelete(query: SecDictionary): unknown;
+}
+
+/** Runs one call on a client of either kind. */
+function callOn(client: SecItemFunctions, call: Call): unknown {
   switch (call.fn) {
     case 'SecItemAdd':
       return client.SecItemAdd(call.attributes);
@@ -107,18 +116,8 @@ function callSync(client: KeychainClient, call: Call): unknown {
   }
 }
 
-function callRemote(client: RemoteClient, call: Call): Promise<unknown> {
-  switch (call.fn) {
-    case 'SecItemAdd':
-      return client.SecItemAdd(call.attributes);
-    case 'SecItemCopyMatching':
-      return client.SecItemCopyMatching(call.query);
-    case 'SecItemUpdate':
-      return client.SecItemUpdate(call.query, call.attributes);
-    case 'SecItemDelete':
-      return client.SecItemDelete(call.query);
-  }
-}
+const callSync = (client: KeychainClient, call: Call): unknown => callOn(client, call);
+const callRemote = (client: RemoteClient, call: Call): Promise<unknown> => callOn(client, call) as Promise<unknown>;
 
 /** Runs an operation on the in-process engine, synchronously. */
 export function runSync<T>(op: Op<T>, target?: string): T {
