@@ -710,9 +710,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           (c) =>
             new Promise<void>((r) => {
               if (c.socket.destroyed) return r();
-              c.socket.once('close', () => r());
+              let ender: NodeJS.Timeout | undefined;
+              c.socket.once('close', () => {
+                clearTimeout(ender);
+                r();
+              });
               c.socket.end();
-              setTimeout(() => c.socket.destroy(), 2000).unref();
+              // Read again (onData drops frames while stopping) so the peer's end is seen and the socket closes; a
+              // paused socket whose writes are done keeps no handle active, so the event loop could end with this
+              // Promise pending. The timer is not unref'd for the same reason: it ends a peer that never closes.
+              c.socket.resume();
+              ender = setTimeout(() => c.socket.destroy(), 2000);
             }),
         );
         void Promise.all(ends).then(() => {
