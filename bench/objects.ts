@@ -13,17 +13,26 @@
  * @module
  */
 import Database from 'better-sqlite3';
-import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
   AttributeTypeAndValue,
   AttributeValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
   Certificate,
+  Extension,
+  Extensions,
+  KeyIdentifier,
+  SubjectKeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_subjectKeyIdentifier,
   Name,
   RelativeDistinguishedName,
   SubjectPublicKeyInfo,
@@ -57,6 +66,8 @@ function makeCertificate(cn: string, serial: number): { der: Uint8Array; key: Ke
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const name = new Name([new RelativeDistinguishedName([new AttributeTypeAndValue({ type: '2.5.4.3', value: new AttributeValue({ utf8String: cn }) })])]);
   // DER integers have no leading zero byte: a first byte of 1 keeps every serial minimal and positive.
+  const spki = AsnConvert.parse(publicKey.export({ format: 'der', type: 'spki' }), SubjectPublicKeyInfo);
+  const keyId = createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest();
   const serialBytes = Buffer.from([1, (serial >> 16) & 255, (serial >> 8) & 255, serial & 255]);
   const tbs = new TBSCertificate({
     version: Version.v3,
@@ -65,7 +76,14 @@ function makeCertificate(cn: string, serial: number): { der: Uint8Array; key: Ke
     issuer: name,
     validity: new Validity({ notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86_400_000) }),
     subject: name,
-    subjectPublicKeyInfo: AsnConvert.parse(publicKey.export({ format: 'der', type: 'spki' }), SubjectPublicKeyInfo),
+    subjectPublicKeyInfo: spki,
+    // The extensions openssl puts in a self-signed certificate by default: the certificates measured are
+    // parsed as much as real ones are (subject key ID, authority key ID, basic constraints).
+    extensions: new Extensions([
+      new Extension({ extnID: id_ce_subjectKeyIdentifier, critical: false, extnValue: new OctetString(AsnConvert.serialize(new SubjectKeyIdentifier(keyId))) }),
+      new Extension({ extnID: id_ce_authorityKeyIdentifier, critical: false, extnValue: new OctetString(AsnConvert.serialize(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId) }))) }),
+      new Extension({ extnID: id_ce_basicConstraints, critical: true, extnValue: new OctetString(AsnConvert.serialize(new BasicConstraints({ cA: true }))) }),
+    ]),
   });
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
   const signature = sign('sha256', tbsDer, privateKey);
