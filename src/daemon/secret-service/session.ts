@@ -1,0 +1,61 @@
+/**
+ * Secret Service transfer sessions: `plain` (secrets as they are, for a
+ * bus the caller trusts) and `dh-ietf1024-sha256-aes128-cbc-pkcs7`
+ * (Oakley group 2 Diffie-Hellman, HKDF-SHA256 of the shared secret padded
+ * to 128 bytes, no salt and no info, to a 16-byte AES-128-CBC key; each
+ * secret sent with a fresh 16-byte IV as its parameters, PKCS#7 padding),
+ * as gnome-keyring, libsecret and Python's secretstorage implement them.
+ * @module
+ */
+import { createCipheriv, createDecipheriv, createDiffieHellmanGroup, hkdfSync, randomBytes } from 'node:crypto';
+
+export const PLAIN = 'plain';
+export const DH_AES = 'dh-ietf1024-sha256-aes128-cbc-pkcs7';
+
+export interface TransferSession {
+  readonly algorithm: string;
+  /** The Secret struct's (parameters, value) for a secret sent to the client. */
+  encode(secret: Uint8Array): { parameters: Buffer; value: Buffer };
+  /** A secret the client sent; throws on a malformed one. */
+  decode(parameters: Uint8Array, value: Uint8Array): Buffer;
+}
+
+/** The 128-byte shared secret's AES key (HKDF-SHA256, empty salt and info, 16 bytes). */
+export function dhAesKey(sharedSecret: Uint8Array): Buffer {
+  const padded = Buffer.alloc(128);
+  Buffer.from(sharedSecret).copy(padded, 128 - Math.min(128, sharedSecret.length));
+  return Buffer.from(hkdfSync('sha256', padded, Buffer.alloc(0), Buffer.alloc(0), 16));
+}
+
+export function aesEncode(key: Buffer, secret: Uint8Array): { parameters: Buffer; value: Buffer } {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-128-cbc', key, iv);
+  return { parameters: iv, value: Buffer.concat([cipher.update(secret), cipher.final()]) };
+}
+
+export function aesDecode(key: Buffer, parameters: Uint8Array, value: Uint8Array): Buffer {
+  if (parameters.length !== 16) throw new Error('the secret has no 16-byte IV');
+  const decipher = createDecipheriv('aes-128-cbc', key, parameters);
+  return Buffer.concat([decipher.update(value), decipher.final()]);
+}
+
+/** A session for an OpenSession call: the session and the output variant's bytes (dh: the server's public key), or undefined for an algorithm it does not support. */
+export function openTransferSession(algorithm: string, input: unknown): { session: TransferSession; output: Buffer | string } | undefined {
+  if (algorithm === PLAIN) {
+    return {
+      session: { algorithm, encode: (s) => ({ parameters: Buffer.alloc(0), value: Buffer.from(s) }), decode: (_p, v) => Buffer.from(v) },
+      output: '',
+    };
+  }
+  if (algorithm === DH_AES) {
+    if (!(input instanceof Uint8Array) || input.length === 0 || input.length > 128) throw new Error('the client public key is not 1 to 128 bytes');
+    const dh = createDiffieHellmanGroup('modp2');
+    const publicKey = dh.generateKeys();
+    const key = dhAesKey(dh.computeSecret(Buffer.from(input)));
+    return {
+      session: { algorithm, encode: (s) => aesEncode(key, s), decode: (p, v) => aesDecode(key, p, v) },
+      output: publicKey,
+    };
+  }
+  return undefined;
+}
