@@ -21,6 +21,8 @@ import { startPrivateBus, type PrivateBus } from '../../src/daemon/secret-servic
 import { startSecretService, type SecretServiceProvider } from '../../src/daemon/secret-service/provider.js';
 import { aesDecode, aesEncode, dhAesKey, DH_AES } from '../../src/daemon/secret-service/session.js';
 import type { Entitlements } from '../../src/types.js';
+import { repoFile } from '../helpers.js';
+import { makeHome, type Home } from '../cli/helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -325,5 +327,37 @@ describe('Secret Service provider: access groups and a locked keychain', () => {
     const again = await run('secret-tool', ['lookup', 'service', 'lock'], env);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, 'before the lock');
+  });
+});
+
+describe('secitem daemon start --secret-service with no session bus', () => {
+  let home: Home;
+  let env: Record<string, string>;
+  const BIN = repoFile('dist/src/cli/bin.js');
+
+  before(() => {
+    home = makeHome();
+    env = { ...home.env, PATH: process.env['PATH'] ?? '/usr/bin:/bin' }; // no DBUS_SESSION_BUS_ADDRESS
+  });
+  after(async () => {
+    await run(process.execPath, [BIN, 'daemon', 'stop', '--state', join(home.dir, 'state')], env);
+    home.cleanup();
+  });
+
+  it('starts a private dbus-daemon, prints its address, serves secret-tool on it, and stops it with the daemon', async () => {
+    const state = join(home.dir, 'state');
+    const socket = join(home.dir, 'run', 'd.sock');
+    const start = await run(process.execPath, [BIN, 'daemon', 'start', '--secret-service', '--state', state, '--socket', socket], env);
+    assert.equal(start.code, 0, start.stderr);
+    const address = /^DBUS_SESSION_BUS_ADDRESS=(\S+)$/m.exec(start.stdout)?.[1];
+    assert.ok(address, start.stdout);
+    const busEnv = { ...env, DBUS_SESSION_BUS_ADDRESS: address };
+    assert.equal((await run('secret-tool', ['store', '--label=cli', 'service', 'cli'], busEnv, 'via the CLI')).code, 0);
+    assert.equal((await run('secret-tool', ['lookup', 'service', 'cli'], busEnv)).stdout, 'via the CLI');
+    const stop = await run(process.execPath, [BIN, 'daemon', 'stop', '--state', state], env);
+    assert.equal(stop.code, 0, stop.stderr);
+    const after = await run('secret-tool', ['lookup', 'service', 'cli'], busEnv, undefined, 10_000);
+    assert.notEqual(after.code, 0);
+    assert.equal(after.stdout, '');
   });
 });

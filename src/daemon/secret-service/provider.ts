@@ -29,7 +29,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import dbus from 'dbus-next';
+import type * as DBus from 'dbus-next';
 import {
   kSecAttrAccount, kSecAttrCreationDate, kSecAttrDescription, kSecAttrGeneric, kSecAttrLabel, kSecAttrModificationDate,
   kSecAttrService, kSecClass, kSecClassGenericPassword, kSecMatchLimit, kSecMatchLimitAll, kSecReturnAttributes, kSecReturnData,
@@ -42,8 +42,17 @@ import type { ProfileRegistryLike } from '../server.js';
 import { startPrivateBus, type PrivateBus } from './bus.js';
 import { openTransferSession, type TransferSession } from './session.js';
 
-const { Message, Variant, MessageType } = dbus;
-type Msg = InstanceType<typeof Message>;
+// dbus-next is loaded when a provider starts (the CLI's bundles load it only then).
+let Message: typeof DBus.Message;
+let Variant: typeof DBus.Variant;
+let MessageType: typeof DBus.MessageType;
+type Msg = DBus.Message;
+async function loadDbus(): Promise<typeof DBus> {
+  const m = (await import('dbus-next')) as unknown as { default?: typeof DBus } & typeof DBus;
+  const dbus = m.default ?? m;
+  ({ Message, Variant, MessageType } = dbus);
+  return dbus;
+}
 /** dbus-next's types declare newError's first argument a string; it is the call answered. */
 const newError = (msg: Msg, name: string, text: string): Msg => Message.newError(msg as unknown as string, name, text);
 
@@ -190,6 +199,7 @@ function introspect(interfaces: string[], children: string[]): string {
 export async function startSecretService(options: SecretServiceOptions): Promise<SecretServiceProvider> {
   const log = options.log ?? ((line: string) => process.stderr.write(`secitemd: ${line}\n`));
   const keychain = options.keychain;
+  const dbus = await loadDbus();
   const identify = options.identify ?? ((pid: number, uid: number) => identifyProcess(pid, uid));
   let privateBus: PrivateBus | undefined;
   let address = options.busAddress ?? process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '';
