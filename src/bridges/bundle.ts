@@ -37,7 +37,15 @@ const common = {
 } as const;
 
 for (const name of ['keytar', 'keyring']) {
-  await build({ ...common, format: 'cjs', entryPoints: [join(source, `${name}.ts`)], outfile: join(out, `${name}.cjs`) });
+  await build({
+    ...common,
+    format: 'cjs',
+    entryPoints: [join(source, `${name}.ts`)],
+    outfile: join(out, `${name}.cjs`),
+    // The engine's ES modules find files beside themselves with import.meta.url, which CommonJS lacks: the bundle's own URL stands in.
+    define: { 'import.meta.url': 'secitemBundleUrl' },
+    banner: { js: "const secitemBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
   copyFileSync(join(out, `${name}.d.ts`), join(out, `${name}.d.cts`));
 }
 

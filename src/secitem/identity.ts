@@ -175,9 +175,9 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
   const pairs: Pair[] = [];
   const left = (): number | 'all' => (limit === 'all' ? 'all' : limit - pairs.length);
   const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === 2;
-  // The certificate's attributes give its pkhh; the key's give its klbl when it is read first.
-  const certReturns: HalfReturns = { attributes: true, data: false, ref: returns.ref };
-  const keyReturns: HalfReturns = { ...returns, attributes: returns.attributes || !certFirst };
+  // Each half carries its pkhh or klbl for the join whatever it is asked for (halves()); the rest only when asked.
+  const certReturns: HalfReturns = { attributes: returns.attributes, data: false, ref: returns.ref };
+  const keyReturns: HalfReturns = returns;
   // With a limit, the first side is read up to that many items: most certificates have their key. Fewer
   // identities than asked from a full first read may mean some had none: then it is read again whole.
   const pass = (firstLimit: number | 'all'): boolean => {
