@@ -134,7 +134,7 @@ export async function runDaemon(options: DaemonProcessOptions): Promise<DaemonPr
   if (options.secretService) {
     try {
       secretService = await startSecretService({
-        keychain: daemon.keychain, profiles, log, ...(options.secretService === true ? {} : options.secretService),
+        keychain: daemon.keychain, profiles, audit, log, ...(options.secretService === true ? {} : options.secretService),
       });
       log(`Secret Service: ${secretService.privateBus ? 'a private session bus' : 'the session bus'} at ${secretService.address}`);
     } catch (e) {

@@ -96,6 +96,14 @@ describe('Secret Service provider (secitemd --secret-service)', () => {
     const gone = await run('secret-tool', ['lookup', 'service', 'svc1', 'user', 'alice'], env);
     assert.equal(gone.code, 1);
     assert.equal(gone.stdout, '');
+    // the daemon's audit log has the calls that wrote and read secrets, by the shared group
+    const log = readFileSync(join(dir, 'state', 'audit.log'), 'utf8');
+    const fns = log.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { fn?: string; group?: string; status?: number });
+    const created = fns.filter((e) => e.fn === 'SecretService.CreateItem');
+    assert.ok(created.length >= 2, log);
+    assert.ok(created.every((e) => e.group === 'secitem.secret-service' && e.status === 0), log);
+    assert.ok(fns.some((e) => e.fn === 'SecretService.GetSecrets' || e.fn === 'SecretService.GetSecret'), log);
+    assert.ok(fns.some((e) => e.fn === 'SecretService.Delete'), log);
   });
 
   it('stores its items as generic passwords of the shared group, attributes sealed in gena', async () => {

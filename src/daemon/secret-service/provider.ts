@@ -38,7 +38,7 @@ import {
 import type { Keychain, KeychainClient } from '../../secitem/keychain.js';
 import type { Entitlements, SecDictionary } from '../../types.js';
 import { identifyProcess, type Caller, type Refusal } from '../caller.js';
-import type { ProfileRegistryLike } from '../server.js';
+import type { AuditLike, ProfileRegistryLike } from '../server.js';
 import { startPrivateBus, type PrivateBus } from './bus.js';
 import { openTransferSession, type TransferSession } from './session.js';
 
@@ -98,6 +98,8 @@ export interface SecretServiceOptions {
   /** The bus to serve on; default DBUS_SESSION_BUS_ADDRESS, else a private dbus-daemon it starts. */
   busAddress?: string;
   log?: (line: string) => void;
+  /** The daemon's audit log: one entry per call that reads or changes a secret, or is refused (fn `SecretService.<Method>`). */
+  audit?: AuditLike;
   /** The identification of a bus caller (tests may stand one in); default identifyProcess. */
   identify?: (pid: number, uid: number) => Promise<Caller | Refusal>;
 }
@@ -111,6 +113,7 @@ export interface SecretServiceProvider {
 }
 
 interface Ctx {
+  readonly pid: number;
   readonly client: KeychainClient;
   /** The access group its items go to (and the session collection's partition). */
   readonly group: string;
@@ -211,7 +214,8 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   bus.on('error', (e: Error) => log(`Secret Service bus error: ${e.message}`));
   let closing = false;
 
-  const callers = new Map<string, Promise<Ctx | Refusal>>();
+  type Refused = Refusal & { readonly pid: number };
+  const callers = new Map<string, Promise<Ctx | Refused>>();
   const sessions = new Map<string, { owner: string; session: TransferSession }>();
   const prompts = new Map<string, { owner: string }>();
   /** The session collection: per access group, items by id. */
@@ -238,21 +242,21 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     }));
     return Number(reply?.body[0]);
   }
-  function contextOf(sender: string): Promise<Ctx | Refusal> {
+  function contextOf(sender: string): Promise<Ctx | Refused> {
     let p = callers.get(sender);
     if (p === undefined) {
-      p = (async (): Promise<Ctx | Refusal> => {
+      p = (async (): Promise<Ctx | Refused> => {
         const [pid, uid] = await Promise.all([callerCall('GetConnectionUnixProcessID', sender), callerCall('GetConnectionUnixUser', sender)]);
         const who = await identify(pid, uid);
         if ('refused' in who) {
           // A process that cannot be inspected as this user's (another uid, gone) is refused; others are identified.
-          if (/uid|exited|another pid namespace|cannot be inspected|no pid/.test(who.refused)) return who;
-          return { client: keychain.client(SHARED_ENTITLEMENTS), group: SHARED_GROUP, appId: SHARED_GROUP };
+          if (/uid|exited|another pid namespace|cannot be inspected|no pid/.test(who.refused)) return { refused: who.refused, pid };
+          return { pid, client: keychain.client(SHARED_ENTITLEMENTS), group: SHARED_GROUP, appId: SHARED_GROUP };
         }
         const verdict = options.profiles.identify(who);
-        if ('refused' in verdict || verdict.owner) return { client: keychain.client(SHARED_ENTITLEMENTS), group: SHARED_GROUP, appId: SHARED_GROUP };
+        if ('refused' in verdict || verdict.owner) return { pid, client: keychain.client(SHARED_ENTITLEMENTS), group: SHARED_GROUP, appId: SHARED_GROUP };
         const client = keychain.client(verdict.entitlements);
-        return { client, group: client.accessGroups[0] ?? verdict.entitlements.applicationIdentifier, appId: verdict.entitlements.applicationIdentifier };
+        return { pid, client, group: client.accessGroups[0] ?? verdict.entitlements.applicationIdentifier, appId: verdict.entitlements.applicationIdentifier };
       })();
       callers.set(sender, p);
       p.catch(() => callers.delete(sender));
@@ -608,6 +612,23 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     }
   }
 
+  const AUDITED = new Set(['CreateItem', 'GetSecret', 'GetSecrets', 'SetSecret', 'Delete', 'Set', 'Lock', 'Unlock']);
+  const STATUS_OF: Record<string, number> = { [E_LOCKED]: -25308, [E_NO_OBJECT]: -25300, [E_ACCESS]: -34018, [E_NO_SESSION]: -50, [E_ARGS]: -50, [E_NOT_SUPPORTED]: -4 };
+  function audit(who: { pid: number; appId?: string; group?: string }, msg: Msg, out: BusError | undefined, reason?: string): void {
+    if (!options.audit || !(AUDITED.has(msg.member ?? '') || reason !== undefined)) return;
+    try {
+      options.audit.record({
+        time: new Date(), applicationIdentifier: who.appId ?? 'unidentified', pid: who.pid,
+        fn: `SecretService.${/^[A-Za-z]{1,40}$/.test(msg.member ?? '') ? msg.member! : 'call'}`, cls: 'genp',
+        status: out === undefined ? 0 : (STATUS_OF[out.errorName] ?? -25293),
+        ...(who.group === undefined ? {} : { group: who.group }),
+        ...(reason === undefined ? {} : { reason }),
+      });
+    } catch (e) {
+      log(`Secret Service: the audit entry could not be written (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
   bus.addMethodHandler((msg: Msg) => {
     const path = msg.path ?? '';
     if (path !== '/' && path !== '/org' && path !== '/org/freedesktop' && !path.startsWith(ROOT)) return false;
@@ -624,14 +645,19 @@ export async function startSecretService(options: SecretServiceOptions): Promise
       (ctx) => {
         if ('refused' in ctx) {
           log(`Secret Service: refused ${sender}: ${ctx.refused}`);
-          reply(msg, new BusError(E_ACCESS, `secitemd refuses this caller: ${ctx.refused}`));
+          const refusal = new BusError(E_ACCESS, `secitemd refuses this caller: ${ctx.refused}`);
+          audit({ pid: ctx.pid }, msg, refusal, ctx.refused);
+          reply(msg, refusal);
           return;
         }
+        let out: { signature: string; body: unknown[] } | BusError;
         try {
-          reply(msg, dispatch(ctx, msg));
+          out = dispatch(ctx, msg);
         } catch (e) {
-          reply(msg, e instanceof BusError ? e : new BusError(E_FAILED, e instanceof Error ? e.message : String(e)));
+          out = e instanceof BusError ? e : new BusError(E_FAILED, e instanceof Error ? e.message : String(e));
         }
+        audit(ctx, msg, out instanceof BusError ? out : undefined);
+        reply(msg, out);
       },
       (e: unknown) => reply(msg, new BusError(E_FAILED, `the caller could not be identified (${e instanceof Error ? e.message : String(e)})`)),
     );
