@@ -200,7 +200,7 @@ function secretToolStatus(): string {
   const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
   if (!has('secret-tool')) return 'secret-tool is not installed on this machine (nor gnome-keyring): not measured';
   if (!has('gnome-keyring-daemon')) return 'secret-tool is installed but gnome-keyring is not: not measured';
-  return 'secret-tool and gnome-keyring are installed, but this bench does not start a D-Bus session for them: not measured';
+  return 'measured against the Secret Service provider below (bench/secret-service.ts)';
 }
 
 export async function measureDaemon(options: { quick?: boolean; log?: (line: string) => void } = {}): Promise<DaemonReport> {

@@ -34,6 +34,7 @@ import { formatStartup, measureStartup } from './startup.js';
 import { envelopeOpen, envelopeSeal } from './floor.js';
 import { formatObjects, measureObjects } from './objects.js';
 import { formatDaemon, measureDaemon } from './daemon.js';
+import { formatSecretService, measureSecretService } from './secret-service.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -544,8 +545,11 @@ async function main(): Promise<void> {
   console.log('');
   const daemon = await measureDaemon({ quick });
   process.stdout.write(formatDaemon(daemon));
+  // The Secret Service provider against gnome-keyring (bench/secret-service.ts), on private buses.
+  const secretService = await measureSecretService({ quick });
+  process.stdout.write(formatSecretService(secretService));
   const targets = checkTargets(rows, peakRssMB);
-  targets.push(...daemon.targets);
+  targets.push(...daemon.targets, ...secretService.targets);
   const identity = objects.find((o) => o.workload.startsWith('identity lookup'));
   if (identity !== undefined) targets.push({ what: 'identity lookup ≤ 2× a certificate lookup', value: `${identity.ratio.toFixed(2)}×`, met: identity.ratio <= 2 });
   console.log('\nTargets:');
@@ -556,7 +560,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory, startup, objects, daemon }, null, 2));
+  writeFileSync(file, JSON.stringify({ version, machine, quick, samples: SAMPLES, copySamples: COPY_SAMPLES_FACTOR * SAMPLES, rows, fills, targets, peakRssMB, memory, startup, objects, daemon, secretService }, null, 2));
   console.log(`Results: ${file}`);
 }
 

@@ -23,7 +23,7 @@
  * import-time side effects (none has any: no module is imported for its
  * effects alone). Each bundle has its own copy of the CLI modules it uses,
  * which is why the dispatcher recognises failures by their fields
- * (failures.ts). node's builtins and better-sqlite3 stay outside the
+ * (failures.ts). node's builtins, better-sqlite3 and dbus-next stay outside the
  * bundles and are loaded with require() (see `required`); better-sqlite3
  * loads its native addon from node_modules.
  * @module
@@ -58,9 +58,19 @@ const nodeRequire = createRequire(import.meta.url);
  * translating it for an ESM importer (reading its source again for the
  * names it exports).
  */
+/** Whether a name can be a module's binding (not a reserved word in strict code, such as dbus-next's export `interface`). */
+function isBindingName(n: string): boolean {
+  try {
+    new Function(`'use strict'; const ${n} = 0;`);
+    return n !== 'await';
+  } catch {
+    return false;
+  }
+}
+
 function required(name: string): string {
   const exported = nodeRequire(name) as Record<string, unknown>;
-  const names = Object.keys(exported).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+  const names = Object.keys(exported).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default' && isBindingName(n));
   return (
     "import { createRequire as requireFrom } from 'node:module';\n" +
     `const loaded = requireFrom(import.meta.url)(${JSON.stringify(name)});\n` +
@@ -83,7 +93,7 @@ function resolving(found?: Set<string>, lazy?: ReadonlySet<string>): Plugin {
     setup(b) {
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.pluginData === 'resolving' || args.path === 'node:module') return undefined;
-        if (args.path === 'better-sqlite3' || args.path.startsWith('node:')) return { path: args.path, namespace: REQUIRED, sideEffects: false };
+        if (args.path === 'better-sqlite3' || args.path === 'dbus-next' || args.path.startsWith('node:')) return { path: args.path, namespace: REQUIRED, sideEffects: false };
         if (args.kind === 'entry-point' || !args.path.startsWith('.')) return undefined;
         const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
         if (resolved.errors.length > 0 || !resolved.path.startsWith(source)) return undefined;

@@ -236,6 +236,44 @@ export async function identifyPeer(socket: Socket, options: IdentifyOptions = {}
       return { refused: `process ${cred.pid} exited before it could be identified` };
     }
   }
+  return inspectProcess(cred, pidfd, fromSocket, acceptedAt, addon, () => socket.destroyed);
+}
+
+/**
+ * Identifies a process known only by its pid and uid, as a message bus
+ * reports them for a connection (org.freedesktop.DBus.GetConnectionUnixProcessID):
+ * the checks of identifyPeer after SO_PEERCRED, with pidfd_open(pid) (the
+ * racy fallback, closed by the start time: the process must have started no
+ * later than `connectedBefore`, ticks since boot, default now).
+ */
+export async function identifyProcess(
+  pid: number, uid: number, options: IdentifyOptions & { readonly connectedBefore?: number; readonly gone?: () => boolean } = {},
+): Promise<Caller | Refusal> {
+  const addon = options.addon ?? peerCredAddon();
+  const hz = options.ticksPerSecond ?? USER_HZ;
+  const acceptedAt = options.connectedBefore ?? uptimeTicks(hz);
+  const daemonUid = options.daemonUid ?? (typeof process.getuid === 'function' ? process.getuid() : -1);
+  if (uid !== daemonUid && daemonUid !== 0) return { refused: `uid ${uid} is not this daemon's user (${daemonUid})` };
+  if (pid <= 0) return { refused: 'the peer has no pid in this pid namespace' };
+  let pidfd: number;
+  try {
+    pidfd = addon.pidfdOpen(pid);
+  } catch {
+    return { refused: `process ${pid} exited before it could be identified` };
+  }
+  let gid = -1;
+  try {
+    const m = /^Gid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    if (m) gid = Number(m[1]);
+  } catch {
+    // gone: inspectProcess says so
+  }
+  return inspectProcess({ pid, uid, gid }, pidfd, false, acceptedAt, addon, options.gone ?? (() => false));
+}
+
+async function inspectProcess(
+  cred: { pid: number; uid: number; gid: number }, pidfd: number, fromSocket: boolean, acceptedAt: number, addon: PeerCredAddon, gone: () => boolean,
+): Promise<Caller | Refusal> {
   try {
     const pidfdPid = pidOfPidfd(pidfd);
     if (pidfdPid !== undefined && pidfdPid !== cred.pid) return { refused: `process ${cred.pid} exited or is in another pid namespace` };
@@ -270,7 +308,7 @@ export async function identifyPeer(socket: Socket, options: IdentifyOptions = {}
     // Every read above was of the connecting process if it is still that process now.
     if (readStartTime(pid) !== start) return { refused: `process ${pid} was replaced while it was identified (pid reused)` };
     if (!addon.pidfdAlive(pidfd)) return { refused: `process ${pid} exited while it was identified` };
-    if (socket.destroyed) return { refused: `process ${pid} closed its connection while it was identified` };
+    if (gone()) return { refused: `process ${pid} closed its connection while it was identified` };
     return {
       pid,
       uid: cred.uid,

@@ -4,7 +4,7 @@
  * its output appended to `<state>/secitemd.log`). It is tsc's output,
  * dist/src/daemon/main.js, run as it is: it needs none of the CLI's bundles.
  *
- *     node dist/src/daemon/main.js --keychain PATH [--socket PATH] [--state DIR] [--audit-max-bytes N]
+ *     node dist/src/daemon/main.js --keychain PATH [--socket PATH] [--state DIR] [--audit-max-bytes N] [--idle-lock S] [--secret-service]
  *
  * The keychain is named explicitly (the CLI resolves the default one as its
  * other commands do). Prints one line when it listens; exits 0 after
@@ -22,15 +22,15 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-let values: { keychain?: string; socket?: string; state?: string; 'audit-max-bytes'?: string; 'idle-lock'?: string };
+let values: { keychain?: string; socket?: string; state?: string; 'audit-max-bytes'?: string; 'idle-lock'?: string; 'secret-service'?: boolean };
 try {
   ({ values } = parseArgs({
-    options: { keychain: { type: 'string' }, socket: { type: 'string' }, state: { type: 'string' }, 'audit-max-bytes': { type: 'string' }, 'idle-lock': { type: 'string' } },
+    options: { keychain: { type: 'string' }, socket: { type: 'string' }, state: { type: 'string' }, 'audit-max-bytes': { type: 'string' }, 'idle-lock': { type: 'string' }, 'secret-service': { type: 'boolean' } },
     strict: true,
     allowPositionals: false,
   }));
 } catch (e) {
-  fail(`${e instanceof Error ? e.message : String(e)}\nusage: secitemd --keychain PATH [--socket PATH] [--state DIR] [--audit-max-bytes N] [--idle-lock SECONDS]`);
+  fail(`${e instanceof Error ? e.message : String(e)}\nusage: secitemd --keychain PATH [--socket PATH] [--state DIR] [--audit-max-bytes N] [--idle-lock SECONDS] [--secret-service]`);
 }
 if (values.keychain === undefined) fail('--keychain PATH is required');
 const maxText = values['audit-max-bytes'];
@@ -47,7 +47,9 @@ try {
     stateDir: values.state !== undefined ? resolve(values.state) : defaultStateDir(),
     auditMaxBytes,
     idleLockSeconds,
+    ...(values['secret-service'] === true ? { secretService: true } : {}),
   });
+  if (d.secretService !== undefined) process.stderr.write(`secitemd: secret-service-bus: ${d.secretService.address}\n`);
   process.stderr.write(`secitemd: pid ${process.pid} serves ${resolve(values.keychain)} on ${d.daemon.socketPath}\n`);
   const asked = await d.stopped;
   process.stderr.write(`secitemd: pid ${process.pid} stopped\n`);

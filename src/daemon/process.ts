@@ -18,6 +18,7 @@ import { ensurePrivateDir } from './files.js';
 import { ProfileRegistry } from './profiles.js';
 import { lockHolder, startDaemon, takeLockFile, type Daemon, type DaemonLimits } from './server.js';
 import { defaultSocketPath } from './paths.js';
+import { startSecretService, type SecretServiceOptions, type SecretServiceProvider } from './secret-service/provider.js';
 
 export const PID_FILE = 'secitemd.pid';
 /** The default size at which the audit log is rotated (`--audit-max-bytes`). */
@@ -39,10 +40,18 @@ export interface DaemonProcessOptions {
   /** Whether SIGTERM and SIGINT stop the daemon (default true). */
   signals?: boolean;
   limits?: Partial<DaemonLimits>;
+  /**
+   * Also serve the Secret Service API (`org.freedesktop.secrets`) on the session bus:
+   * true, or the bus address and a stand-in identification (tests). With no
+   * DBUS_SESSION_BUS_ADDRESS, a private dbus-daemon is started (its address in `secretService.address`).
+   */
+  secretService?: boolean | Pick<SecretServiceOptions, 'busAddress' | 'identify'>;
 }
 
 export interface DaemonProcess {
   readonly daemon: Daemon;
+  /** The Secret Service provider, when asked for. */
+  readonly secretService: SecretServiceProvider | undefined;
   readonly profiles: ProfileRegistry;
   readonly audit: AuditLog;
   /**
@@ -121,6 +130,23 @@ export async function runDaemon(options: DaemonProcessOptions): Promise<DaemonPr
     }
     throw e;
   }
+  let secretService: SecretServiceProvider | undefined;
+  if (options.secretService) {
+    try {
+      secretService = await startSecretService({
+        keychain: daemon.keychain, profiles, audit, log, ...(options.secretService === true ? {} : options.secretService),
+      });
+      log(`Secret Service: ${secretService.privateBus ? 'a private session bus' : 'the session bus'} at ${secretService.address}`);
+    } catch (e) {
+      await daemon.close();
+      try {
+        audit.close();
+      } finally {
+        releasePid();
+      }
+      throw e;
+    }
+  }
   let asked = false;
   const close = () => {
     asked = true;
@@ -135,7 +161,8 @@ export async function runDaemon(options: DaemonProcessOptions): Promise<DaemonPr
     process.on('SIGINT', onSignal);
   }
   const auditLog = audit;
-  const stopped = daemon.closed.then(() => {
+  const stopped = daemon.closed.then(async () => {
+    await secretService?.close().catch((e: unknown) => log(`Secret Service: ${e instanceof Error ? e.message : String(e)}`));
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     try {
@@ -146,5 +173,5 @@ export async function runDaemon(options: DaemonProcessOptions): Promise<DaemonPr
     releasePid();
     return asked;
   });
-  return { daemon, profiles, audit: auditLog, stopped, close };
+  return { daemon, secretService, profiles, audit: auditLog, stopped, close };
 }

@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync } from 'node:fs';
-import { entryScriptOf, isNodeExecutable, readStartTime } from '../../src/daemon/caller.js';
+import { spawn } from 'node:child_process';
+import { entryScriptOf, identifyProcess, isNodeExecutable, readStartTime } from '../../src/daemon/caller.js';
 import { peerCredAddon } from '../../src/daemon/native.js';
 
 describe('caller identification', () => {
@@ -31,5 +32,24 @@ describe('caller identification', () => {
     const fd = addon.pidfdOpen(process.pid);
     assert.equal(addon.pidfdAlive(fd), true);
     closeSync(fd);
+  });
+
+  it('identifyProcess: a process known by pid and uid (a bus caller), its executable hashed, another uid refused', async () => {
+    const uid = process.getuid!();
+    const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => child.once('spawn', r));
+      const who = await identifyProcess(child.pid!, uid);
+      assert.ok(!('refused' in who), JSON.stringify(who));
+      assert.equal(who.pid, child.pid);
+      assert.match(who.executable, /sleep$/);
+      assert.match(who.executableSha256, /^[0-9a-f]{64}$/);
+      assert.equal(who.script, undefined);
+      const other = await identifyProcess(child.pid!, 4343, { daemonUid: 4242 });
+      assert.ok('refused' in other && /uid/.test(other.refused));
+    } finally {
+      child.kill();
+    }
+    assert.ok('refused' in (await identifyProcess(2 ** 22 + 12345, uid)));
   });
 });

@@ -55,10 +55,14 @@ const socket = { socket: { long: 'socket', value: 'PATH', help: "The daemon's so
 
 export const daemonSubcommands = {
   start: {
-    synopsis: '[--foreground] [--socket PATH] [--state DIR] [--audit-max-bytes N] [keychain]',
+    synopsis: '[--foreground] [--secret-service] [--socket PATH] [--state DIR] [--audit-max-bytes N] [keychain]',
     help: 'Start secitemd on the keychain (default: the default keychain); waits until it answers',
     options: {
       foreground: { long: 'foreground', help: 'run in this process until SIGTERM or SIGINT (for service managers)' },
+      secretService: {
+        long: 'secret-service',
+        help: 'also serve the Secret Service API (org.freedesktop.secrets) on the session bus; with no DBUS_SESSION_BUS_ADDRESS, on a private dbus-daemon whose address it prints',
+      },
       ...socket,
       ...state,
       auditMaxBytes: { long: 'audit-max-bytes', value: 'N', help: 'rotate the audit log at N bytes (default 16 MiB)' },

@@ -118,6 +118,7 @@ export async function start(values: Values<'start'>, operands: string[], ctx: Co
     try {
       d = await runDaemon({
         keychainPath: target.path, socketPath, stateDir, idleLockSeconds: idleLock,
+        ...(values.secretService === true ? { secretService: ctx.io.env['DBUS_SESSION_BUS_ADDRESS'] ? { busAddress: ctx.io.env['DBUS_SESSION_BUS_ADDRESS'] } : { busAddress: '' } } : {}),
         ...(auditMaxBytes !== undefined ? { auditMaxBytes } : {}),
         log: (line) => ctx.err(`secitemd: ${line}\n`),
       });
@@ -125,6 +126,7 @@ export async function start(values: Values<'start'>, operands: string[], ctx: Co
       throw new ToolFailure(`daemon start: ${e instanceof Error ? e.message : String(e)}`);
     }
     ctx.err(`secitemd: pid ${process.pid} serves ${target.path} on ${socketPath}\n`);
+    if (d.secretService !== undefined) ctx.out(`DBUS_SESSION_BUS_ADDRESS=${d.secretService.address}\n`);
     const asked = await d.stopped;
     ctx.err(`secitemd: pid ${process.pid} stopped\n`);
     return asked ? 0 : 1;
@@ -139,6 +141,7 @@ export async function start(values: Values<'start'>, operands: string[], ctx: Co
   const args = [entry, '--keychain', target.path, '--socket', socketPath, '--state', stateDir];
   if (auditMaxBytes !== undefined) args.push('--audit-max-bytes', String(auditMaxBytes));
   if (idleLock !== null) args.push('--idle-lock', String(idleLock));
+  if (values.secretService === true) args.push('--secret-service');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: { ...ctx.io.env }, cwd: '/' });
   closeSync(logFd);
   let exited: number | null | undefined;
@@ -165,6 +168,16 @@ export async function start(values: Values<'start'>, operands: string[], ctx: Co
     child.unref();
   }
   ctx.out(`secitemd started: pid ${child.pid}\nsocket: ${socketPath}\nkeychain: ${target.path}\nlog: ${logFile}\n`);
+  if (values.secretService === true) {
+    // main.js logs the bus it serves the Secret Service on once it is claimed, before the socket answers.
+    let bus: RegExpExecArray | null = null;
+    while ((bus = /secret-service-bus: (\S+)/.exec(logSince(logFile, offset))) === null && exited === undefined && Date.now() < deadline) await sleep(25);
+    if (bus) ctx.out(`DBUS_SESSION_BUS_ADDRESS=${bus[1]}\n`);
+    else {
+      ctx.err(`${logSince(logFile, offset).trimEnd()}\nsecitem: daemon start: secitemd did not start the Secret Service\n`);
+      return 1;
+    }
+  }
   return 0;
 }
 
