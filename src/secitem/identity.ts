@@ -18,6 +18,7 @@
 import { SecError, errSecDuplicateItem, errSecInternal, errSecItemNotFound, errSecParam } from '../status.js';
 import { makePersistentRef, parsePersistentRef } from '../dictionary/persistent-ref.js';
 import { SecIdentity } from '../objects/identity.js';
+import { cert, keys } from '../schema/classes.js';
 import type { SecCertificate } from '../objects/certificate.js';
 import type { SecKey } from '../objects/key.js';
 import type { SecDictionary } from '../types.js';
@@ -29,8 +30,12 @@ import { copyValue } from '../schema/values.js';
 import { remove } from './delete.js';
 import { update } from './update.js';
 
-/** Attributes an identity query takes from the certificate. */
-const certificateSide: ReadonlySet<string> = new Set(['labl', 'issr', 'slnr', 'skid', 'tkid', 'ctyp', 'cenc', 'subj', 'pkhh']);
+/**
+ * Attributes an identity query takes from the certificate: the label and
+ * token ID (Apple's join selects them from cert), and every attribute keys
+ * items do not have; all the others are the key's.
+ */
+const certificateSide: ReadonlySet<string> = new Set(['labl', 'tkid', ...cert.attrs.map((a) => a.code).filter((code) => !keys.byCode.has(code))]);
 const KEY_CLASS_PRIVATE = 1;
 
 export function isIdentityRef(dict: SecDictionary): boolean {

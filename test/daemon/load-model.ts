@@ -22,6 +22,7 @@
 import { kSecAttrAccessGroup, kSecAttrAccount, kSecAttrService, kSecClass, kSecClassGenericPassword, kSecReturnData, kSecValueData } from '../../src/constants.js';
 import { errSecDuplicateItem, errSecItemNotFound, errSecSuccess } from '../../src/status.js';
 import type { Entitlements, SecDictionary, SecItemResult } from '../../src/types.js';
+import { Rng } from '../reliability/harness/rng.js';
 
 export const SHARED_GROUP = 'LOADTEAM01.shared';
 export const OWN_KEYS = 8;
@@ -48,22 +49,6 @@ export interface Ack {
   readonly k: number;
   readonly s: number;
   readonly d?: string;
-}
-
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
 }
 
 /** Client n's calls. */

@@ -40,6 +40,7 @@ import { CommandFailure, EXIT_FAILURE, ToolFailure, UsageError } from '../failur
 import type { CommandContext } from '../io.js';
 import { PROGRAM } from '../io.js';
 import { keychainTargets, targetOf, unlockTargets, withKeychain } from '../keychains.js';
+import { parseFourCharCode } from './four-char-code.js';
 import { getopt } from '../options.js';
 import { SecCopyErrorMessageString } from '../../index.js';
 import { createRandomKey, listItems } from './objects.js';
@@ -122,20 +123,11 @@ export async function createKeypair(args: readonly string[], ctx: CommandContext
 
 const KEY_CLASSES: Readonly<Record<string, number>> = { public: 0, private: 1, symmetric: 2 };
 
-function fourCharCode(text: string): number {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length !== 4) {
-    const hint = bytes.length === 3 ? `(Try "${text} " instead of "${text}")\n` : '';
-    throw new CommandFailure(`Error: four-character types must be exactly 4 characters long.\n${hint}`, EXIT_FAILURE);
-  }
-  return bytes.readUInt32BE(0);
-}
-
 export async function findKey(args: readonly string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = getopt(args, findKeyCommand.options);
   const query: Record<string, unknown> = {};
   if (values.applicationLabel !== undefined) query[kSecAttrApplicationLabel] = new Uint8Array(Buffer.from(values.applicationLabel, 'utf8'));
-  if (values.creator !== undefined) query[kSecAttrKeyCreator] = fourCharCode(values.creator);
+  if (values.creator !== undefined) query[kSecAttrKeyCreator] = parseFourCharCode(values.creator);
   if (values.description !== undefined) query[kSecAttrDescription] = values.description;
   if (values.comment !== undefined) query[kSecAttrComment] = values.comment;
   if (values.label !== undefined) query[kSecAttrLabel] = values.label;

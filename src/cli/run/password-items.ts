@@ -24,19 +24,7 @@ import { passwordForStdout, printBuffer } from '../print.js';
 import { firstMatchIn, withFirstMatch } from './first-match.js';
 import type { ItemRecord } from './results.js';
 import { SecFailure, reportedAs } from './sec-failures.js';
-
-/**
- * `parse_fourcharcode`: exactly four bytes, else Apple's message on stderr
- * and exit 1.
- */
-function parseFourCharCode(text: string): number {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length !== 4) {
-    const hint = bytes.length === 3 ? `(Try "${text} " instead of "${text}")\n` : '';
-    throw new CommandFailure(`Error: four-character types must be exactly 4 characters long.\n${hint}`, EXIT_FAILURE);
-  }
-  return bytes.readUInt32BE(0);
-}
+import { parseFourCharCode } from './four-char-code.js';
 
 /** `-X` hex → bytes, or null when it is not whole bytes of hex digits. */
 function parseHex(text: string): Uint8Array | null {
