@@ -27,7 +27,7 @@ export function parsePersistentRef(value: unknown): PersistentRef {
 
 export function makePersistentRef(className: string, uuid: Uint8Array): Uint8Array {
   const out = new Uint8Array(CLASS_BYTES + UUID_BYTES);
-  out.set(Buffer.from(className, 'latin1'), 0);
+  for (let i = 0; i < CLASS_BYTES; i++) out[i] = className.charCodeAt(i) & 0xff; // four latin1 characters
   out.set(uuid, CLASS_BYTES);
   return out;
 }

@@ -163,6 +163,26 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 /** The dotted text of an OBJECT IDENTIFIER's content octets. */
 export function oidToString(content: Uint8Array): string {
   if (content.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
+  // Arcs are numbers while they fit in 2^46 (every OID met in practice); a larger arc is read again as a BigInt.
+  const arcs: number[] = [];
+  let value = 0;
+  for (let i = 0; i < content.length; i++) {
+    const b = content[i]!;
+    if (value >= 2 ** 46) return oidToStringBig(content);
+    value = value * 128 + (b & 0x7f);
+    if ((b & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+    } else if (i === content.length - 1) {
+      throw new DerError('truncated OBJECT IDENTIFIER');
+    }
+  }
+  const first = arcs[0]!;
+  const head = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
+  return arcs.length === 1 ? head : `${head}.${arcs.slice(1).join('.')}`;
+}
+
+function oidToStringBig(content: Uint8Array): string {
   const arcs: bigint[] = [];
   let value = 0n;
   for (let i = 0; i < content.length; i++) {

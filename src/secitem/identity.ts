@@ -17,6 +17,7 @@
  */
 import { SecError, errSecDuplicateItem, errSecInternal, errSecItemNotFound, errSecParam } from '../status.js';
 import { makePersistentRef, parsePersistentRef } from '../dictionary/persistent-ref.js';
+import { bytesEqual } from '../objects/der.js';
 import { SecIdentity } from '../objects/identity.js';
 import { cert, keys } from '../schema/classes.js';
 import type { SecCertificate } from '../objects/certificate.js';
@@ -112,7 +113,9 @@ function stripReturns(dict: Record<string, unknown>): Record<string, unknown> {
 interface Half {
   attrs: Record<string, unknown>;
   data: Uint8Array | undefined;
-  pref: Uint8Array;
+  /** The half's class and UUID: its persistent reference, made only when needed (prefOf). */
+  className: string;
+  uuid: Uint8Array;
   /** The half's object, when the caller asked for references. */
   ref: unknown;
 }
@@ -126,9 +129,14 @@ interface HalfReturns {
 
 const attributesOnly: HalfReturns = { attributes: true, data: false, ref: false };
 
-/** The items of one half a query selects, at most `limit` of them, with what `returns` asks of each. */
-function halves(engine: Engine, client: ClientContext, query: SecDictionary, returns: HalfReturns, limit: number | 'all'): Half[] {
-  const asked: Record<string, unknown> = { ...query, m_Limit: limit === 'all' ? 'm_LimitAll' : limit };
+/**
+ * The items of one half a query selects, at most `limit` of them, with what
+ * `returns` asks of each. `asked` is the half's own query object
+ * (findIdentities builds one per half and reuses it for every join probe):
+ * the limit and kSecReturnData are set on it here.
+ */
+function halves(engine: Engine, client: ClientContext, asked: Record<string, unknown>, returns: HalfReturns, limit: number | 'all'): Half[] {
+  asked['m_Limit'] = limit === 'all' ? 'm_LimitAll' : limit;
   if (returns.data) asked['r_Data'] = true; // the query then checks the item's access control
   try {
     return matchItems(engine, client, asked, (item, persistref, q) => {
@@ -139,7 +147,8 @@ function halves(engine: Engine, client: ClientContext, query: SecDictionary, ret
       return {
         attrs,
         data: returns.data && item.data !== undefined ? new Uint8Array(item.data) : undefined,
-        pref: makePersistentRef(q.cls.name, persistref),
+        className: q.cls.name,
+        uuid: persistref,
         ref: kind?.fromItem(item, { authContext: q.authContext, operationPrompt: q.operationPrompt }),
       };
     }).values;
@@ -148,6 +157,8 @@ function halves(engine: Engine, client: ClientContext, query: SecDictionary, ret
     throw e;
   }
 }
+
+const prefOf = (half: Half): Uint8Array => makePersistentRef(half.className, half.uuid);
 
 interface Pair {
   cert: Half;
@@ -185,14 +196,22 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
   const keyReturns: HalfReturns = returns;
   // With a limit, the first side is read up to that many items: most certificates have their key. Fewer
   // identities than asked from a full first read may mean some had none: then it is read again whole.
+  // The join sets the other half's klbl (or pkhh) to the first half's value; a value the caller gave for it
+  // stays in the query, and the join then keeps only the items whose value equals the first half's.
+  const joinCode = certFirst ? 'klbl' : 'pkhh';
+  const otherQuery = certFirst ? keyQuery : certQuery;
+  const callerValue = otherQuery[joinCode];
   const pass = (firstLimit: number | 'all'): boolean => {
     pairs.length = 0;
     const first = certFirst ? halves(engine, client, certQuery, certReturns, firstLimit) : halves(engine, client, keyQuery, keyReturns, firstLimit);
     for (const half of first) {
-      const other = certFirst
-        ? halves(engine, client, { ...keyQuery, klbl: half.attrs['pkhh'] as Uint8Array }, keyReturns, left())
-        : halves(engine, client, { ...certQuery, pkhh: half.attrs['klbl'] as Uint8Array }, certReturns, left());
-      for (const o of other) pairs.push(certFirst ? { cert: half, key: o } : { cert: o, key: half });
+      const value = half.attrs[certFirst ? 'pkhh' : 'klbl'] as Uint8Array;
+      if (callerValue === undefined) otherQuery[joinCode] = value;
+      const other = halves(engine, client, otherQuery, certFirst ? keyReturns : certReturns, left());
+      for (const o of other) {
+        if (callerValue !== undefined && !bytesEqual(o.attrs[joinCode] as Uint8Array, value)) continue;
+        pairs.push(certFirst ? { cert: half, key: o } : { cert: o, key: half });
+      }
       if (limit !== 'all' && pairs.length >= limit) return true;
     }
     return firstLimit === 'all' || first.length < firstLimit;
@@ -232,7 +251,7 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
   const values = pairs.map((pair) => {
     if (count === 1 && !r.attributes) {
       if (r.data) return pair.key.data ?? new Uint8Array(0);
-      if (r.pref) return identityRef(pair.cert.pref);
+      if (r.pref) return makePersistentRef('idnt', pair.cert.uuid);
       return identityOf(pair);
     }
     const out: Record<string, unknown> = {};
@@ -242,7 +261,7 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
       for (const [k, v] of Object.entries(pair.cert.attrs)) if (k.length === 4) out[k] = v;
     }
     if (r.data && pair.key.data !== undefined) out['v_Data'] = pair.key.data;
-    if (r.pref) out['v_PersistentRef'] = identityRef(pair.cert.pref);
+    if (r.pref) out['v_PersistentRef'] = makePersistentRef('idnt', pair.cert.uuid);
     if (r.ref) {
       out['class'] = 'idnt';
       out['v_Ref'] = identityOf(pair);
@@ -302,8 +321,8 @@ export function deleteIdentity(engine: Engine, client: ClientContext, query: Sec
     }
     const pairs = findIdentities(engine, client, query, 'all');
     if (pairs.length === 0) throw notFound();
-    for (const pair of pairs) remove(engine, client, { v_PersistentRef: pair.cert.pref });
-    for (const pair of pairs) deleteKeyUnlessUsed(engine, client, { v_PersistentRef: pair.key.pref }, pair.key.attrs['klbl'] as Uint8Array);
+    for (const pair of pairs) remove(engine, client, { v_PersistentRef: prefOf(pair.cert) });
+    for (const pair of pairs) deleteKeyUnlessUsed(engine, client, { v_PersistentRef: prefOf(pair.key) }, pair.key.attrs['klbl'] as Uint8Array);
   });
 }
 
@@ -340,10 +359,11 @@ export function updateIdentity(engine: Engine, client: ClientContext, query: Sec
     if (pairs.length === 0) throw notFound();
     const done = new Set<string>();
     for (const half of pairs.flatMap((p) => [p.cert, p.key])) {
-      const ref = Buffer.from(half.pref).toString('hex');
+      const pref = prefOf(half);
+      const ref = Buffer.from(pref).toString('hex');
       if (done.has(ref)) continue;
       done.add(ref);
-      update(engine, client, { v_PersistentRef: half.pref }, attributesToUpdate);
+      update(engine, client, { v_PersistentRef: pref }, attributesToUpdate);
     }
   });
 }

@@ -620,4 +620,13 @@ describe('seed 000 "Import, Then Add"', () => {
     assert.equal(hex(bytes(d[kSecAttrIssuer])), hex(ec.issuerContents));
     assert.equal(hex(bytes(d[kSecAttrSerialNumber])), '1001');
   });
+
+  it('a query naming a certificate attribute and a key\'s klbl selects an identity only when both hold (the join does not override the klbl asked)', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity }));
+    ok(app.SecItemAdd({ [kSecValueRef]: rsa.identity }));
+    const both = { [kSecClass]: kSecClassIdentity, [kSecAttrLabel]: 'ec identity', [kSecReturnRef]: true };
+    assert.deepEqual(identityParts(ok(app.SecItemCopyMatching({ ...both, [kSecAttrApplicationLabel]: ec.publicKeyHash }))), { cert: hex(ec.der), key: publicBytesOf(ec.privateKey) });
+    expectOutcome(app.SecItemCopyMatching({ ...both, [kSecAttrApplicationLabel]: rsa.publicKeyHash }), errSecItemNotFound);
+  });
 });
