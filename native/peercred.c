@@ -11,6 +11,11 @@
  *   pidfdAlive(pidfd: number) -> boolean whether the process has not exited (poll(2):
  *                                        a pidfd turns readable when it exits); while it
  *                                        has not, its pid cannot be given to another
+ *   pidfdSendSignal(pidfd, signal)       pidfd_send_signal(2)
+ *   flockExclusive(fd: number) -> boolean flock(fd, LOCK_EX | LOCK_NB): true when this open
+ *                                        file now holds the lock, false when another does
+ *                                        (EWOULDBLOCK). The kernel drops it when the file
+ *                                        is closed or the process ends, SIGKILL included.
  *
  * The caller closes a pidfd with fs.closeSync.
  *
@@ -29,6 +34,7 @@
 #include <sys/types.h>
 #include <sys/syscall.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <unistd.h>
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
@@ -163,6 +169,20 @@ static napi_value pidfd_send_signal_js(napi_env env, napi_callback_info info) {
 #endif
 }
 
+static napi_value flock_exclusive(napi_env env, napi_callback_info info) {
+  int fd = int_arg(env, info, "flockExclusive(fd): fd must be a non-negative integer");
+  if (fd < 0) return NULL;
+#ifdef __linux__
+  int r;
+  do r = flock(fd, LOCK_EX | LOCK_NB); while (r != 0 && errno == EINTR);
+  if (r != 0 && errno != EWOULDBLOCK) return throw_errno(env, errno, "flock");
+  napi_value b;
+  return napi_get_boolean(env, r == 0, &b) == napi_ok ? b : NULL;
+#else
+  return throw_errno(env, ENOSYS, "flock");
+#endif
+}
+
 static int export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
@@ -175,5 +195,6 @@ NAPI_MODULE_INIT() {
   if (!export_fn(env, exports, "pidfdOpen", pidfd_open_js)) return NULL;
   if (!export_fn(env, exports, "pidfdAlive", pidfd_alive)) return NULL;
   if (!export_fn(env, exports, "pidfdSendSignal", pidfd_send_signal_js)) return NULL;
+  if (!export_fn(env, exports, "flockExclusive", flock_exclusive)) return NULL;
   return exports;
 }

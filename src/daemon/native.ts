@@ -29,6 +29,8 @@ export interface PeerCredAddon {
   pidfdAlive(pidfd: number): boolean;
   /** pidfd_send_signal(pidfd, signal): to the pidfd's process only (ESRCH once it exited). Absent from addons built before it. */
   pidfdSendSignal?(pidfd: number, signal: number): void;
+  /** flock(fd, LOCK_EX | LOCK_NB): true when this open file holds the lock now, false when another holds it. Released by the kernel when the file is closed or the process ends. */
+  flockExclusive(fd: number): boolean;
 }
 
 /** The package's root: the nearest directory upwards with secitem's package.json. */
@@ -65,7 +67,7 @@ export function peerCredAddon(): PeerCredAddon {
         'package is installed (npm ci); build it by hand with `npm exec node-gyp rebuild` in the package root (needs python3, make and a C compiler).',
     );
   }
-  for (const name of ['peerCredentials', 'peerPidfd', 'pidfdOpen', 'pidfdAlive'] as const) {
+  for (const name of ['peerCredentials', 'peerPidfd', 'pidfdOpen', 'pidfdAlive', 'flockExclusive'] as const) {
     if (typeof mod[name] !== 'function') throw new Error(`secitemd's native addon ${file} lacks ${name}: rebuild it (npm exec node-gyp rebuild)`);
   }
   return (loaded = mod);

@@ -5,11 +5,11 @@
  * in its own process (main.ts, detached) or, with `--foreground`, in the
  * CLI's process. docs/daemon.md.
  *
- * The pid file `<state>/secitemd.pid` is also the state directory's lock:
- * created O_EXCL (0600) holding "pid starttime", then one JSON line with
- * the socket and the keychain. A second daemon on the same state directory
- * (whose audit log only one process may write) refuses to start while that
- * process lives; a pid file whose process is gone is stale and taken over.
+ * The pid file `<state>/secitemd.pid` is also the state directory's lock
+ * (takeLockFile: a flock the kernel drops when the process ends), holding
+ * "pid starttime", then one JSON line with the socket and the keychain. A
+ * second daemon on the same state directory (whose audit log only one
+ * process may write) refuses to start while that process lives.
  * @module
  */
 import { join } from 'node:path';

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHmac } from 'node:crypto';
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, fsyncSync, existsSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, fsyncSync, existsSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { kSecAttrAccessGroup, kSecAttrKeyClass, kSecAttrKeyClassPublic, kSecAttrKeyType, kSecClass } from '../constants.js';
@@ -113,10 +113,8 @@ export function lockPath(keychainPath: string): string {
 }
 
 /**
- * Takes the keychain's lock: `<keychain>.secitemd.lock`, created O_EXCL,
- * holding "pid starttime". A lock whose process is gone (or whose pid now
- * belongs to a process that started at another time) is stale and taken
- * over. Returns the release function; throws when a live daemon holds it.
+ * Takes the keychain's lock, `<keychain>.secitemd.lock` (takeLockFile).
+ * Returns the release function; throws when a live daemon holds it.
  */
 export function takeLock(keychainPath: string): () => void {
   return takeLockFile(lockPath(keychainPath), `the keychain ${keychainPath}`);
@@ -137,49 +135,57 @@ export function lockHolder(file: string): { pid: number; startTime: number; rest
 }
 
 /**
- * Takes a lock file as takeLock does: `file` created O_EXCL (0600) holding
- * "pid starttime" and then `extra`; a lock whose process is gone is stale
- * and taken over. `what` names what it guards in the error.
+ * Takes a lock file: `file` is opened (created 0600, never through a
+ * symbolic link) and locked with flock, exclusive and non-blocking. The
+ * lock is the kernel's: it ends with its process (SIGKILL included), so
+ * nothing is ever stale, and of two daemons starting at once exactly one
+ * wins. The winner writes "pid starttime" and then `extra` into the file,
+ * for `status` and `stop` to read (lockHolder). The release function
+ * removes the file, then closes it, which drops the lock; a process that
+ * opened the file just before and locks it just after finds the path gone
+ * or another file there, and tries again. `what` names what the lock
+ * guards, in the error thrown when another process holds it.
  */
 export function takeLockFile(file: string, what: string, extra = ''): () => void {
   const mine = `${process.pid} ${readStartTime(process.pid) ?? 0}\n${extra}`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
+  const flock = peerCredAddon().flockExclusive;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const fd = openSync(file, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, 0o600);
     try {
-      fd = openSync(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let held = '';
-      try {
-        held = readFileSync(file, 'latin1');
-      } catch {
-        continue; // removed meanwhile: try again
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new Error(`the lock file ${file} is not a regular file`);
+      if (!flock(fd)) {
+        const holder = lockHolder(file);
+        throw new Error(`another secitemd ${holder === undefined ? '' : `(pid ${holder.pid}) `}owns ${what} (lock file ${file})`);
       }
-      const holder = lockHolder(file);
-      if (holder !== undefined) throw new Error(`another secitemd (pid ${holder.pid}) owns ${what} (lock file ${file})`);
-      // Stale: its daemon is gone. Remove it only if it is still the file we read.
+      // The lock is on the file this fd opened: it must still be the one at the path (not one a releasing daemon just removed).
+      let atPath;
       try {
-        if (readFileSync(file, 'latin1') === held) unlinkSync(file);
+        atPath = lstatSync(file);
       } catch {
-        // gone already
+        atPath = undefined;
       }
-      continue;
-    }
-    try {
-      writeSync(fd, mine);
+      if (atPath === undefined || atPath.ino !== st.ino || atPath.dev !== st.dev) {
+        closeSync(fd);
+        continue;
+      }
+      ftruncateSync(fd, 0);
+      writeSync(fd, mine, 0);
       fsyncSync(fd);
-    } finally {
+    } catch (e) {
       closeSync(fd);
+      throw e;
     }
     return () => {
       try {
-        if (readFileSync(file, 'latin1') === mine) unlinkSync(file);
+        unlinkSync(file);
       } catch {
         // already gone
       }
+      closeSync(fd);
     };
   }
-  throw new Error(`could not take the lock file ${file} (another daemon is starting?)`);
+  throw new Error(`could not take the lock file ${file}: it was replaced again and again while being locked`);
 }
 
 // ── The socket's directory ───────────────────────────────────────────────────
