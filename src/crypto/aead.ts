@@ -47,6 +47,21 @@ export function sealInto(out: Buffer, at: number, key: Uint8Array, plaintext: Ui
 }
 
 /**
+ * node:crypto's update() writes the plaintext into a buffer one byte longer
+ * than it (the cipher's block size, 1 for GCM), copies it into one of the
+ * right length, and frees the first without clearing it: the plaintext stays
+ * in the freed memory until it is reused. glibc's malloc hands back the
+ * block of that size freed last first, so an uninitialized buffer of the
+ * same size asked for at once (Buffer.allocUnsafeSlow: malloc, outside the
+ * JavaScript heap above 64 bytes) is that block, and clearing it clears the
+ * leftover. A measure, not a guarantee
+ * (test/conformance/memory-after-lock.test.ts reads a process's memory).
+ */
+function scrubFreedOutput(plaintextLength: number): void {
+  if (plaintextLength > 0) Buffer.allocUnsafeSlow(plaintextLength + 1).fill(0);
+}
+
+/**
  * Opens a sealed box (`box`, or its bytes from `start` to `end`); undefined
  * when it was altered, truncated or sealed under another key or AAD.
  */
@@ -58,6 +73,7 @@ export function open(key: Uint8Array, box: Uint8Array, aad: Uint8Array, start = 
   decipher.setAAD(aad);
   decipher.setAuthTag(tagScratch);
   const body = decipher.update(box.subarray(start + NONCE, end - TAG));
+  scrubFreedOutput(end - start - SEAL_OVERHEAD);
   try {
     const final = decipher.final(); // checks the tag; empty, as GCM is a stream mode
     return final.length === 0 ? body : Buffer.concat([body, final]);

@@ -37,14 +37,23 @@ export function isAccessControl(v: unknown): v is SecAccessControl {
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** %TypedArray%.prototype.length: the array's own length (its internal slot), whatever a subclass's getter says. */
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, 'length')!.get! as (this: Uint8Array) => number;
+
 /**
  * A fresh Uint8Array with the bytes of `bytes` (never a view on shared or
  * pooled memory). The copy reads the array's own memory and length (its
  * internal slots, not its `length` getter), so a Uint8Array subclass cannot
- * lie about its size: copy first, then check sizes on the copy.
+ * lie about its size: copy first, then check sizes on the copy. Its memory
+ * is an ArrayBuffer of its own, outside the JavaScript heap: V8 keeps a
+ * typed array of up to 64 bytes made from a length inside the heap, where
+ * a garbage collection may move it and leave the old bytes behind, so that
+ * wiping the copy would not wipe every copy.
  */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
+  const out = new Uint8Array(new ArrayBuffer(typedArrayLength.call(bytes)));
+  out.set(bytes);
+  return out;
 }
 
 /** A number's 4 bytes as CFNumberGetValue(kCFNumberSInt32Type) gives them (truncated, then modulo 2^32), little-endian. */

@@ -148,10 +148,10 @@ class Reader {
     return knownCodes.get(codeKey(b[at], b[at + 1], b[at + 2], b[at + 3])) ?? b.toString('latin1', at, at + 4);
   }
 
-  /** A fresh copy of the next `n` bytes (the payload is wiped after decoding). */
+  /** A fresh copy of the next `n` bytes, outside the JavaScript heap (values.ts copyBytes says why; the payload is wiped after decoding). */
   copy(n: number): Uint8Array {
     const at = this.take(n);
-    const out = new Uint8Array(n);
+    const out = new Uint8Array(new ArrayBuffer(n));
     if (n > 64) this.bytes.copy(out, 0, at, at + n);
     else for (let i = 0; i < n; i++) out[i] = this.bytes[at + i]; // (Buffer.copy makes a view of the source)
     return out;
