@@ -10,6 +10,7 @@ import { createConnection, type Socket } from 'node:net';
 import { SecError, errSecNotAvailable, errSecParam, recordLastError, type OSStatus } from '../status.js';
 import type { SecDictionary, SecItemResult, LockState } from '../types.js';
 import { SecKey } from '../objects/key.js';
+import { SecIdentity } from '../objects/identity.js';
 import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
 import { SecKeyCopyExternalRepresentation } from '../objects/key-functions.js';
 import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA } from '../constants.js';
@@ -17,7 +18,7 @@ import { shapeOf } from '../objects/key-encoding.js';
 import { CALLS, type CallName } from './protocol.js';
 import { defaultSocketPath } from './paths.js';
 import {
-  FrameReader, Unrepresentable, WireCertificate, WireError, WireIdentity, WireKey, WirePublicKey, WireSecError,
+  FrameReader, Unrepresentable, WireCarriedIdentity, WireCertificate, WireError, WireIdentity, WireKey, WirePrivateKey, WirePublicKey, WireSecError,
   decodeFrameBody, encodeFrame, type DecodeHooks, type EncodeHooks,
 } from './wire.js';
 
@@ -123,16 +124,28 @@ export function clientHooks(connection: object): { encode: EncodeHooks; decode: 
         if (v instanceof RemoteIdentity) return v.connection === connection ? new WireIdentity(v.handle, new Uint8Array(), new WireKey(v.privateKey.handle, {})) : new Unrepresentable('an identity of another connection');
         if (v instanceof SecCertificate) return new WireCertificate(v.der);
         if (v instanceof SecError) return new WireSecError(v.status, v.detail);
-        if (v instanceof SecKey) {
-          if (v.privateAccess) return new Unrepresentable("a private key of the client's own process");
-          const data = SecKeyCopyExternalRepresentation(v).value;
-          const type = shapeOf(v.publicKeyObject).type === 'ec' ? kSecAttrKeyTypeEC : kSecAttrKeyTypeRSA;
-          return data ? new WirePublicKey(data, type) : new Unrepresentable('a key with no external representation');
+        if (v instanceof SecKey) return keyMaterial(v);
+        if (v instanceof SecIdentity) {
+          const key = keyMaterial(v.privateKey);
+          return key instanceof WirePrivateKey ? new WireCarriedIdentity(v.certificate.der, key) : new Unrepresentable('an identity whose private key cannot leave this process');
         }
         return undefined;
       },
     },
   };
+}
+
+/**
+ * A key of this process as the daemon receives it: its external
+ * representation, so that the daemon can store it (SecItemAdd of a key or
+ * identity imported here) or use it. A key that cannot be exported (an
+ * enclave key of this process) stays here: Unrepresentable.
+ */
+function keyMaterial(key: SecKey): WirePublicKey | WirePrivateKey | Unrepresentable {
+  const data = SecKeyCopyExternalRepresentation(key).value;
+  if (data === undefined) return new Unrepresentable(key.privateAccess ? "a private key that cannot leave this process" : 'a key with no external representation');
+  const type = shapeOf(key.publicKeyObject).type === 'ec' ? kSecAttrKeyTypeEC : kSecAttrKeyTypeRSA;
+  return key.privateAccess ? new WirePrivateKey(data, type) : new WirePublicKey(data, type);
 }
 
 /** A reply's answer as the client function returns it (the bare OSStatus for status calls); its error recorded for SecCopyLastError. */

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, fsyncSync, existsSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { kSecAttrAccessGroup, kSecAttrKeyClass, kSecAttrKeyClassPublic, kSecAttrKeyType, kSecClass } from '../constants.js';
+import { kSecAttrAccessGroup, kSecAttrKeyClass, kSecAttrKeyClassPrivate, kSecAttrKeyClassPublic, kSecAttrKeyType, kSecClass } from '../constants.js';
 import { SecError, SecCopyLastError, errSecInternalComponent, errSecParam, errSecUnimplemented, type OSStatus } from '../status.js';
 import type { Entitlements, SecDictionary } from '../types.js';
 import { openKeychain, type Keychain, type KeychainClient } from '../secitem/keychain.js';
@@ -369,6 +369,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return undefined;
     },
   });
+  /** A private key a client sent (an identity it imported, to be added): made here from its external representation. */
+  const carriedPrivateKey = (data: Uint8Array, keyType: string): SecKey | Unrepresentable =>
+    K.SecKeyCreateWithData(data, { [kSecAttrKeyType]: keyType, [kSecAttrKeyClass]: kSecAttrKeyClassPrivate }).value ?? new Unrepresentable('a private key that does not decode');
   const decodeHooks = (conn: Connection): DecodeHooks => ({
     certificate: (der) => SecCertificateCreateWithData(der) ?? new Unrepresentable('bytes that are not a certificate'),
     key: (k) => {
@@ -380,6 +383,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return o instanceof SecIdentity ? o : new Unrepresentable('an identity handle this connection does not hold');
     },
     publicKey: (p) => K.SecKeyCreateWithData(p.data, { [kSecAttrKeyType]: p.keyType, [kSecAttrKeyClass]: kSecAttrKeyClassPublic }).value ?? new Unrepresentable('a public key that does not decode'),
+    privateKey: (p) => carriedPrivateKey(p.data, p.keyType),
+    carriedIdentity: (i) => {
+      const certificate = SecCertificateCreateWithData(i.certificate);
+      const key = carriedPrivateKey(i.key.data, i.key.keyType);
+      return certificate !== undefined && key instanceof SecKey ? new SecIdentity(certificate, key) : new Unrepresentable('an identity that does not decode');
+    },
     error: (e) => new SecError(e.status, e.detail),
   });
 

@@ -23,6 +23,10 @@
  *   0x10 unrepresentable    string body: what the sender could not encode (a function, a
  *                           class instance…); decoded to an Unrepresentable, which the
  *                           engine refuses with the status it gives that kind of value
+ *   0x11 private key        as 0x0F: a private key the client holds (PKCS#12 import, an
+ *                           extractable key it made), for the daemon to store or use
+ *   0x12 carried identity   u32 length + certificate DER, then a private key body (as 0x11):
+ *                           an identity the client holds, not yet in the keychain
  * @module
  */
 
@@ -58,7 +62,7 @@ export class WireError extends Error {
 const T = {
   undefined: 0x00, null: 0x01, false: 0x02, true: 0x03, number: 0x04, string: 0x05, bytes: 0x06, date: 0x07,
   array: 0x08, dict: 0x09, accessControl: 0x0a, certificate: 0x0b, key: 0x0c, identity: 0x0d, error: 0x0e,
-  publicKey: 0x0f, unrepresentable: 0x10,
+  publicKey: 0x0f, unrepresentable: 0x10, privateKey: 0x11, carriedIdentity: 0x12,
 } as const;
 
 // ── The wire's object forms ──────────────────────────────────────────────────
@@ -83,6 +87,14 @@ export class WireSecError {
 export class WirePublicKey {
   constructor(readonly data: Uint8Array, readonly keyType: string) {}
 }
+/** A private key held by the client, sent as its external representation (Apple's format). */
+export class WirePrivateKey {
+  constructor(readonly data: Uint8Array, readonly keyType: string) {}
+}
+/** An identity held by the client: its certificate's DER and its private key. */
+export class WireCarriedIdentity {
+  constructor(readonly certificate: Uint8Array, readonly key: WirePrivateKey) {}
+}
 /** A value the sender could not encode; the receiver's engine refuses it as it would refuse that value. */
 export class Unrepresentable {
   constructor(readonly what: string) {}
@@ -96,7 +108,7 @@ export class Unrepresentable {
  * a wire form (or undefined: Unrepresentable).
  */
 export interface EncodeHooks {
-  object?(value: object): WireCertificate | WireKey | WireIdentity | WireSecError | WirePublicKey | Unrepresentable | undefined;
+  object?(value: object): WireCertificate | WireKey | WireIdentity | WireSecError | WirePublicKey | WirePrivateKey | WireCarriedIdentity | Unrepresentable | undefined;
 }
 /** How wire forms become the receiver's objects (default: the Wire* classes themselves). */
 export interface DecodeHooks {
@@ -105,6 +117,8 @@ export interface DecodeHooks {
   identity?(identity: WireIdentity): unknown;
   error?(error: WireSecError): unknown;
   publicKey?(key: WirePublicKey): unknown;
+  privateKey?(key: WirePrivateKey): unknown;
+  carriedIdentity?(identity: WireCarriedIdentity): unknown;
   accessControl?(protection: string, flags: number): unknown;
 }
 
@@ -234,7 +248,8 @@ function writeValue(w: Writer, v: unknown, hooks: EncodeHooks, depth: number): v
     w.string(v.protection);
     return w.u32(v.flags);
   }
-  const mapped = v instanceof WireCertificate || v instanceof WireKey || v instanceof WireIdentity || v instanceof WireSecError || v instanceof WirePublicKey || v instanceof Unrepresentable
+  const mapped = v instanceof WireCertificate || v instanceof WireKey || v instanceof WireIdentity || v instanceof WireSecError || v instanceof WirePublicKey ||
+    v instanceof WirePrivateKey || v instanceof WireCarriedIdentity || v instanceof Unrepresentable
     ? v
     : isPlainDictionary(v) ? null : hooks.object?.(v);
   if (mapped === null) {
@@ -264,6 +279,17 @@ function writeValue(w: Writer, v: unknown, hooks: EncodeHooks, depth: number): v
     w.u8(T.publicKey);
     w.bytes(mapped.data);
     return w.string(mapped.keyType);
+  }
+  if (mapped instanceof WirePrivateKey) {
+    w.u8(T.privateKey);
+    w.bytes(mapped.data);
+    return w.string(mapped.keyType);
+  }
+  if (mapped instanceof WireCarriedIdentity) {
+    w.u8(T.carriedIdentity);
+    w.bytes(mapped.certificate);
+    w.bytes(mapped.key.data);
+    return w.string(mapped.key.keyType);
   }
   w.u8(T.unrepresentable);
   w.string(mapped instanceof Unrepresentable ? mapped.what : describe(v));
@@ -419,6 +445,17 @@ function readValue(r: Reader, hooks: DecodeHooks, depth: number): unknown {
       const data = r.bytes('a public key');
       const key = new WirePublicKey(data, r.string('a public key'));
       return hooks.publicKey ? hooks.publicKey(key) : key;
+    }
+    case T.privateKey: {
+      const data = r.bytes('a private key');
+      const key = new WirePrivateKey(data, r.string('a private key'));
+      return hooks.privateKey ? hooks.privateKey(key) : key;
+    }
+    case T.carriedIdentity: {
+      const certificate = r.bytes('a carried identity');
+      const data = r.bytes('a carried identity');
+      const identity = new WireCarriedIdentity(certificate, new WirePrivateKey(data, r.string('a carried identity')));
+      return hooks.carriedIdentity ? hooks.carriedIdentity(identity) : identity;
     }
     case T.unrepresentable:
       return new Unrepresentable(r.string('an unrepresentable value'));

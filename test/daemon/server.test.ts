@@ -18,7 +18,11 @@ import {
   kSecReturnPersistentRef, kSecValuePersistentRef, kSecMatchLimit, kSecMatchLimitAll, kSecAttrKeyType, kSecAttrKeyTypeECSECPrimeRandom,
   kSecAttrKeySizeInBits, kSecKeyAlgorithmECDSASignatureMessageX962SHA256, kSecAttrCreationDate, kSecAttrGeneric, SecCopyLastError,
   errSecSuccess, errSecMissingEntitlement, errSecParam, errSecItemNotFound, errSecDuplicateItem, errSecNoSuchClass,
+  SecPKCS12Import, kSecImportItemIdentity, kSecValueRef, kSecClassIdentity, kSecAttrLabel, SecIdentityCopyPrivateKey, SecKeyCopyExternalRepresentation,
+  SecKeyVerifySignature, SecKeyCopyPublicKey, kSecReturnRef, type SecIdentity,
 } from '../../src/index.js';
+import { OpenSSLDir } from '../objects/openssl-material.js';
+import { RemoteIdentity } from '../../src/daemon/client.js';
 import { startDaemon, takeLock, type AuditEntry, type Daemon, type ProfileRegistryLike } from '../../src/daemon/server.js';
 import type { Caller } from '../../src/daemon/caller.js';
 import { encodeFrame, MAX_FRAME } from '../../src/daemon/wire.js';
@@ -186,6 +190,40 @@ describe('secitemd, in process', () => {
       assert.ok(!JSON.stringify(audit).includes('wire'));
     } finally {
       await kc.close();
+      profiles.byPid.delete(process.pid);
+    }
+  });
+
+  it('an identity imported in the client (SecPKCS12Import) is added through the daemon, found there and exported back', async () => {
+    profiles.byPid.set(process.pid, { entitlements: { applicationIdentifier: 'TEAM.com.example.self' }, owner: false });
+    const o = new OpenSSLDir();
+    const kc = await connectKeychain({ socket: run.socket });
+    try {
+      o.selfSigned('carried', o.ecKey('carried'), '/CN=carried identity');
+      o.run('pkcs12', '-export', '-passout', 'pass:pw', '-inkey', 'carried.key', '-in', 'carried.pem', '-out', 'carried.p12');
+      const imported = SecPKCS12Import(o.read('carried.p12'), { passphrase: 'pw' });
+      assert.equal(imported.status, errSecSuccess);
+      const identity = imported.items![0]![kSecImportItemIdentity] as SecIdentity;
+      // The private key travels as its external representation; the daemon stores the identity.
+      assert.equal((await kc.SecItemAdd({ [kSecValueRef]: identity })).status, errSecSuccess);
+      assert.equal((await kc.SecItemAdd({ [kSecValueRef]: identity })).status, errSecDuplicateItem);
+      const found = await kc.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecAttrLabel]: 'carried identity', [kSecReturnRef]: true, [kSecReturnData]: true, [kSecReturnAttributes]: true });
+      assert.equal(found.status, errSecSuccess);
+      const r = found.result as Record<string, unknown>;
+      assert.ok(r[kSecValueRef] instanceof RemoteIdentity);
+      const key = SecIdentityCopyPrivateKey(identity).privateKey!;
+      assert.deepEqual(Buffer.from(r[kSecValueData] as Uint8Array), Buffer.from(SecKeyCopyExternalRepresentation(key).value!), "the identity's data is its key's external representation");
+      // The daemon signs with the stored key; the client's public key verifies.
+      const signed = await kc.SecKeyCreateSignature((r[kSecValueRef] as RemoteIdentity).privateKey, kSecKeyAlgorithmECDSASignatureMessageX962SHA256, utf8('m'));
+      assert.equal(SecKeyVerifySignature(SecKeyCopyPublicKey(key)!, kSecKeyAlgorithmECDSASignatureMessageX962SHA256, utf8('m'), signed.value!).value, true);
+      // A key that cannot leave this process (an enclave key of a keychain here) is refused, as bad input is in-process.
+      const local = openKeychain({ path: join(run.dir, 'enclave-here.keychain-db') });
+      const enclaveKey = local.client({ applicationIdentifier: 'TEAM.com.example.self' }).SecKeyCreateRandomKey({ type: '73', bsiz: 256, tkid: 'com.apple.setoken' }).value!;
+      assert.equal((await kc.SecItemAdd({ [kSecValueRef]: enclaveKey })).status, errSecParam);
+      local.close();
+    } finally {
+      await kc.close();
+      o.remove();
       profiles.byPid.delete(process.pid);
     }
   });

@@ -278,9 +278,10 @@ function gather(ctx: CommandContext, keychain: string | undefined, type: string)
   for (const target of targets) {
     withKeychain(target, (app) => {
       if (type === 'identities') {
-        for (const id of listIdentities(app, target)) {
+        for (const id of listIdentities(app, target, true)) {
           const label = text(id.attributes[kSecAttrLabel]) ?? tryCertificateFacts(id.certificate)?.subjectSummary;
-          out.push({ kind: 'identity', der: id.certificate, key: keyObjectOf(identityPrivateKey(id.identity)), label });
+          const key = id.keyData !== undefined ? keyObjectFromExternal(id.keyData, String(id.attributes[kSecAttrKeyType]) === '73', true) : keyObjectOf(identityPrivateKey(id.identity));
+          out.push({ kind: 'identity', der: id.certificate, key, label });
         }
         return;
       }

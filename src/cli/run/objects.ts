@@ -36,6 +36,7 @@ import {
   SecError,
 } from '../../index.js';
 import type { CliClient, KeychainTarget } from '../keychains.js';
+import { RemoteIdentity } from '../../daemon/client.js';
 import { resultItems } from './results.js';
 import type { ItemRecord } from './results.js';
 
@@ -54,8 +55,9 @@ export function certificateDer(certificate: unknown): Uint8Array {
   return SecCertificateCopyData(certificate as SecCertificate);
 }
 
-/** SecIdentityCopyCertificate. */
+/** SecIdentityCopyCertificate; an identity of secitemd's (RemoteIdentity) came with its certificate. */
 export function identityCertificate(identity: unknown): unknown {
+  if (identity instanceof RemoteIdentity && identity.certificate !== undefined) return identity.certificate;
   const r = SecIdentityCopyCertificate(identity as SecIdentity);
   if (r.status !== 0 || r.certificate === undefined) throw new SecError(r.status || errSecItemNotFound);
   return r.certificate;
@@ -180,21 +182,29 @@ export interface ListedIdentity {
   readonly identity: unknown;
   readonly certificate: Uint8Array;
   readonly attributes: ItemRecord;
+  /** With `withKeyData`: the private key's external representation (kSecReturnData of an identity), which an export needs. */
+  readonly keyData?: Uint8Array;
 }
 
-/** Every identity (kSecClassIdentity) of one keychain. */
-export function listIdentities(app: CliClient, target: KeychainTarget): ListedIdentity[] {
+/**
+ * Every identity (kSecClassIdentity) of one keychain. `withKeyData` asks
+ * for the private keys' data too (their access control then applies): an
+ * export reads the key from it, in this process or through secitemd alike.
+ */
+export function listIdentities(app: CliClient, target: KeychainTarget, withKeyData = false): ListedIdentity[] {
   const { status, result } = app.SecItemCopyMatching({
     [kSecClass]: 'idnt',
     [kSecReturnAttributes]: true,
     [kSecReturnRef]: true,
+    ...(withKeyData ? { [kSecReturnData]: true } : {}),
     [kSecMatchLimit]: kSecMatchLimitAll,
   });
   if (status === errSecItemNotFound) return [];
   if (status !== 0) throw new SecError(status);
   return resultItems(result).map((attributes) => {
     const identity = attributes[kSecValueRef];
-    return { target, identity, certificate: certificateDer(identityCertificate(identity)), attributes };
+    const keyData = attributes[kSecValueData];
+    return { target, identity, certificate: certificateDer(identityCertificate(identity)), attributes, ...(keyData instanceof Uint8Array ? { keyData } : {}) };
   });
 }
 
