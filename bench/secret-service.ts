@@ -20,7 +20,7 @@
  * --cpu-prof-dir=DIR` (the profile is written when it stops).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,6 +34,8 @@ const DAEMON_MAIN = fileURLToPath(new URL('../src/daemon/main.js', import.meta.u
 export interface Rates {
   sequential: number;
   inFlight: number;
+  /** The server process's CPU time (user + system, all its threads) per call while IN_FLIGHT were in flight, µs: steadier than calls/s on a busy machine. */
+  serverCpuUs: number;
 }
 export interface ProviderFigures {
   lookupMs: number;
@@ -58,13 +60,21 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
+/** CPU time a process has used (user + system, every thread), µs; /proc counts in clock ticks (USER_HZ, 100). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const rest = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) * 10_000; // utime, stime: fields 14 and 15
+}
+
 /**
  * Calls/s of `call`: for durationMs one at a time, then for durationMs with
- * IN_FLIGHT in flight, after a warm-up in flight of a second or half durationMs (a few
- * dozen calls leave node's JIT cold on both sides: the first second ran
- * up to 10× slower on a busy machine).
+ * IN_FLIGHT in flight (and the server's CPU time per call then), after a
+ * warm-up in flight of a second or half durationMs (a few dozen calls leave
+ * node's JIT cold on both sides: the first second ran up to 10× slower on a
+ * busy machine).
  */
-async function rates(call: () => Promise<void>, durationMs: number): Promise<Rates> {
+async function rates(call: () => Promise<void>, durationMs: number, serverPid: number): Promise<Rates> {
   const measure = async (lanes: number, ms = durationMs): Promise<number> => {
     let n = 0;
     const end = Date.now() + ms;
@@ -79,11 +89,15 @@ async function rates(call: () => Promise<void>, durationMs: number): Promise<Rat
   };
   await measure(IN_FLIGHT, Math.max(1000, durationMs / 2));
   const sequential = await measure(1);
-  return { sequential, inFlight: await measure(IN_FLIGHT) };
+  const cpuBefore = cpuUs(serverPid);
+  const t = process.hrtime.bigint();
+  const inFlight = await measure(IN_FLIGHT);
+  const calls = inFlight * (Number(process.hrtime.bigint() - t) / 1e9);
+  return { sequential, inFlight, serverCpuUs: (cpuUs(serverPid) - cpuBefore) / calls };
 }
 
-/** Ping then GetSecrets rates of the provider at `address`, through one dbus-next connection with a plain session. */
-async function busRates(address: string, durationMs: number): Promise<{ ping: Rates; getSecrets: Rates }> {
+/** Ping then GetSecrets rates of the provider at `address` (process `serverPid`), through one dbus-next connection with a plain session. */
+async function busRates(address: string, durationMs: number, serverPid: number): Promise<{ ping: Rates; getSecrets: Rates }> {
   const c = dbus.sessionBus({ busAddress: address });
   try {
     const call = async (path: string, iface: string, member: string, signature: string, body: unknown[]) =>
@@ -94,18 +108,18 @@ async function busRates(address: string, durationMs: number): Promise<{ ping: Ra
     if (items.length !== 1) throw new Error(`expected one bench item, found ${items.length}`);
     const ping = await rates(async () => {
       await call('/org/freedesktop/secrets', 'org.freedesktop.DBus.Peer', 'Ping', '', []);
-    }, durationMs);
+    }, durationMs, serverPid);
     const getSecrets = await rates(async () => {
       const [secrets] = await call('/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'GetSecrets', 'aoo', [items, session]);
       if (Object.keys(secrets as object).length !== 1) throw new Error('GetSecrets returned no secret');
-    }, durationMs);
+    }, durationMs, serverPid);
     return { ping, getSecrets };
   } finally {
     c.disconnect();
   }
 }
 
-/** Runs secret-tool without blocking this process (which serves the provider). */
+/** Runs secret-tool without blocking this process's event loop. */
 function secretTool(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('secret-tool', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -213,12 +227,12 @@ export async function measureSecretService(options: { quick?: boolean } = {}): P
       ourMs.push(await lookupMs(oursEnv));
       if (theirsEnv) theirMs.push(await lookupMs(theirsEnv));
     }
-    const ourRates = await busRates(ours.address, durationMs);
+    const ourRates = await busRates(ours.address, durationMs, secitemd.pid!);
     const secitem: ProviderFigures = { lookupMs: median(ourMs), ...ourRates };
     let gnomeKeyring: ProviderFigures | string = gnomeStatus;
     const targets: SecretServiceReport['targets'] = [];
     if (theirsEnv) {
-      const theirRates = await busRates(String(theirsEnv['DBUS_SESSION_BUS_ADDRESS']), durationMs);
+      const theirRates = await busRates(String(theirsEnv['DBUS_SESSION_BUS_ADDRESS']), durationMs, gk!.pid!);
       gnomeKeyring = { lookupMs: median(theirMs), ...theirRates };
       const ratio = secitem.getSecrets.inFlight / gnomeKeyring.getSecrets.inFlight;
       targets.push({ what: `Secret Service GetSecrets calls/s (${IN_FLIGHT} in flight) ≥ 5× gnome-keyring's`, value: `${ratio.toFixed(2)}×`, met: ratio >= 5 });
@@ -239,8 +253,8 @@ export function formatSecretService(r: SecretServiceReport): string {
       ? [`  ${name.padEnd(14)} ${f}`]
       : [
         `  ${name.padEnd(14)} secret-tool lookup ${f.lookupMs.toFixed(1)} ms`,
-        `  ${''.padEnd(14)} GetSecrets ${k(f.getSecrets.sequential)}/s one at a time, ${k(f.getSecrets.inFlight)}/s with ${IN_FLIGHT} in flight`,
-        `  ${''.padEnd(14)} Peer.Ping  ${k(f.ping.sequential)}/s one at a time, ${k(f.ping.inFlight)}/s with ${IN_FLIGHT} in flight (the bus floor)`,
+        `  ${''.padEnd(14)} GetSecrets ${k(f.getSecrets.sequential)}/s one at a time, ${k(f.getSecrets.inFlight)}/s with ${IN_FLIGHT} in flight (server CPU ${Math.round(f.getSecrets.serverCpuUs)} µs a call)`,
+        `  ${''.padEnd(14)} Peer.Ping  ${k(f.ping.sequential)}/s one at a time, ${k(f.ping.inFlight)}/s with ${IN_FLIGHT} in flight (server CPU ${Math.round(f.ping.serverCpuUs)} µs a call; the bus floor)`,
       ];
   const floor = typeof r.secitem !== 'string' && typeof r.gnomeKeyring !== 'string'
     ? [`  the floor: 5× gnome-keyring's GetSecrets in flight is ${k(5 * r.gnomeKeyring.getSecrets.inFlight)}/s; Ping to secitemd through this client and bus reaches ${k(r.secitem.ping.inFlight)}/s`]

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDiffieHellmanGroup, randomBytes } from 'node:crypto';
-import { MODP2_BYTES, modp2KeyPair, modp2PeerKey, modp2SharedSecret } from '../../src/daemon/secret-service/modp2.js';
+import { MODP2_BYTES, modp2KeyPair, modp2KeyPairAsync, modp2PeerKey, modp2SharedSecret } from '../../src/daemon/secret-service/modp2.js';
 import { aesDecode, aesEncode, DH_AES, dhAesKey, openTransferSession } from '../../src/daemon/secret-service/session.js';
 
 const P = BigInt(
@@ -55,14 +55,15 @@ describe('modp2 key agreement (node:crypto KeyObjects)', () => {
     assert.ok(toBig(minus2) === pub || toBig(minus2) === P - pub);
   });
 
-  it("agrees with node's DiffieHellman group object in both directions", () => {
-    const ours = modp2KeyPair();
-    const theirs = createDiffieHellmanGroup('modp2');
-    const theirPublic = theirs.generateKeys();
-    const a = modp2SharedSecret(ours.privateKey, theirPublic);
-    const b = theirs.computeSecret(ours.publicKey);
-    assert.deepEqual(a, toBytes(toBig(b)));
-    assert.deepEqual(dhAesKey(a), dhAesKey(b));
+  it("agrees with node's DiffieHellman group object in both directions (key pairs made on the spot and in the thread pool)", async () => {
+    for (const ours of [modp2KeyPair(), await modp2KeyPairAsync()]) {
+      const theirs = createDiffieHellmanGroup('modp2');
+      const theirPublic = theirs.generateKeys();
+      const a = modp2SharedSecret(ours.privateKey, theirPublic);
+      const b = theirs.computeSecret(ours.publicKey);
+      assert.deepEqual(a, toBytes(toBig(b)));
+      assert.deepEqual(dhAesKey(a), dhAesKey(b));
+    }
   });
 
   it('refuses 0, 1, p − 1, p and larger, empty and over-long values', () => {

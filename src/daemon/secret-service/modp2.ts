@@ -12,7 +12,7 @@
  * 40 ms a session); a KeyObject pair of the named group takes about 0.5 ms.
  * @module
  */
-import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject, type KeyPairKeyObjectResult } from 'node:crypto';
+import { createPublicKey, diffieHellman, generateKeyPair, generateKeyPairSync, type KeyObject, type KeyPairKeyObjectResult } from 'node:crypto';
 
 /** The group's size: public values and the shared secret are 128-byte numbers. */
 export const MODP2_BYTES = 128;
@@ -88,14 +88,21 @@ function spkiParts(spki: Buffer): { algorithm: Buffer; y: Buffer } {
 /** The group's AlgorithmIdentifier DER (dhKeyAgreement with p and g), taken from the first key made. */
 let algorithmIdentifier: Buffer | undefined;
 
-/** generateKeyPairSync's 'dh' type (node ≥ 15) with a named group; @types/node 20 does not declare that overload. */
-const generateDhKeyPair = generateKeyPairSync as unknown as (type: 'dh', options: { group: 'modp2' }) => KeyPairKeyObjectResult;
+/** generateKeyPair(Sync)'s 'dh' type (node ≥ 15) with a named group; @types/node 20 does not declare that overload. */
+const generateDhKeyPairSync = generateKeyPairSync as unknown as (type: 'dh', options: { group: 'modp2' }) => KeyPairKeyObjectResult;
+const generateDhKeyPair = generateKeyPair as unknown as (
+  type: 'dh', options: { group: 'modp2' }, callback: (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) => void,
+) => void;
 
-function keyPair(): { privateKey: KeyObject; y: Buffer; algorithm: Buffer } {
-  const { privateKey, publicKey } = generateDhKeyPair('dh', { group: 'modp2' });
+function fromKeys(privateKey: KeyObject, publicKey: KeyObject): { privateKey: KeyObject; y: Buffer; algorithm: Buffer } {
   const { algorithm, y } = spkiParts(publicKey.export({ format: 'der', type: 'spki' }));
   algorithmIdentifier ??= Buffer.from(algorithm);
   return { privateKey, y, algorithm: algorithmIdentifier };
+}
+
+function keyPair(): { privateKey: KeyObject; y: Buffer; algorithm: Buffer } {
+  const { privateKey, publicKey } = generateDhKeyPairSync('dh', { group: 'modp2' });
+  return fromKeys(privateKey, publicKey);
 }
 
 export interface Modp2KeyPair {
@@ -109,6 +116,19 @@ export interface Modp2KeyPair {
 export function modp2KeyPair(): Modp2KeyPair {
   const { privateKey, y } = keyPair();
   return { privateKey, publicKey: padded(y) };
+}
+
+/** A fresh modp2 key pair, made in node's thread pool. */
+export function modp2KeyPairAsync(): Promise<Modp2KeyPair> {
+  return new Promise((resolve, reject) => {
+    generateDhKeyPair('dh', { group: 'modp2' }, (err, publicKey, privateKey) => {
+      if (err) reject(err);
+      else {
+        const { y } = fromKeys(privateKey, publicKey);
+        resolve({ privateKey, publicKey: padded(y) });
+      }
+    });
+  });
 }
 
 /**

@@ -37,13 +37,13 @@ import {
 import type { Keychain, KeychainClient } from '../../secitem/keychain.js';
 import { errSecItemNotFound } from '../../status.js';
 import type { Entitlements, SecDictionary } from '../../types.js';
-import { identifyProcess, type Caller, type Refusal } from '../caller.js';
+import { identifyProcess, uptimeTicks, type Caller, type Refusal } from '../caller.js';
 import type { AuditLike, ProfileRegistryLike } from '../server.js';
 import { AttributeIndex } from './attribute-index.js';
 import { decodeAttributes, encodeAttributes } from './attributes.js';
 import { startPrivateBus, type PrivateBus } from './bus.js';
 import { openChangeCounter } from './keychain-changes.js';
-import { openTransferSession, type TransferSession } from './session.js';
+import { openTransferSession, prepareDhSessions, type TransferSession } from './session.js';
 
 export { decodeAttributes, encodeAttributes } from './attributes.js';
 
@@ -105,8 +105,13 @@ export interface SecretServiceOptions {
   log?: (line: string) => void;
   /** The daemon's audit log: one entry per call that reads or changes a secret, or is refused (fn `SecretService.<Method>`). */
   audit?: AuditLike;
-  /** The identification of a bus caller (tests may stand one in); default identifyProcess. */
-  identify?: (pid: number, uid: number) => Promise<Caller | Refusal>;
+  /**
+   * The identification of a bus caller (tests may stand one in); default
+   * identifyProcess. `connectedBefore` (ticks since boot): when the bus
+   * announced the connection, if the provider saw it; the process must have
+   * started by then.
+   */
+  identify?: (pid: number, uid: number, connectedBefore?: number) => Promise<Caller | Refusal>;
 }
 
 export interface SecretServiceProvider {
@@ -219,7 +224,8 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   const log = options.log ?? ((line: string) => process.stderr.write(`secitemd: ${line}\n`));
   const keychain = options.keychain;
   const dbus = await loadDbus();
-  const identify = options.identify ?? ((pid: number, uid: number) => identifyProcess(pid, uid));
+  const identify = options.identify ?? ((pid: number, uid: number, connectedBefore?: number) =>
+    identifyProcess(pid, uid, connectedBefore === undefined ? {} : { connectedBefore }));
   let privateBus: PrivateBus | undefined;
   let address = options.busAddress ?? process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '';
   if (address === '') {
@@ -231,9 +237,16 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   const sendReply = coalescingSender(bus);
   let closing = false;
   const index = new AttributeIndex(openChangeCounter(keychain.path));
+  prepareDhSessions();
 
   type Refused = Refusal & { readonly pid: number };
   const callers = new Map<string, Promise<Ctx | Refused>>();
+  /**
+   * Connections the bus announced (NameOwnerChanged) that have not called
+   * yet: when they appeared, and their credentials, asked for at once so the
+   * first call does not wait for that round trip.
+   */
+  const announced = new Map<string, { at: number; credentials: Promise<{ pid: number; uid: number }> }>();
   const sessions = new Map<string, { owner: string; session: TransferSession }>();
   const prompts = new Map<string, { owner: string }>();
   /** The session collection: per access group, items by id. */
@@ -277,12 +290,20 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     const client = keychain.client(SHARED_ENTITLEMENTS);
     return { pid, client, group: SHARED_GROUP, appId: SHARED_GROUP, scope: client.accessGroups.join('\n') };
   }
+  function announce(name: string): void {
+    if (closing || announced.has(name) || callers.has(name)) return;
+    const credentials = credentialsOf(name);
+    credentials.catch(() => {}); // a connection gone before it called: nothing to answer
+    announced.set(name, { at: uptimeTicks(), credentials });
+  }
   function contextOf(sender: string): Promise<Ctx | Refused> {
     let p = callers.get(sender);
     if (p === undefined) {
+      const early = announced.get(sender);
+      announced.delete(sender);
       p = (async (): Promise<Ctx | Refused> => {
-        const { pid, uid } = await credentialsOf(sender);
-        const who = await identify(pid, uid);
+        const { pid, uid } = await (early?.credentials ?? credentialsOf(sender));
+        const who = await identify(pid, uid, early?.at);
         if ('refused' in who) {
           // A process that cannot be inspected as this user's (another uid, gone) is refused; others are identified.
           if (/uid|exited|another pid namespace|cannot be inspected|no pid/.test(who.refused)) return { refused: who.refused, pid };
@@ -303,6 +324,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   }
   function forget(sender: string): void {
     callers.delete(sender);
+    announced.delete(sender);
     for (const [path, s] of sessions) if (s.owner === sender) sessions.delete(path);
     for (const [path, s] of prompts) if (s.owner === sender) prompts.delete(path);
   }
@@ -719,11 +741,13 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     return true;
   });
 
-  // Connections that leave: their sessions, prompts and identity go.
+  // Connections that come: their credentials are asked for. Connections that leave: their sessions, prompts and identity go.
   bus.on('message', (msg: Msg) => {
     if (msg.type === MessageType.SIGNAL && msg.member === 'NameOwnerChanged' && msg.sender === 'org.freedesktop.DBus') {
-      const [name, , newOwner] = msg.body as string[];
-      if (name?.startsWith(':') && newOwner === '') forget(name);
+      const [name, oldOwner, newOwner] = msg.body as string[];
+      if (!name?.startsWith(':')) return;
+      if (newOwner === '') forget(name);
+      else if (oldOwner === '') announce(name);
     }
   });
 

@@ -9,7 +9,37 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { wipe } from '../../crypto/wipe.js';
-import { MODP2_BYTES, modp2KeyPair, modp2SharedSecret } from './modp2.js';
+import { MODP2_BYTES, modp2KeyPair, modp2KeyPairAsync, modp2SharedSecret, type Modp2KeyPair } from './modp2.js';
+
+/**
+ * The next dh session's key pair, made ahead in node's thread pool so that
+ * OpenSession only derives (each pair serves one session and is dropped).
+ */
+let spare: Modp2KeyPair | undefined;
+let making = false;
+
+/** Starts making the spare key pair if there is none (a provider calls it when it starts). */
+export function prepareDhSessions(): void {
+  if (spare !== undefined || making) return;
+  making = true;
+  modp2KeyPairAsync().then(
+    (pair) => {
+      spare = pair;
+    },
+    () => {
+      // made on the spot by the next session instead
+    },
+  ).finally(() => {
+    making = false;
+  });
+}
+
+function takeKeyPair(): Modp2KeyPair {
+  const pair = spare ?? modp2KeyPair();
+  spare = undefined;
+  prepareDhSessions();
+  return pair;
+}
 
 export const PLAIN = 'plain';
 export const DH_AES = 'dh-ietf1024-sha256-aes128-cbc-pkcs7';
@@ -55,7 +85,7 @@ export function openTransferSession(algorithm: string, input: unknown): { sessio
   }
   if (algorithm === DH_AES) {
     if (!(input instanceof Uint8Array)) throw new Error('the client public key is not a byte array');
-    const { privateKey, publicKey } = modp2KeyPair();
+    const { privateKey, publicKey } = takeKeyPair();
     const shared = modp2SharedSecret(privateKey, input);
     const key = dhAesKey(shared);
     wipe(shared);
