@@ -12,7 +12,11 @@
  *   for DURATION each, one call at a time and IN_FLIGHT calls in flight:
  *   org.freedesktop.DBus.Peer.Ping to the provider (the floor: what this
  *   client, dbus-daemon and the server's bus library cost with no work),
- *   then GetSecrets of the item.
+ *   then GetSecrets of the item;
+ * - then SEARCH_FILL more items in each (secitemd's written into its
+ *   keychain file by this process, as another process would, which the
+ *   provider's index must notice; gnome-keyring's by CreateItem), and
+ *   SearchItems calls/s for a pair that one of them holds.
  * Target: the provider's GetSecrets calls/s (IN_FLIGHT in flight) at least
  * 5× gnome-keyring's.
  *
@@ -25,9 +29,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import dbus from 'dbus-next';
+import { openKeychain } from '../src/index.js';
+import { encodeAttributes } from '../src/daemon/secret-service/attributes.js';
 import { startPrivateBus, type PrivateBus } from '../src/daemon/secret-service/bus.js';
+import { ITEM_SERVICE, SHARED_GROUP } from '../src/daemon/secret-service/provider.js';
 
 const IN_FLIGHT = 32;
+const SEARCH_FILL = 200;
 const DAEMON_MAIN = fileURLToPath(new URL('../src/daemon/main.js', import.meta.url));
 
 /** Calls/s of one method through one connection: one call at a time, and IN_FLIGHT in flight. */
@@ -42,12 +50,14 @@ export interface ProviderFigures {
   /** Peer.Ping to the provider: the bus round trip with no work behind it. */
   ping: Rates;
   getSecrets: Rates;
+  /** SearchItems for one item's pair among SEARCH_FILL + 1 items. */
+  searchItems: Rates;
 }
 export interface SecretServiceReport {
   secitem: ProviderFigures | string;
   gnomeKeyring: ProviderFigures | string;
   /** How it was measured: calls in flight, each rate's duration, secret-tool runs, and secitemd's CPU profile directory if one was written. */
-  conditions: { inFlight: number; durationMs: number; lookupRuns: number; profileDir?: string };
+  conditions: { inFlight: number; durationMs: number; lookupRuns: number; searchFill: number; profileDir?: string };
   targets: { what: string; value: string; met: boolean }[];
 }
 
@@ -119,6 +129,62 @@ async function busRates(address: string, durationMs: number, serverPid: number):
   }
 }
 
+const fillAttributes = (i: number) => ({ fill: String(i), user: `u${i % 10}` });
+
+/** SEARCH_FILL items into secitemd's keychain file through a connection of this process (as another process would write). */
+function fillKeychain(keychainPath: string): void {
+  const keychain = openKeychain({ path: keychainPath });
+  try {
+    const client = keychain.client({ applicationIdentifier: SHARED_GROUP, keychainAccessGroups: [SHARED_GROUP] });
+    keychain.batch(() => {
+      for (let i = 0; i < SEARCH_FILL; i++) {
+        const status = client.SecItemAdd({
+          class: 'genp', svce: ITEM_SERVICE, acct: `fill${i}`, labl: 'fill', gena: encodeAttributes(fillAttributes(i)), v_Data: Buffer.from('fill'),
+        }).status;
+        if (status !== 0) throw new Error(`the fill item could not be added (OSStatus ${status})`);
+      }
+    });
+  } finally {
+    keychain.close();
+  }
+}
+
+/** SEARCH_FILL items through the provider at `address` (CreateItem, 8 in flight). */
+async function fillOverBus(address: string): Promise<void> {
+  const c = dbus.sessionBus({ busAddress: address });
+  try {
+    const call = async (path: string, iface: string, member: string, signature: string, body: unknown[]) =>
+      (await c.call(new dbus.Message({ destination: 'org.freedesktop.secrets', path, interface: iface, member, signature, body })))!.body as unknown[];
+    const [, session] = await call('/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'OpenSession', 'sv', ['plain', new dbus.Variant('s', '')]);
+    await Promise.all(Array.from({ length: 8 }, async (_, lane) => {
+      for (let i = lane; i < SEARCH_FILL; i += 8) {
+        const properties = {
+          'org.freedesktop.Secret.Item.Label': new dbus.Variant('s', 'fill'), 'org.freedesktop.Secret.Item.Attributes': new dbus.Variant('a{ss}', fillAttributes(i)),
+        };
+        await call('/org/freedesktop/secrets/aliases/default', 'org.freedesktop.Secret.Collection', 'CreateItem', 'a{sv}(oayays)b', [properties, [session, Buffer.alloc(0), Buffer.from('fill'), 'text/plain'], false]);
+      }
+    }));
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** SearchItems rates for one fill item's pair. */
+async function searchRates(address: string, durationMs: number, serverPid: number): Promise<Rates> {
+  const c = dbus.sessionBus({ busAddress: address });
+  try {
+    const query = { fill: String(SEARCH_FILL >> 1) };
+    return await rates(async () => {
+      const [unlocked] = (await c.call(new dbus.Message({
+        destination: 'org.freedesktop.secrets', path: '/org/freedesktop/secrets', interface: 'org.freedesktop.Secret.Service', member: 'SearchItems', signature: 'a{ss}', body: [query],
+      })))!.body as [string[]];
+      if (unlocked.length !== 1) throw new Error(`SearchItems found ${unlocked.length} items, expected 1`);
+    }, durationMs, serverPid);
+  } finally {
+    c.disconnect();
+  }
+}
+
 /** Runs secret-tool without blocking this process's event loop. */
 function secretTool(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -184,7 +250,9 @@ export async function measureSecretService(options: { quick?: boolean } = {}): P
   const runs = options.quick ? 10 : 40;
   const durationMs = options.quick ? 500 : 2000;
   const profileDir = process.env['SECITEM_BENCH_PROFILE'] || undefined;
-  const conditions: SecretServiceReport['conditions'] = { inFlight: IN_FLIGHT, durationMs, lookupRuns: runs, ...(profileDir === undefined ? {} : { profileDir }) };
+  const conditions: SecretServiceReport['conditions'] = {
+    inFlight: IN_FLIGHT, durationMs, lookupRuns: runs, searchFill: SEARCH_FILL, ...(profileDir === undefined ? {} : { profileDir }),
+  };
   if (!has('secret-tool') || !has('dbus-daemon')) {
     const why = 'secret-tool or dbus-daemon is not installed: not measured';
     return { secitem: why, gnomeKeyring: why, conditions, targets: [] };
@@ -228,12 +296,15 @@ export async function measureSecretService(options: { quick?: boolean } = {}): P
       if (theirsEnv) theirMs.push(await lookupMs(theirsEnv));
     }
     const ourRates = await busRates(ours.address, durationMs, secitemd.pid!);
-    const secitem: ProviderFigures = { lookupMs: median(ourMs), ...ourRates };
+    fillKeychain(join(dir, 'kc.keychain-db'));
+    const secitem: ProviderFigures = { lookupMs: median(ourMs), ...ourRates, searchItems: await searchRates(ours.address, durationMs, secitemd.pid!) };
     let gnomeKeyring: ProviderFigures | string = gnomeStatus;
     const targets: SecretServiceReport['targets'] = [];
     if (theirsEnv) {
-      const theirRates = await busRates(String(theirsEnv['DBUS_SESSION_BUS_ADDRESS']), durationMs, gk!.pid!);
-      gnomeKeyring = { lookupMs: median(theirMs), ...theirRates };
+      const theirAddress = String(theirsEnv['DBUS_SESSION_BUS_ADDRESS']);
+      const theirRates = await busRates(theirAddress, durationMs, gk!.pid!);
+      await fillOverBus(theirAddress);
+      gnomeKeyring = { lookupMs: median(theirMs), ...theirRates, searchItems: await searchRates(theirAddress, durationMs, gk!.pid!) };
       const ratio = secitem.getSecrets.inFlight / gnomeKeyring.getSecrets.inFlight;
       targets.push({ what: `Secret Service GetSecrets calls/s (${IN_FLIGHT} in flight) ≥ 5× gnome-keyring's`, value: `${ratio.toFixed(2)}×`, met: ratio >= 5 });
     }
@@ -255,11 +326,12 @@ export function formatSecretService(r: SecretServiceReport): string {
         `  ${name.padEnd(14)} secret-tool lookup ${f.lookupMs.toFixed(1)} ms`,
         `  ${''.padEnd(14)} GetSecrets ${k(f.getSecrets.sequential)}/s one at a time, ${k(f.getSecrets.inFlight)}/s with ${IN_FLIGHT} in flight (server CPU ${Math.round(f.getSecrets.serverCpuUs)} µs a call)`,
         `  ${''.padEnd(14)} Peer.Ping  ${k(f.ping.sequential)}/s one at a time, ${k(f.ping.inFlight)}/s with ${IN_FLIGHT} in flight (server CPU ${Math.round(f.ping.serverCpuUs)} µs a call; the bus floor)`,
+        `  ${''.padEnd(14)} SearchItems among ${SEARCH_FILL + 1} items ${k(f.searchItems.sequential)}/s one at a time, ${k(f.searchItems.inFlight)}/s with ${IN_FLIGHT} in flight (server CPU ${Math.round(f.searchItems.serverCpuUs)} µs a call)`,
       ];
   const floor = typeof r.secitem !== 'string' && typeof r.gnomeKeyring !== 'string'
     ? [`  the floor: 5× gnome-keyring's GetSecrets in flight is ${k(5 * r.gnomeKeyring.getSecrets.inFlight)}/s; Ping to secitemd through this client and bus reaches ${k(r.secitem.ping.inFlight)}/s`]
     : [];
-  return ['', 'Secret Service (private dbus-daemons, one item each; secitemd in its own process)', ...row('secitemd', r.secitem), ...row('gnome-keyring', r.gnomeKeyring),
+  return ['', 'Secret Service (private dbus-daemons; secitemd in its own process; one item, then SearchItems among more)', ...row('secitemd', r.secitem), ...row('gnome-keyring', r.gnomeKeyring),
     ...floor, ...r.targets.map((t) => `  target: ${t.what}: ${t.value} ${t.met ? 'met' : 'NOT met'}`), ''].join('\n');
 }
 
