@@ -342,13 +342,13 @@ export async function startSecretService(options: SecretServiceOptions): Promise
       modified: seconds(d[kSecAttrModificationDate]),
     };
   }
-  function loginItems(ctx: Ctx, query: SecDictionary, withData: boolean, limit: typeof kSecMatchLimitAll | typeof kSecMatchLimitOne = kSecMatchLimitAll): ItemData[] {
-    if (locked()) return [];
+  /** A login item by its id: svce and acct are its primary key in its group, so one row, read without a snapshot transaction. */
+  function loginItem(ctx: Ctx, id: string, withData: boolean): ItemData | undefined {
+    if (locked()) return undefined;
     const r = ctx.client.SecItemCopyMatching({
-      ...base(), ...query, [kSecMatchLimit]: limit, [kSecReturnAttributes]: true, ...(withData ? { [kSecReturnData]: true } : {}),
+      ...base(), [kSecAttrAccount]: id, [kSecMatchLimit]: kSecMatchLimitOne, [kSecReturnAttributes]: true, ...(withData ? { [kSecReturnData]: true } : {}),
     });
-    if (r.status !== 0) return [];
-    return (Array.isArray(r.result) ? (r.result as Record<string, unknown>[]) : [r.result as Record<string, unknown>]).map(fromKeychain);
+    return r.status === 0 ? fromKeychain(r.result as Record<string, unknown>) : undefined;
   }
   /** Every login item the caller sees, for the attribute index; throws when the keychain cannot be read (nothing is cached then). */
   function indexedItems(ctx: Ctx): ItemData[] {
@@ -376,8 +376,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   }
   function findItem(ctx: Ctx, collection: string, id: string, withData: boolean): ItemData | undefined {
     if (collection === SESSION) return groupSession(ctx).get(id);
-    // svce and acct are the item's primary key in its group: one row, read without a snapshot transaction.
-    return loginItems(ctx, { [kSecAttrAccount]: id }, withData, kSecMatchLimitOne)[0];
+    return loginItem(ctx, id, withData);
   }
   function requireItem(ctx: Ctx, path: string, withData = false): { collection: string; item: ItemData } {
     const p = parseItemPath(path);
