@@ -42,7 +42,11 @@
  * it is in the file, and survives a crash of the daemon, when record
  * returns). fsync is batched: at most every `syncIntervalMs` (100 ms) and at
  * close() the file is synced, and only then is the head rewritten to name
- * the last synced line. So an operating-system crash or power loss may lose
+ * the last synced line. The timer's sync runs off the event loop (node's
+ * thread pool: fsync, the head's temporary file and its fsync, the
+ * directory's fsync; only the rename is on the event loop), so the calls
+ * the daemon answers meanwhile do not wait for the disk; flush() and
+ * close() sync on the spot. So an operating-system crash or power loss may lose
  * the lines written since the last sync (at most ~100 ms of calls), and
  * since the head never names a line that was not synced first, verify()
  * reports such a loss as nothing at all: the head is always at or behind
@@ -63,8 +67,9 @@
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import {
-  closeSync, constants as fsConstants, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, unlinkSync, writeSync,
+  closeSync, constants as fsConstants, existsSync, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, unlinkSync, writeSync,
 } from 'node:fs';
+import { open as openAsync, unlink as unlinkAsync } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { createFileExclusive, ensurePrivateDir, readCheckedFile, syncDir, writeFileAtomic } from './files.js';
@@ -388,6 +393,8 @@ export class AuditLog {
   /** seq of the last line the head names. */
   #headSeq: number;
   #timer: NodeJS.Timeout | undefined;
+  /** A sync started by the timer is under way (off the event loop). */
+  #syncing = false;
   #closed = false;
 
   private constructor(path: string, keys: Keys, options: AuditLogOptions, state: { fd: number; size: number; gen: number; oldest: number; seq: number; mac: Buffer; linesInFile: number; headSeq: number }) {
@@ -507,10 +514,66 @@ export class AuditLog {
     this.#seq++;
     this.#mac = sealed.mac;
     this.#linesInFile++;
+    this.#scheduleSync();
+  }
+
+  #scheduleSync(): void {
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
-      if (!this.#closed) this.flush();
+      if (!this.#closed) this.#syncInBackground();
     }, this.#syncIntervalMs).unref();
+  }
+
+  /**
+   * flush() off the event loop: fsync of the file, then the head's new text
+   * in a temporary file (written and synced in the thread pool), renamed
+   * over the head on the event loop only if nothing moved the head meanwhile
+   * (flush, close, a rotation: each syncs and writes the head itself), then
+   * the directory synced. The head is never moved back: it names a line
+   * only once that line was synced, and only a later line than it names.
+   * Errors leave the head where it was (the next sync tries again).
+   */
+  #syncInBackground(): void {
+    if (this.#syncing) {
+      this.#scheduleSync();
+      return;
+    }
+    if (this.#headSeq === this.#seq) return;
+    this.#syncing = true;
+    const target: Head = { gen: this.#gen, oldest: this.#oldest, seq: this.#seq, mac: this.#mac.toString('hex') };
+    const headFile = `${this.path}.head`;
+    const temp = join(dirname(this.path), `.${basename(headFile)}.${randomBytes(6).toString('hex')}.tmp`);
+    // Still the file and the head this sync started from: no rotation, close or flush since.
+    const current = () => !this.#closed && this.#gen === target.gen && this.#headSeq < target.seq;
+    const run = async (): Promise<void> => {
+      await new Promise<void>((resolve, reject) => fsync(this.#fd, (e) => (e ? reject(e) : resolve())));
+      if (!current()) return;
+      const handle = await openAsync(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+      try {
+        await handle.writeFile(headText(this.#keys.chain, target));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (!current()) return;
+      renameSync(temp, headFile);
+      this.#headSeq = target.seq;
+      const dir = await openAsync(dirname(this.path), fsConstants.O_RDONLY);
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    };
+    run()
+      .catch(() => {
+        // a failed sync leaves the head where it was; the next one (or close) tries again
+      })
+      .finally(() => {
+        unlinkAsync(temp).catch(() => {}); // gone once renamed
+        this.#syncing = false;
+        if (!this.#closed && this.#headSeq !== this.#seq) this.#scheduleSync();
+      });
   }
 
   /** Syncs the file, then moves the head to the last line. */

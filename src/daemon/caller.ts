@@ -93,8 +93,8 @@ export function readStartTime(pid: number): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** Seconds since boot (CLOCK_BOOTTIME, the clock of the start time) in ticks. */
-function uptimeTicks(hz: number): number {
+/** Seconds since boot (CLOCK_BOOTTIME, the clock of the start time) in ticks: what identifyProcess's `connectedBefore` takes. */
+export function uptimeTicks(hz: number = USER_HZ): number {
   const s = Number(readFileSync('/proc/uptime', 'latin1').split(' ')[0]);
   return Math.floor(s * hz);
 }

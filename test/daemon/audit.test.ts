@@ -159,6 +159,40 @@ describe('audit log', () => {
     log.close();
   });
 
+  it("the interval's sync runs off the event loop: the head follows, no temporary file stays, and a copy of the log at any moment verifies", async () => {
+    const log = AuditLog.open(path, { key, maxBytes: 1 << 20, syncIntervalMs: 5 });
+    const headSeq = () => Number(/"seq":(\d+)/.exec(readFileSync(`${path}.head`, 'utf8'))?.[1]);
+    fill(log, 20);
+    for (let i = 0; i < 200 && headSeq() !== 21; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(headSeq(), 21);
+    assert.deepEqual(verify(), { ok: true, lines: 21 });
+    // records while syncs are under way: the head is at or behind the file, never ahead of it
+    for (let round = 0; round < 20; round++) {
+      fill(log, 5, round * 5);
+      assert.equal(verify().ok, true);
+      await new Promise((r) => setImmediate(r));
+    }
+    log.close();
+    await new Promise((r) => setTimeout(r, 50)); // a sync still in the thread pool when close() ran finds the head moved and drops its file
+    assert.deepEqual(verify(), { ok: true, lines: 121 });
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+  });
+
+  it('rotations between and during background syncs keep a log that verifies', async () => {
+    const log = AuditLog.open(path, { key, maxBytes: 2048, keep: 3, syncIntervalMs: 1 });
+    for (let i = 0; i < 60; i++) {
+      fill(log, 3, i * 3);
+      if (i % 3 === 0) await new Promise((r) => setTimeout(r, 2));
+      else await new Promise((r) => setImmediate(r));
+      const r = verify();
+      assert.equal(r.ok, true, JSON.stringify(r));
+    }
+    log.close();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(verify().ok, true);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+  });
+
   it('rotates by size and verifies across the rotated files; removing or editing one is detected', () => {
     const log = AuditLog.open(path, { key, maxBytes: 2048, keep: 3 });
     fill(log, 60);

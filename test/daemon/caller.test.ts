@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { entryScriptOf, identifyProcess, isNodeExecutable, readStartTime } from '../../src/daemon/caller.js';
+import { entryScriptOf, identifyProcess, isNodeExecutable, readStartTime, uptimeTicks } from '../../src/daemon/caller.js';
 import { peerCredAddon } from '../../src/daemon/native.js';
 
 describe('caller identification', () => {
@@ -47,6 +47,10 @@ describe('caller identification', () => {
       assert.equal(who.script, undefined);
       const other = await identifyProcess(child.pid!, 4343, { daemonUid: 4242 });
       assert.ok('refused' in other && /uid/.test(other.refused));
+      // connectedBefore is on the start time's clock: now is after the start, long before it is not (a reused pid)
+      assert.ok(!('refused' in (await identifyProcess(child.pid!, uid, { connectedBefore: uptimeTicks() }))));
+      const early = await identifyProcess(child.pid!, uid, { connectedBefore: readStartTime(child.pid!)! - 100 });
+      assert.ok('refused' in early && /started after the connection/.test(early.refused), JSON.stringify(early));
     } finally {
       child.kill();
     }

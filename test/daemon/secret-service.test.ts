@@ -18,6 +18,7 @@ import type { Caller } from '../../src/daemon/caller.js';
 import type { ProfileRegistryLike } from '../../src/daemon/server.js';
 import { runDaemon, type DaemonProcess } from '../../src/daemon/process.js';
 import { startPrivateBus, type PrivateBus } from '../../src/daemon/secret-service/bus.js';
+import { encodeAttributes } from '../../src/daemon/secret-service/attributes.js';
 import { startSecretService, type SecretServiceProvider } from '../../src/daemon/secret-service/provider.js';
 import { aesDecode, aesEncode, dhAesKey, DH_AES } from '../../src/daemon/secret-service/session.js';
 import type { Entitlements } from '../../src/types.js';
@@ -297,6 +298,20 @@ describe('Secret Service provider: access groups and a locked keychain', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('finds, and stops finding, items written underneath it through SecItem calls (its index never answers from before a change)', async () => {
+    const shared = keychain.client({ applicationIdentifier: 'secitem.secret-service', keychainAccessGroups: ['secitem.secret-service'] });
+    const base = { class: 'genp', svce: 'org.freedesktop.Secret', agrp: 'secitem.secret-service' };
+    // a search first, so the index holds a view of the group
+    assert.equal((await run('secret-tool', ['lookup', 'service', 'under'], env)).code, 1);
+    assert.equal(shared.SecItemAdd({ ...base, acct: 'underneath', labl: 'u', gena: encodeAttributes({ service: 'under', user: 'u1' }), v_Data: Buffer.from('written underneath') }).status, 0);
+    assert.equal((await run('secret-tool', ['lookup', 'service', 'under', 'user', 'u1'], env)).stdout, 'written underneath');
+    assert.equal(shared.SecItemUpdate({ ...base, acct: 'underneath' }, { gena: encodeAttributes({ service: 'under', user: 'u2' }) }), 0);
+    assert.equal((await run('secret-tool', ['lookup', 'service', 'under', 'user', 'u1'], env)).code, 1);
+    assert.equal((await run('secret-tool', ['lookup', 'service', 'under', 'user', 'u2'], env)).stdout, 'written underneath');
+    assert.equal(shared.SecItemDelete({ ...base, acct: 'underneath' }), 0);
+    assert.equal((await run('secret-tool', ['lookup', 'service', 'under'], env)).code, 1);
   });
 
   it('a locked keychain makes secret-tool lookup fail at once, unlocking restores it', async () => {

@@ -9,15 +9,14 @@
  *   ITEM_SERVICE, `acct` = the item's id (its object path's last element),
  *   `labl` = the label, `desc` = the content type, `v_Data` = the secret,
  *   and the Secret Service attributes (string → string) in `gena` as a
- *   canonical encoding (JSON of the pairs sorted by name), so they are
- *   sealed with the item. SearchItems scans the caller's group's Secret
- *   Service items and matches the decoded attributes: simple and exact;
- *   the engine's blind indexes answer exact values of its own attributes,
- *   not a subset of a free-form map (an index per pair is future work).
+ *   canonical encoding (attributes.ts), so they are sealed with the item.
+ *   SearchItems answers from an in-memory blind index of those attributes
+ *   (attribute-index.ts: keyed HMACs of each pair), rebuilt from the
+ *   keychain whenever the file changed (keychain-changes.ts).
  * - The `session` collection lives in memory (lost when the daemon stops),
  *   per access group as well.
  * - A caller is a bus connection: its pid and uid from the bus
- *   (GetConnectionUnixProcessID, GetConnectionUnixUser), identified as a
+ *   (GetConnectionCredentials), identified once per connection as a
  *   socket caller (caller.ts identifyProcess), then the app profiles:
  *   a registered app gets its own access groups; every other process of
  *   the user shares SHARED_GROUP, as all apps do under gnome-keyring.
@@ -32,15 +31,21 @@ import { randomBytes } from 'node:crypto';
 import type * as DBus from 'dbus-next';
 import {
   kSecAttrAccount, kSecAttrCreationDate, kSecAttrDescription, kSecAttrGeneric, kSecAttrLabel, kSecAttrModificationDate,
-  kSecAttrService, kSecClass, kSecClassGenericPassword, kSecMatchLimit, kSecMatchLimitAll, kSecReturnAttributes, kSecReturnData,
+  kSecAttrService, kSecClass, kSecClassGenericPassword, kSecMatchLimit, kSecMatchLimitAll, kSecMatchLimitOne, kSecReturnAttributes, kSecReturnData,
   kSecValueData,
 } from '../../constants.js';
 import type { Keychain, KeychainClient } from '../../secitem/keychain.js';
+import { errSecItemNotFound } from '../../status.js';
 import type { Entitlements, SecDictionary } from '../../types.js';
-import { identifyProcess, type Caller, type Refusal } from '../caller.js';
+import { identifyProcess, uptimeTicks, type Caller, type Refusal } from '../caller.js';
 import type { AuditLike, ProfileRegistryLike } from '../server.js';
+import { AttributeIndex } from './attribute-index.js';
+import { decodeAttributes, encodeAttributes } from './attributes.js';
 import { startPrivateBus, type PrivateBus } from './bus.js';
-import { openTransferSession, type TransferSession } from './session.js';
+import { openChangeCounter } from './keychain-changes.js';
+import { openTransferSession, prepareDhSessions, type TransferSession } from './session.js';
+
+export { decodeAttributes, encodeAttributes } from './attributes.js';
 
 // dbus-next is loaded when a provider starts (the CLI's bundles load it only then).
 let Message: typeof DBus.Message;
@@ -100,8 +105,13 @@ export interface SecretServiceOptions {
   log?: (line: string) => void;
   /** The daemon's audit log: one entry per call that reads or changes a secret, or is refused (fn `SecretService.<Method>`). */
   audit?: AuditLike;
-  /** The identification of a bus caller (tests may stand one in); default identifyProcess. */
-  identify?: (pid: number, uid: number) => Promise<Caller | Refusal>;
+  /**
+   * The identification of a bus caller (tests may stand one in); default
+   * identifyProcess. `connectedBefore` (ticks since boot): when the bus
+   * announced the connection, if the provider saw it; the process must have
+   * started by then.
+   */
+  identify?: (pid: number, uid: number, connectedBefore?: number) => Promise<Caller | Refusal>;
 }
 
 export interface SecretServiceProvider {
@@ -118,6 +128,8 @@ interface Ctx {
   /** The access group its items go to (and the session collection's partition). */
   readonly group: string;
   readonly appId: string;
+  /** The attribute index's view for it: the access groups it reads. */
+  readonly scope: string;
 }
 
 interface ItemData {
@@ -128,23 +140,6 @@ interface ItemData {
   contentType: string;
   created: number;
   modified: number;
-}
-
-/** The canonical encoding of a Secret Service attribute map (sorted pairs, JSON, UTF-8). */
-export function encodeAttributes(attributes: Record<string, string>): Buffer {
-  return Buffer.from(JSON.stringify(Object.keys(attributes).sort().map((k) => [k, attributes[k]])), 'utf8');
-}
-
-export function decodeAttributes(bytes: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!(bytes instanceof Uint8Array)) return out;
-  try {
-    const pairs = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-    if (Array.isArray(pairs)) for (const p of pairs) if (Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'string') out[p[0]] = p[1];
-  } catch {
-    // not ours: no attributes
-  }
-  return out;
 }
 
 function matches(attributes: Record<string, string>, query: Record<string, string>): boolean {
@@ -198,12 +193,39 @@ function introspect(interfaces: string[], children: string[]): string {
 <node>${std}${interfaces.map((i) => `<interface name="${i}">${INTROSPECTION[i]}</interface>`).join('\n')}${children.map((c) => `<node name="${c}"/>`).join('')}</node>`;
 }
 
+/**
+ * `bus.send`, with the messages sent in one turn of the event loop written
+ * together: the connection's stream is corked at the first and uncorked once
+ * that turn's callbacks ran (process.nextTick runs after the promise
+ * callbacks that answer the calls read in one chunk). Fewer write system
+ * calls, and the bus daemon wakes once for them. dbus-next keeps its stream
+ * at `_connection.stream`; without one, messages are sent one by one.
+ */
+function coalescingSender(bus: DBus.MessageBus): (msg: Msg) => void {
+  const stream = (bus as unknown as { _connection?: { stream?: { cork?: unknown; uncork?: unknown } } })._connection?.stream;
+  if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return (msg) => bus.send(msg);
+  const writable = stream as { cork(): void; uncork(): void };
+  let corked = false;
+  return (msg) => {
+    if (!corked) {
+      corked = true;
+      writable.cork();
+      process.nextTick(() => {
+        corked = false;
+        writable.uncork();
+      });
+    }
+    bus.send(msg);
+  };
+}
+
 /** Starts the provider on a bus (connecting, claiming BUS_NAME, serving). */
 export async function startSecretService(options: SecretServiceOptions): Promise<SecretServiceProvider> {
   const log = options.log ?? ((line: string) => process.stderr.write(`secitemd: ${line}\n`));
   const keychain = options.keychain;
   const dbus = await loadDbus();
-  const identify = options.identify ?? ((pid: number, uid: number) => identifyProcess(pid, uid));
+  const identify = options.identify ?? ((pid: number, uid: number, connectedBefore?: number) =>
+    identifyProcess(pid, uid, connectedBefore === undefined ? {} : { connectedBefore }));
   let privateBus: PrivateBus | undefined;
   let address = options.busAddress ?? process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '';
   if (address === '') {
@@ -212,10 +234,19 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   }
   const bus = dbus.sessionBus({ busAddress: address });
   bus.on('error', (e: Error) => log(`Secret Service bus error: ${e.message}`));
+  const sendReply = coalescingSender(bus);
   let closing = false;
+  const index = new AttributeIndex(openChangeCounter(keychain.path));
+  prepareDhSessions();
 
   type Refused = Refusal & { readonly pid: number };
   const callers = new Map<string, Promise<Ctx | Refused>>();
+  /**
+   * Connections the bus announced (NameOwnerChanged) that have not called
+   * yet: when they appeared, and their credentials, asked for at once so the
+   * first call does not wait for that round trip.
+   */
+  const announced = new Map<string, { at: number; credentials: Promise<{ pid: number; uid: number }> }>();
   const sessions = new Map<string, { owner: string; session: TransferSession }>();
   const prompts = new Map<string, { owner: string }>();
   /** The session collection: per access group, items by id. */
@@ -236,27 +267,55 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   }
 
   // ── Callers ──
-  async function callerCall(member: string, name: string): Promise<number> {
+  async function busCall(member: string, name: string): Promise<unknown> {
     const reply = await bus.call(new Message({
       destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member, signature: 's', body: [name],
     }));
-    return Number(reply?.body[0]);
+    return reply?.body[0];
+  }
+  /** A connection's pid and uid as the bus recorded them: one GetConnectionCredentials call (dbus ≥ 1.7, dbus-broker), else the two older calls. */
+  async function credentialsOf(name: string): Promise<{ pid: number; uid: number }> {
+    try {
+      const credentials = (await busCall('GetConnectionCredentials', name)) as Record<string, { value?: unknown } | undefined> | undefined;
+      const pid = credentials?.['ProcessID']?.value;
+      const uid = credentials?.['UnixUserID']?.value;
+      if (typeof pid === 'number' && typeof uid === 'number') return { pid, uid };
+    } catch {
+      // not this bus's: ask as before it existed
+    }
+    const [pid, uid] = await Promise.all([busCall('GetConnectionUnixProcessID', name), busCall('GetConnectionUnixUser', name)]);
+    return { pid: Number(pid), uid: Number(uid) };
+  }
+  function shared(pid: number): Ctx {
+    const client = keychain.client(SHARED_ENTITLEMENTS);
+    return { pid, client, group: SHARED_GROUP, appId: SHARED_GROUP, scope: client.accessGroups.join('\n') };
+  }
+  function announce(name: string): void {
+    if (closing || announced.has(name) || callers.has(name)) return;
+    const credentials = credentialsOf(name);
+    credentials.catch(() => {}); // a connection gone before it called: nothing to answer
+    announced.set(name, { at: uptimeTicks(), credentials });
   }
   function contextOf(sender: string): Promise<Ctx | Refused> {
     let p = callers.get(sender);
     if (p === undefined) {
+      const early = announced.get(sender);
+      announced.delete(sender);
       p = (async (): Promise<Ctx | Refused> => {
-        const [pid, uid] = await Promise.all([callerCall('GetConnectionUnixProcessID', sender), callerCall('GetConnectionUnixUser', sender)]);
-        const who = await identify(pid, uid);
+        const { pid, uid } = await (early?.credentials ?? credentialsOf(sender));
+        const who = await identify(pid, uid, early?.at);
         if ('refused' in who) {
           // A process that cannot be inspected as this user's (another uid, gone) is refused; others are identified.
           if (/uid|exited|another pid namespace|cannot be inspected|no pid/.test(who.refused)) return { refused: who.refused, pid };
-          return { pid, client: keychain.client(SHARED_ENTITLEMENTS), group: SHARED_GROUP, appId: SHARED_GROUP };
+          return shared(pid);
         }
         const verdict = options.profiles.identify(who);
-        if ('refused' in verdict || verdict.owner) return { pid, client: keychain.client(SHARED_ENTITLEMENTS), group: SHARED_GROUP, appId: SHARED_GROUP };
+        if ('refused' in verdict || verdict.owner) return shared(pid);
         const client = keychain.client(verdict.entitlements);
-        return { pid, client, group: client.accessGroups[0] ?? verdict.entitlements.applicationIdentifier, appId: verdict.entitlements.applicationIdentifier };
+        return {
+          pid, client, group: client.accessGroups[0] ?? verdict.entitlements.applicationIdentifier, appId: verdict.entitlements.applicationIdentifier,
+          scope: client.accessGroups.join('\n'),
+        };
       })();
       callers.set(sender, p);
       p.catch(() => callers.delete(sender));
@@ -265,6 +324,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   }
   function forget(sender: string): void {
     callers.delete(sender);
+    announced.delete(sender);
     for (const [path, s] of sessions) if (s.owner === sender) sessions.delete(path);
     for (const [path, s] of prompts) if (s.owner === sender) prompts.delete(path);
   }
@@ -282,12 +342,19 @@ export async function startSecretService(options: SecretServiceOptions): Promise
       modified: seconds(d[kSecAttrModificationDate]),
     };
   }
-  function loginItems(ctx: Ctx, query: SecDictionary, withData: boolean): ItemData[] {
-    if (locked()) return [];
+  /** A login item by its id: svce and acct are its primary key in its group, so one row, read without a snapshot transaction. */
+  function loginItem(ctx: Ctx, id: string, withData: boolean): ItemData | undefined {
+    if (locked()) return undefined;
     const r = ctx.client.SecItemCopyMatching({
-      ...base(), ...query, [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnAttributes]: true, ...(withData ? { [kSecReturnData]: true } : {}),
+      ...base(), [kSecAttrAccount]: id, [kSecMatchLimit]: kSecMatchLimitOne, [kSecReturnAttributes]: true, ...(withData ? { [kSecReturnData]: true } : {}),
     });
-    if (r.status !== 0) return [];
+    return r.status === 0 ? fromKeychain(r.result as Record<string, unknown>) : undefined;
+  }
+  /** Every login item the caller sees, for the attribute index; throws when the keychain cannot be read (nothing is cached then). */
+  function indexedItems(ctx: Ctx): ItemData[] {
+    const r = ctx.client.SecItemCopyMatching({ ...base(), [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnAttributes]: true });
+    if (r.status === errSecItemNotFound) return [];
+    if (r.status !== 0) throw new BusError(E_FAILED, `the keychain could not be searched (OSStatus ${r.status})`);
     return (Array.isArray(r.result) ? (r.result as Record<string, unknown>[]) : [r.result as Record<string, unknown>]).map(fromKeychain);
   }
   function groupSession(ctx: Ctx): Map<string, ItemData> {
@@ -309,7 +376,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   }
   function findItem(ctx: Ctx, collection: string, id: string, withData: boolean): ItemData | undefined {
     if (collection === SESSION) return groupSession(ctx).get(id);
-    return loginItems(ctx, { [kSecAttrAccount]: id }, withData)[0];
+    return loginItem(ctx, id, withData);
   }
   function requireItem(ctx: Ctx, path: string, withData = false): { collection: string; item: ItemData } {
     const p = parseItemPath(path);
@@ -321,8 +388,12 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     return { collection: p.collection, item };
   }
   function search(ctx: Ctx, collection: string, query: Record<string, string>): string[] {
-    const items = collection === SESSION ? [...groupSession(ctx).values()] : loginItems(ctx, {}, false);
-    return items.filter((i) => matches(i.attributes, query)).map((i) => itemPath(collection, i.id));
+    if (collection === SESSION) return [...groupSession(ctx).values()].filter((i) => matches(i.attributes, query)).map((i) => itemPath(SESSION, i.id));
+    if (locked()) {
+      index.clear();
+      return [];
+    }
+    return index.search(ctx.scope, query, () => indexedItems(ctx)).map((id) => itemPath(LOGIN, id));
   }
 
   function sessionFor(ctx: Ctx, sender: string, path: string): TransferSession {
@@ -355,7 +426,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     const now = Math.floor(Date.now() / 1000);
     if (collection === SESSION) {
       const items = groupSession(ctx);
-      const existing = replace ? [...items.values()].find((i) => JSON.stringify(encodeAttributes(i.attributes)) === JSON.stringify(encodeAttributes(attributes))) : undefined;
+      const existing = replace ? [...items.values()].find((i) => encodeAttributes(i.attributes).equals(encodeAttributes(attributes))) : undefined;
       if (existing) {
         Object.assign(existing, { label, secret, contentType, modified: now });
         signal(`${COLLECTION_PREFIX}${SESSION}`, I_COLLECTION, 'ItemChanged', 'o', [itemPath(SESSION, existing.id)]);
@@ -369,12 +440,12 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     if (locked()) throw new BusError(E_LOCKED, 'the keychain is locked');
     const encoded = encodeAttributes(attributes);
     if (replace) {
-      const same = loginItems(ctx, {}, false).find((i) => encodeAttributes(i.attributes).equals(encoded));
-      if (same) {
-        const status = ctx.client.SecItemUpdate({ ...base(), [kSecAttrAccount]: same.id }, { [kSecAttrLabel]: label, [kSecValueData]: secret, [kSecAttrDescription]: contentType });
+      const [same] = index.withAttributes(ctx.scope, attributes, () => indexedItems(ctx));
+      if (same !== undefined) {
+        const status = ctx.client.SecItemUpdate({ ...base(), [kSecAttrAccount]: same }, { [kSecAttrLabel]: label, [kSecValueData]: secret, [kSecAttrDescription]: contentType });
         if (status !== 0) throw new BusError(E_FAILED, `the item could not be updated (OSStatus ${status})`);
-        signal(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, 'ItemChanged', 'o', [itemPath(LOGIN, same.id)]);
-        return itemPath(LOGIN, same.id);
+        signal(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, 'ItemChanged', 'o', [itemPath(LOGIN, same)]);
+        return itemPath(LOGIN, same);
       }
     }
     const id = newId();
@@ -383,7 +454,12 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     });
     if (r.status !== 0) throw new BusError(E_FAILED, `the item could not be added (OSStatus ${r.status})`);
     signal(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, 'ItemCreated', 'o', [itemPath(LOGIN, id)]);
-    propertiesChanged(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, { Items: new Variant('ao', search(ctx, LOGIN, {})) });
+    try {
+      propertiesChanged(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, { Items: new Variant('ao', search(ctx, LOGIN, {})) });
+    } catch (e) {
+      // The item was added: the call succeeded; only the announcement of the new list is left out.
+      log(`Secret Service: the login collection's Items could not be announced (${e instanceof Error ? e.message : String(e)})`);
+    }
     return itemPath(LOGIN, id);
   }
 
@@ -605,7 +681,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   function reply(msg: Msg, out: { signature: string; body: unknown[] } | BusError): void {
     if (closing || (msg.flags & 1) /* NO_REPLY_EXPECTED */) return;
     try {
-      bus.send(out instanceof BusError ? newError(msg, out.errorName, out.message) : Message.newMethodReturn(msg, out.signature, out.body as never));
+      sendReply(out instanceof BusError ? newError(msg, out.errorName, out.message) : Message.newMethodReturn(msg, out.signature, out.body as never));
     } catch (e) {
       log(`Secret Service: the answer to ${msg.member} could not be sent (${e instanceof Error ? e.message : String(e)})`);
       bus.send(newError(msg, E_FAILED, 'the answer could not be encoded'));
@@ -664,11 +740,13 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     return true;
   });
 
-  // Connections that leave: their sessions, prompts and identity go.
+  // Connections that come: their credentials are asked for. Connections that leave: their sessions, prompts and identity go.
   bus.on('message', (msg: Msg) => {
     if (msg.type === MessageType.SIGNAL && msg.member === 'NameOwnerChanged' && msg.sender === 'org.freedesktop.DBus') {
-      const [name, , newOwner] = msg.body as string[];
-      if (name?.startsWith(':') && newOwner === '') forget(name);
+      const [name, oldOwner, newOwner] = msg.body as string[];
+      if (!name?.startsWith(':')) return;
+      if (newOwner === '') forget(name);
+      else if (oldOwner === '') announce(name);
     }
   });
 
@@ -683,6 +761,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     }
   } catch (e) {
     bus.disconnect();
+    index.close();
     await privateBus?.stop();
     throw e;
   }
@@ -700,6 +779,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
           // the bus is gone
         }
         bus.disconnect();
+        index.close();
         await privateBus?.stop();
       })();
       return closed;

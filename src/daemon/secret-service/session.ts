@@ -8,40 +8,37 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { wipe } from '../../crypto/wipe.js';
+import { MODP2_BYTES, modp2KeyPair, modp2KeyPairAsync, modp2SharedSecret, type Modp2KeyPair } from './modp2.js';
 
 /**
- * RFC 2409's second Oakley group (1024-bit MODP, generator 2). The
- * arithmetic is BigInt's: node's DiffieHellman objects check the prime when
- * constructed, about 40 ms a session; two modular exponentiations here take
- * a few.
+ * The next dh session's key pair, made ahead in node's thread pool so that
+ * OpenSession only derives (each pair serves one session and is dropped).
  */
-export const MODP2_PRIME = BigInt(
-  '0xFFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF',
-);
+let spare: Modp2KeyPair | undefined;
+let making = false;
 
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-  }
-  return result;
-}
-const toBig = (bytes: Uint8Array) => (bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`));
-const toBytes = (n: bigint, length = 128) => Buffer.from(n.toString(16).padStart(length * 2, '0'), 'hex');
-
-/** A modp2 key pair: the private exponent and the 128-byte public value. */
-export function modp2KeyPair(): { privateKey: bigint; publicKey: Buffer } {
-  const privateKey = toBig(randomBytes(128)) % (MODP2_PRIME - 2n) + 1n;
-  return { privateKey, publicKey: toBytes(modPow(2n, privateKey, MODP2_PRIME)) };
+/** Starts making the spare key pair if there is none (a provider calls it when it starts). */
+export function prepareDhSessions(): void {
+  if (spare !== undefined || making) return;
+  making = true;
+  modp2KeyPairAsync().then(
+    (pair) => {
+      spare = pair;
+    },
+    () => {
+      // made on the spot by the next session instead
+    },
+  ).finally(() => {
+    making = false;
+  });
 }
 
-/** The 128-byte shared secret with a peer's public value (refused unless 1 < y < p - 1). */
-export function modp2SharedSecret(privateKey: bigint, peerPublic: Uint8Array): Buffer {
-  const y = toBig(peerPublic);
-  if (y <= 1n || y >= MODP2_PRIME - 1n) throw new Error('the client public key is not in the group');
-  return toBytes(modPow(y, privateKey, MODP2_PRIME));
+function takeKeyPair(): Modp2KeyPair {
+  const pair = spare ?? modp2KeyPair();
+  spare = undefined;
+  prepareDhSessions();
+  return pair;
 }
 
 export const PLAIN = 'plain';
@@ -55,11 +52,15 @@ export interface TransferSession {
   decode(parameters: Uint8Array, value: Uint8Array): Buffer;
 }
 
-/** The 128-byte shared secret's AES key (HKDF-SHA256, empty salt and info, 16 bytes). */
+/** The shared secret's AES key: HKDF-SHA256 of it padded to 128 bytes, empty salt and info, 16 bytes. */
 export function dhAesKey(sharedSecret: Uint8Array): Buffer {
-  const padded = Buffer.alloc(128);
-  Buffer.from(sharedSecret).copy(padded, 128 - Math.min(128, sharedSecret.length));
-  return Buffer.from(hkdfSync('sha256', padded, Buffer.alloc(0), Buffer.alloc(0), 16));
+  const padded = Buffer.alloc(MODP2_BYTES);
+  Buffer.from(sharedSecret).copy(padded, MODP2_BYTES - Math.min(MODP2_BYTES, sharedSecret.length));
+  try {
+    return Buffer.from(hkdfSync('sha256', padded, Buffer.alloc(0), Buffer.alloc(0), 16));
+  } finally {
+    wipe(padded);
+  }
 }
 
 export function aesEncode(key: Buffer, secret: Uint8Array): { parameters: Buffer; value: Buffer } {
@@ -83,9 +84,11 @@ export function openTransferSession(algorithm: string, input: unknown): { sessio
     };
   }
   if (algorithm === DH_AES) {
-    if (!(input instanceof Uint8Array) || input.length === 0 || input.length > 128) throw new Error('the client public key is not 1 to 128 bytes');
-    const { privateKey, publicKey } = modp2KeyPair();
-    const key = dhAesKey(modp2SharedSecret(privateKey, input));
+    if (!(input instanceof Uint8Array)) throw new Error('the client public key is not a byte array');
+    const { privateKey, publicKey } = takeKeyPair();
+    const shared = modp2SharedSecret(privateKey, input);
+    const key = dhAesKey(shared);
+    wipe(shared);
     return {
       session: { algorithm, encode: (s) => aesEncode(key, s), decode: (p, v) => aesDecode(key, p, v) },
       output: publicKey,
