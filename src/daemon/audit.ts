@@ -389,6 +389,10 @@ export class AuditLog {
   #headSeq: number;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Lines recorded with `defer`, sealed and chained, not yet written. */
+  #pending: string[] = [];
+  /** The chain's state before the first pending line (to go back to when their write fails). */
+  #beforePending: { seq: number; mac: Buffer; size: number; linesInFile: number } | undefined;
 
   private constructor(path: string, keys: Keys, options: AuditLogOptions, state: { fd: number; size: number; gen: number; oldest: number; seq: number; mac: Buffer; linesInFile: number; headSeq: number }) {
     this.path = path;
@@ -477,8 +481,14 @@ export class AuditLog {
     return createHmac('sha256', this.#keys.digest).update(primaryKey).digest().subarray(0, 16).toString('hex');
   }
 
-  /** Appends one line (written when this returns; synced within syncIntervalMs). */
-  record(r: AuditRecord): void {
+  /**
+   * Appends one line: written when this returns (synced within
+   * syncIntervalMs), or with `defer`, held in memory and written by the next
+   * writePending() (one write() for all lines held), or by the next record
+   * without `defer`, flush() or close(), whichever comes first. The line's
+   * place in the chain (its seq and MAC) is fixed when record returns.
+   */
+  record(r: AuditRecord, options?: { readonly defer?: boolean }): void {
     if (this.#closed) throw new AuditError('the audit log is closed');
     checkRecord(r);
     const fields: Record<string, unknown> = {
@@ -502,19 +512,58 @@ export class AuditLog {
       bytes = Buffer.byteLength(prefix) + MAC_SUFFIX_LENGTH + 1;
     }
     const sealed = sealLine(this.#keys.chain, this.#mac, prefix);
-    writeSync(this.#fd, sealed.line);
+    if (this.#pending.length === 0) this.#beforePending = { seq: this.#seq, mac: this.#mac, size: this.#size, linesInFile: this.#linesInFile };
+    this.#pending.push(sealed.line);
     this.#size += bytes;
     this.#seq++;
     this.#mac = sealed.mac;
     this.#linesInFile++;
+    if (options?.defer !== true) this.writePending();
+  }
+
+  /** Lines recorded with `defer` and not yet written. */
+  get pendingLines(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Writes the lines held by record({ defer }) with one write(). When that
+   * write fails, the lines are dropped and the chain goes back to the last
+   * line written (the file is cut back to it), so the log still verifies;
+   * the AuditError says how many lines were lost.
+   */
+  writePending(): void {
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
+    const lines = this.#pending.length;
+    this.#pending = [];
+    const before = this.#beforePending!;
+    this.#beforePending = undefined;
+    try {
+      const buffer = Buffer.from(text, 'utf8');
+      let at = 0;
+      while (at < buffer.length) at += writeSync(this.#fd, buffer, at, buffer.length - at);
+    } catch (e) {
+      this.#seq = before.seq;
+      this.#mac = before.mac;
+      this.#size = before.size;
+      this.#linesInFile = before.linesInFile;
+      try {
+        ftruncateSync(this.#fd, before.size);
+      } catch {
+        // a torn tail is cut off at the next open
+      }
+      throw new AuditError(`${lines} audit line${lines === 1 ? '' : 's'} could not be written (${e instanceof Error ? e.message : String(e)})`);
+    }
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       if (!this.#closed) this.flush();
     }, this.#syncIntervalMs).unref();
   }
 
-  /** Syncs the file, then moves the head to the last line. */
+  /** Writes the lines held, syncs the file, then moves the head to the last line. */
   flush(): void {
+    this.writePending();
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -538,6 +587,7 @@ export class AuditLog {
   }
 
   #rotate(): void {
+    this.writePending();
     fsyncSync(this.#fd);
     closeSync(this.#fd);
     this.#fd = -1;

@@ -44,7 +44,14 @@ export interface AuditEntry {
   reason?: string;
 }
 export interface AuditLike {
-  record(entry: AuditEntry): void;
+  /**
+   * Records one call. With `defer` the entry may be held in memory until
+   * writePending() (the daemon calls it once per round of calls); an
+   * AuditLike without writePending writes each entry at once.
+   */
+  record(entry: AuditEntry, options?: { readonly defer?: boolean }): void;
+  /** Writes the entries held by record({ defer: true }), in one write. */
+  writePending?(): void;
 }
 
 export interface DaemonLimits {
@@ -213,7 +220,7 @@ function digestKey(stateDir: string): Buffer {
 }
 
 /** The primary-key attributes of a dictionary's class, as given, HMAC'd: the same item gives the same digest; values stay secret. */
-function itemDigestOf(key: Buffer, dict: unknown): string | undefined {
+function itemDigestOf(key: Buffer, dict: unknown, digestCache: Map<string, string>): string | undefined {
   if (typeof dict !== 'object' || dict === null) return undefined;
   const d = dict as Record<string, unknown>;
   const cls = d[kSecClass];
@@ -221,11 +228,24 @@ function itemDigestOf(key: Buffer, dict: unknown): string | undefined {
   if (!def) return undefined;
   try {
     const fields = [cls, ...def.primaryKey.map((a) => (Object.prototype.hasOwnProperty.call(d, a.code) ? d[a.code] : null))];
-    return createHmac('sha256', key).update(encodeValue(fields, { object: () => new Unrepresentable('object') })).digest('hex').slice(0, 32);
+    const bytes = encodeValue(fields, DIGEST_HOOKS);
+    // The same item is named again and again: its digest is kept (the key, its primary key's bytes, is no secret of the daemon's).
+    const id = bytes.length <= 1024 ? bytes.toString('latin1') : undefined;
+    const known = id === undefined ? undefined : digestCache.get(id);
+    if (known !== undefined) return known;
+    const digest = createHmac('sha256', key).update(bytes).digest('hex').slice(0, 32);
+    if (id !== undefined) {
+      if (digestCache.size >= DIGEST_CACHE) digestCache.clear();
+      digestCache.set(id, digest);
+    }
+    return digest;
   } catch {
     return undefined;
   }
 }
+const DIGEST_HOOKS: EncodeHooks = { object: () => new Unrepresentable('object') };
+/** How many item digests a daemon keeps (by the wire bytes of class and primary key). */
+const DIGEST_CACHE = 4096;
 
 // ── Connections ──────────────────────────────────────────────────────────────
 
@@ -332,6 +352,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   const connections = new Set<Connection>();
+  const digestCache = new Map<string, string>();
   /** Connections with a request ready, in the order they became ready. */
   const ready: Connection[] = [];
   let scheduled = false;
@@ -488,7 +509,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let group = dict && typeof dict[kSecAttrAccessGroup] === 'string' ? (dict[kSecAttrAccessGroup] as string) : undefined;
     if (group === undefined && req.fn === 'SecItemAdd') group = conn.identity?.client?.accessGroups[0];
     const isItemCall = req.fn === 'SecItemAdd' || req.fn === 'SecItemCopyMatching' || req.fn === 'SecItemUpdate' || req.fn === 'SecItemDelete';
-    const itemDigest = isItemCall ? itemDigestOf(hmacKey, dict) : undefined;
+    const itemDigest = isItemCall ? itemDigestOf(hmacKey, dict, digestCache) : undefined;
     // What a client names (class, group) and what a refusal says (paths) is made fit for the log, so that no call goes unrecorded.
     const fit = (text: string, max: number) => text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max) || '?';
     try {
@@ -502,15 +523,29 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ...(itemDigest === undefined ? {} : { itemDigest }),
         status: fn ? statusOfAnswer(fn, answer) : errSecUnimplemented,
         ...(conn.identity?.refusal === undefined ? {} : { reason: fit(conn.identity.refusal, 300) }),
-      });
+      }, DEFER);
     } catch (e) {
       log(`the audit log refused an entry (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
+  /** Writes the round's audit entries (one write). */
+  function writeAudit(): void {
+    try {
+      options.audit.writePending?.();
+    } catch (e) {
+      log(`the audit log refused entries (${e instanceof Error ? e.message : String(e)})`);
     }
   }
 
   // ── Scheduling: one request per ready connection per round; SecItem calls of a round commit together ──
   // Writes commit together; a read needs no transaction of the group's (it reads what is committed) and is answered at once.
   const GROUPABLE = new Set(['SecItemAdd', 'SecItemUpdate', 'SecItemDelete', 'SecKeyCreateRandomKey']);
+  /** Calls that change nothing: their audit lines may be written just after their answers. */
+  const READ_ONLY = new Set(['hello', 'status', 'SecItemCopyMatching', 'SecKeyCreateSignature', 'SecKeyVerifySignature', 'SecKeyCreateEncryptedData',
+    'SecKeyCreateDecryptedData', 'SecKeyCopyKeyExchangeResult', 'SecKeyCopyExternalRepresentation', 'SecKeyCopyPublicKey', 'SecKeyCopyAttributes',
+    'SecKeyGetBlockSize', 'SecKeyIsAlgorithmSupported']);
+  const DEFER = { defer: true } as const;
   /** Reads one connection may have answered in one round, in its order, before the next round. */
   const READS_PER_ROUND = 16;
 
@@ -564,8 +599,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
     }
     for (const [conn, req] of alone) answers.push([conn, req, call(conn, req)]);
+    // The round's audit lines go out in one write: before any answer when the round changed something (the line of
+    // an acknowledged change is in the file before its acknowledgement), else right after the answers, in the same turn.
+    let changed = false;
     for (const [conn, req, answer] of answers) {
       audit(conn, req, answer);
+      if (!READ_ONLY.has(req.fn)) changed = true;
+    }
+    if (changed) writeAudit();
+    for (const [conn, req, answer] of answers) {
       send(conn, { i: req.id, r: answer });
       if (conn.socket.writableLength > limits.maxUnreadReplies) {
         conn.paused = true;
@@ -577,6 +619,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (conn.queue.length < limits.maxInFlight && conn.socket.isPaused() && !stopping) conn.socket.resume();
       markReady(conn);
     }
+    if (!changed) writeAudit();
     if (answers.length > 0) rearmIdleLock();
     if (ready.length > 0) schedule();
     if (stopping) maybeFinish();
