@@ -191,7 +191,7 @@ class Connection {
         const p = typeof msg.i === 'number' ? this.#pending.get(msg.i) : undefined;
         if (!p) continue;
         this.#pending.delete(msg.i as number);
-        p.resolve(msg.r);
+        p.resolve(clientAnswer(p.fn, msg.r));
       }
     } catch (e) {
       this.#fail(e instanceof Error ? e : new Error(String(e)));
@@ -213,7 +213,7 @@ class Connection {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { fn, resolve, reject });
       this.#socket.write(frame);
-    }).then((answer) => clientAnswer(fn, answer));
+    });
   }
 
   close(): Promise<void> {

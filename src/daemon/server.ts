@@ -278,6 +278,9 @@ class Connection {
   /** A protocol error was answered; nothing more is read or served. */
   closing = false;
   paused = false;
+  /** How this connection's values cross the wire (made at its first frame). */
+  encodeHooks: EncodeHooks | undefined;
+  decodeHooks: DecodeHooks | undefined;
 
   constructor(socket: Socket, maxFrame: number) {
     this.socket = socket;
@@ -375,7 +378,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   // ── Encoding and decoding per connection ──
-  const encodeHooks = (conn: Connection): EncodeHooks => ({
+  const makeEncodeHooks = (conn: Connection): EncodeHooks => ({
     object: (v) => {
       if (v instanceof SecError) return new WireSecError(v.status, v.detail);
       if (v instanceof SecCertificate) return new WireCertificate(v.der);
@@ -384,7 +387,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return undefined;
     },
   });
-  const decodeHooks = (conn: Connection): DecodeHooks => ({
+  const makeDecodeHooks = (conn: Connection): DecodeHooks => ({
     certificate: (der) => SecCertificateCreateWithData(der) ?? new Unrepresentable('bytes that are not a certificate'),
     key: (k) => {
       const o = conn.handles.get(k.handle);
@@ -397,6 +400,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     publicKey: (p) => K.SecKeyCreateWithData(p.data, { [kSecAttrKeyType]: p.keyType, [kSecAttrKeyClass]: kSecAttrKeyClassPublic }).value ?? new Unrepresentable('a public key that does not decode'),
     error: (e) => new SecError(e.status, e.detail),
   });
+  const encodeHooks = (conn: Connection): EncodeHooks => (conn.encodeHooks ??= makeEncodeHooks(conn));
+  const decodeHooks = (conn: Connection): DecodeHooks => (conn.decodeHooks ??= makeDecodeHooks(conn));
 
   function send(conn: Connection, message: unknown): void {
     if (conn.socket.destroyed) return;
@@ -607,6 +612,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (!READ_ONLY.has(req.fn)) changed = true;
     }
     if (changed) writeAudit();
+    // A connection's answers of the round leave in one write.
+    const corked: Socket[] = [];
+    for (const [conn] of answers) {
+      if (!conn.socket.writableCorked && !conn.socket.destroyed) {
+        conn.socket.cork();
+        corked.push(conn.socket);
+      }
+    }
     for (const [conn, req, answer] of answers) {
       send(conn, { i: req.id, r: answer });
       if (conn.socket.writableLength > limits.maxUnreadReplies) {
@@ -619,6 +632,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (conn.queue.length < limits.maxInFlight && conn.socket.isPaused() && !stopping) conn.socket.resume();
       markReady(conn);
     }
+    for (const socket of corked) socket.uncork();
     if (!changed) writeAudit();
     if (answers.length > 0) rearmIdleLock();
     if (ready.length > 0) schedule();
