@@ -40,7 +40,10 @@
  *
  * **Durability.** record() appends the line with one write() (synchronous:
  * it is in the file, and survives a crash of the daemon, when record
- * returns). fsync is batched: at most every `syncIntervalMs` (100 ms) and at
+ * returns); record(r, { defer: true }) seals and chains the line at once
+ * but holds it in memory until writePending() (the daemon calls it once per
+ * round of calls: one write() for the round's lines), the next record
+ * without defer, flush() or close(). fsync is batched: at most every `syncIntervalMs` (100 ms) and at
  * close() the file is synced, and only then is the head rewritten to name
  * the last synced line. So an operating-system crash or power loss may lose
  * the lines written since the last sync (at most ~100 ms of calls), and
