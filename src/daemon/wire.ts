@@ -316,8 +316,11 @@ class Reader {
   #at = 0;
   readonly #end: number;
   readonly buf: Buffer;
+  /** Bytes values are views of a Buffer given, copies of another Uint8Array's (as Buffer and Uint8Array slice()). */
+  readonly #copy: boolean;
   constructor(bytes: Uint8Array) {
-    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#copy = !Buffer.isBuffer(bytes);
+    this.buf = this.#copy ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : (bytes as Buffer);
     this.#end = bytes.byteLength;
   }
   get remaining(): number {
@@ -345,7 +348,7 @@ class Reader {
   bytes(what: string): Uint8Array {
     const n = this.u32(what);
     this.#need(n, what);
-    const out = this.buf.slice(this.#at, this.#at + n);
+    const out = this.#copy ? Uint8Array.prototype.slice.call(this.buf, this.#at, this.#at + n) : this.buf.subarray(this.#at, this.#at + n);
     this.#at += n;
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
