@@ -130,7 +130,9 @@ class Proc {
   #lines: string[] = [];
   #exited: Error | undefined;
   constructor(args: string[]) {
-    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    // SECITEM_BENCH_PROFILE=DIR: CPU profiles of the daemon and the client processes in DIR (node --cpu-prof).
+    const prof = process.env['SECITEM_BENCH_PROFILE'];
+    this.child = spawn(process.execPath, [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.#buf += d;
       let nl: number;

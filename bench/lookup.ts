@@ -3,7 +3,9 @@
  * that wants one password pays with the daemon running. argv: socket service
  * account; prints the password and exits. It imports the client's modules
  * themselves (src/daemon/client.js and the constants), not the package's
- * index, which loads the whole engine: the client needs none of it.
+ * index, which loads the whole engine: the client needs none of it; and
+ * `npm run build` bundles it into one file (bench/bundle.ts), node's
+ * builtins require()d, as a program shipping a lean client would.
  * Not a bench by itself: without arguments it exits at once.
  */
 import { connectKeychain } from '../src/daemon/client.js';

@@ -29,7 +29,7 @@
  * @module
  */
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Plugin } from 'esbuild';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -119,6 +119,8 @@ const common = {
   minifyIdentifiers: true,
   sourcemap: 'linked',
   logLevel: 'warning',
+  // `--version` without reading package.json (src/cli/version.ts).
+  define: { SECITEM_BUNDLED_VERSION: JSON.stringify((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version) },
   // CommonJS packages bundled in (node-forge) require() node's builtins at run time: give the ESM bundles a require.
   banner: { js: "import { createRequire as secitemCreateRequire } from 'node:module'; const require = secitemCreateRequire(import.meta.url);" },
 } as const;

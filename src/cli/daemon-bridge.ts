@@ -2,28 +2,17 @@
  * The CLI's synchronous way to secitemd. The command handlers call a
  * synchronous client (`app.SecItemCopyMatching(q)` returns its answer); the
  * daemon answers over a socket. This bridge makes each call synchronous:
+ * it encodes the request (wire.ts, with the client library's hooks, so
+ * values, keys and errors are exactly those of RemoteClient), writes it on
+ * the socket and waits for the reply on the same thread, without an event
+ * loop turn (daemon-pump.ts), then decodes it.
  *
- * - A worker thread (daemon-pump.ts) owns the socket and does nothing but
- *   move bytes: it writes each request frame the main thread posts it, cuts
- *   the replies into frames, posts each one back on a MessagePort and then
- *   bumps a counter in a SharedArrayBuffer (Atomics.add + Atomics.notify).
- * - The main thread encodes the request (wire.ts, with the client library's
- *   hooks, so values, keys and errors are exactly those of RemoteClient),
- *   posts it, and sleeps in Atomics.wait on the counter until a reply is
- *   there, which it takes with receiveMessageOnPort: no polling, no event
- *   loop turn. Then it decodes the reply on its own thread.
- *
- * Encoding and decoding stay on the main thread because what a reply holds
- * (SecError, SecCertificate, RemoteKey) would not survive a structured clone
- * between threads; only frames, which are bytes, cross.
- *
- * The worker is started only when a socket file exists at the daemon's path
- * (one stat when none does), usually by the dispatcher before it loads the
- * command's module (daemon-pump.ts says why).
+ * The socket is made only when a socket file exists at the daemon's path
+ * (one stat when none does).
  * @module
  */
 import { realpathSync } from 'node:fs';
-import { takePump, type Pump, type PumpMessage } from './daemon-pump.js';
+import { takePump, type Pump } from './daemon-pump.js';
 import { errSecNotAvailable, SecError, type OSStatus } from '../status.js';
 import type { SecDictionary, SecItemResult } from '../types.js';
 import type { KeychainClient } from '../secitem/keychain.js';
@@ -35,13 +24,10 @@ import { decodeFrameBody, encodeFrame, WireError, type DecodeHooks, type EncodeH
 /** How long one call may wait for its reply before the command fails (ms). */
 const CALL_TIMEOUT_MS = 120_000;
 
-type Message = PumpMessage;
-
 /** One connection to secitemd, used synchronously. */
 export class DaemonBridge {
   readonly socketPath: string;
   readonly #pump: Pump;
-  readonly #signal: Int32Array;
   readonly #encode: EncodeHooks;
   readonly #decode: DecodeHooks;
   #nextId = 1;
@@ -51,26 +37,11 @@ export class DaemonBridge {
   constructor(socketPath: string, pump: Pump) {
     this.socketPath = socketPath;
     this.#pump = pump;
-    this.#signal = pump.signal;
     ({ encode: this.#encode, decode: this.#decode } = clientHooks(this));
-    const first = this.#next();
+    const first = pump.connection;
     if (!('connected' in first)) {
       this.close();
       throw new SecError(errSecNotAvailable, `no secitemd answers on ${socketPath} (${'failed' in first ? first.failed : 'no answer'})`);
-    }
-  }
-
-  /** The next message of the worker, waiting for it without spinning. */
-  #next(): Message {
-    const deadline = Date.now() + CALL_TIMEOUT_MS;
-    for (;;) {
-      const seen = Atomics.load(this.#signal, 0);
-      const got = this.#pump.receive(this.#pump.port);
-      if (got !== undefined) return got.message as Message;
-      const left = deadline - Date.now();
-      if (left <= 0) return { failed: `secitemd did not answer within ${CALL_TIMEOUT_MS / 1000} s` };
-      // The worker posts, then bumps the counter: a post after `seen` was read wakes this wait (or makes it return at once).
-      Atomics.wait(this.#signal, 0, seen, left);
     }
   }
 
@@ -84,11 +55,13 @@ export class DaemonBridge {
     } catch (e) {
       return unsendable(fn, e);
     }
-    this.#pump.worker.postMessage(frame);
+    const unsent = this.#pump.send(frame);
+    if (unsent !== undefined) throw this.#fail(unsent);
+    const deadline = Date.now() + CALL_TIMEOUT_MS;
     for (;;) {
-      const m = this.#next();
+      const m = this.#pump.next(deadline);
       if ('connected' in m) continue;
-      if ('failed' in m) throw this.#fail(m.failed);
+      if ('failed' in m) throw this.#fail(m.failed === 'no answer in time' ? `secitemd did not answer within ${CALL_TIMEOUT_MS / 1000} s` : m.failed);
       let reply: { i?: unknown; r?: unknown; e?: { code?: unknown; message?: unknown } };
       try {
         reply = decodeFrameBody(m.frame, this.#decode) as typeof reply;
@@ -128,8 +101,7 @@ export class DaemonBridge {
   }
 
   close(): void {
-    void this.#pump.worker.terminate();
-    this.#pump.port.close();
+    this.#pump.close();
   }
 }
 

@@ -1,81 +1,42 @@
 /**
- * The worker thread of the CLI's bridge to secitemd (daemon-bridge.ts): a
- * socket pump that writes the request frames the main thread posts it, cuts
- * the replies into frames, posts each on a MessagePort, then bumps a
- * counter in a SharedArrayBuffer (Atomics.add + Atomics.notify) so that a
- * main thread asleep in Atomics.wait wakes and takes it with
- * receiveMessageOnPort.
+ * The socket of the CLI's bridge to secitemd (daemon-bridge.ts), used
+ * synchronously on the main thread: the command handlers call a
+ * synchronous client, so each call writes its request frame and then waits
+ * for the reply without returning to the event loop.
  *
- * Small and free of the engine, so that the dispatcher (main.ts) can start
- * it before it loads a command's module: the worker's start-up (a whole
- * node environment, most of what a bridged command pays) then overlaps the
- * loading. node:worker_threads is required only when a socket file exists:
- * loading it costs more than a command that never meets a daemon should pay.
- * Started pumps are kept on globalThis, because bin.js and the command
- * bundles (lazy/*.js) each have their own copy of this module.
+ * node:net makes the socket (a Unix socket's connect() completes at once in
+ * the kernel: libuv calls it synchronously and only reports the outcome
+ * later), the stream is paused before it ever reads, so libuv never takes
+ * a byte, and the frames go through the socket's file descriptor with
+ * fs.writeSync and fs.readSync. The descriptor is non-blocking (libuv's): a
+ * read that finds nothing sleeps in Atomics.wait, from 20 µs doubling up to
+ * 2 ms while the reply is late, and tries again. No worker thread: starting
+ * one (a whole second node environment, plus node:worker_threads) cost a
+ * bridged command more than all the rest of its start.
+ *
+ * node:net is loaded only when a socket file exists (one stat otherwise).
  * @module
  */
-import { statSync } from 'node:fs';
+import { readSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { Socket } from 'node:net';
+import { FrameReader } from '../daemon/wire.js';
 
-/** The pump (CommonJS, run with `eval: true`: it needs no file beside the bundles and loads no module of this package). */
-const PUMP = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createConnection } = require('node:net');
-const { signal, port, path } = workerData;
-const wake = (message, transfer) => { port.postMessage(message, transfer); Atomics.add(signal, 0, 1); Atomics.notify(signal, 0); };
-const socket = createConnection(path);
-let chunks = [], total = 0, need = 4, header = true;
-socket.on('connect', () => wake({ connected: true }));
-socket.on('error', (e) => wake({ failed: String(e.code || e.message) }));
-socket.on('close', () => wake({ failed: 'secitemd closed the connection' }));
-socket.on('data', (chunk) => {
-  chunks.push(chunk);
-  total += chunk.length;
-  while (total >= need) {
-    const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
-    let rest;
-    if (header) {
-      need = all.readUInt32BE(0);
-      header = false;
-      rest = all.subarray(4);
-    } else {
-      const frame = new Uint8Array(all.subarray(0, need));
-      rest = all.subarray(need);
-      need = 4;
-      header = true;
-      wake({ frame }, [frame.buffer]);
-    }
-    chunks = rest.length > 0 ? [rest] : [];
-    total = rest.length;
-  }
-});
-parentPort.on('message', (frame) => socket.write(frame));
-`;
-
-/** What the pump posts: connected, failed (the connection is over), or one reply frame (without its length). */
+/** What the pump answers: connected, failed (the connection is over), or one reply frame (without its length). */
 export type PumpMessage = { connected: true } | { failed: string } | { frame: Uint8Array };
 
-/** A started pump: the worker (requests go to it with postMessage), the port its messages arrive on, the counter. */
+/** A connection to secitemd, used synchronously. */
 export interface Pump {
-  readonly worker: Worker;
-  readonly port: MessagePort;
-  readonly signal: Int32Array;
-  /** receiveMessageOnPort of node:worker_threads. */
-  readonly receive: (port: MessagePort) => { message: unknown } | undefined;
+  /** Whether the connection was made: `{ connected: true }`, or why not. */
+  readonly connection: PumpMessage;
+  /** Writes one frame, all of it (waiting while the socket is full); undefined, or why the connection failed. */
+  send(frame: Uint8Array): string | undefined;
+  /** The next reply frame, waiting for it until `deadline` (Date.now() ms); or why there is none. */
+  next(deadline: number): PumpMessage;
+  close(): void;
 }
 
-type WorkerThreads = typeof import('node:worker_threads');
 const nodeRequire = createRequire(import.meta.url);
-
-/** Pumps started ahead of their use, by socket path. */
-const KEY = Symbol.for('secitem.cli.daemonPumps');
-const TRIED = Symbol.for('secitem.cli.daemonPumpsTried');
-function started(): Map<string, Pump> {
-  const g = globalThis as unknown as Record<symbol, Map<string, Pump> | undefined>;
-  return (g[KEY] ??= new Map());
-}
 
 /** Whether a socket file is at `path` (one stat). */
 export function isSocketFile(path: string): boolean {
@@ -86,40 +47,99 @@ export function isSocketFile(path: string): boolean {
   }
 }
 
-/** Starts a pump connecting to `socketPath`. It is unref'd: it never keeps the process alive. */
-export function startPump(socketPath: string): Pump {
-  const wt = nodeRequire('node:worker_threads') as WorkerThreads;
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new wt.MessageChannel();
-  const worker = new wt.Worker(PUMP, { eval: true, workerData: { signal, port: port2, path: socketPath }, transferList: [port2], stdout: false, stderr: false });
-  worker.unref();
-  return { worker, port: port1, signal, receive: wt.receiveMessageOnPort };
-}
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const sleep = (ms: number): void => void Atomics.wait(sleeper, 0, 0, ms);
+const codeOf = (e: unknown): string => String((e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : e));
+const FIRST_SLEEP_MS = 0.02;
+const LONGEST_SLEEP_MS = 2;
 
-/** Commands that never open a keychain: the dispatcher starts no pump for them. */
-const NO_KEYCHAIN: ReadonlySet<string> = new Set(['help', 'error', 'profile', 'daemon', 'list-keychains', 'default-keychain', 'login-keychain', 'create-keychain', 'delete-keychain']);
+class SocketPump implements Pump {
+  readonly connection: PumpMessage;
+  readonly #socket: Socket;
+  readonly #fd: number;
+  readonly #reader = new FrameReader();
+  readonly #frames: Buffer[] = [];
+  readonly #chunk = Buffer.allocUnsafe(64 * 1024);
+  #failure: string | undefined;
 
-/**
- * Starts a pump now when a socket file is at `socketPath` and the command
- * may open a keychain, for a later takePump; once per process and path (an
- * interactive session's later commands reuse their bridge).
- */
-export function prestartPump(command: string, socketPath: string): void {
-  if (NO_KEYCHAIN.has(command)) return;
-  const g = globalThis as unknown as Record<symbol, Set<string> | undefined>;
-  const tried = (g[TRIED] ??= new Set());
-  if (tried.has(socketPath)) return;
-  tried.add(socketPath);
-  if (isSocketFile(socketPath)) started().set(socketPath, startPump(socketPath));
-}
-
-/** The pump started ahead for `socketPath`, else a new one; undefined when no socket file is there. */
-export function takePump(socketPath: string): Pump | undefined {
-  const pumps = started();
-  const ready = pumps.get(socketPath);
-  if (ready !== undefined) {
-    pumps.delete(socketPath);
-    return ready;
+  constructor(path: string) {
+    const net = nodeRequire('node:net') as typeof import('node:net');
+    const socket = net.createConnection({ path });
+    // Paused before it connects: libuv never reads, every byte is for readSync.
+    socket.pause();
+    socket.on('error', () => undefined); // the outcome of the connect, reported later: already known here
+    socket.unref();
+    this.#socket = socket;
+    const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    this.#fd = typeof fd === 'number' ? fd : -1;
+    if (this.#fd < 0) this.#failure = 'no socket';
+    else {
+      try {
+        // A write of nothing: ENOTCONN (or another error) when the connect failed.
+        writeSync(this.#fd, Buffer.alloc(0));
+      } catch (e) {
+        this.#failure = codeOf(e);
+      }
+    }
+    this.connection = this.#failure === undefined ? { connected: true } : { failed: this.#failure };
   }
-  return isSocketFile(socketPath) ? startPump(socketPath) : undefined;
+
+  send(frame: Uint8Array): string | undefined {
+    if (this.#failure !== undefined) return this.#failure;
+    let at = 0;
+    let wait = FIRST_SLEEP_MS;
+    while (at < frame.byteLength) {
+      try {
+        at += writeSync(this.#fd, frame, at, frame.byteLength - at);
+        wait = FIRST_SLEEP_MS;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return (this.#failure = codeOf(e));
+        sleep(wait);
+        wait = Math.min(wait * 2, LONGEST_SLEEP_MS);
+      }
+    }
+    return undefined;
+  }
+
+  next(deadline: number): PumpMessage {
+    let wait = FIRST_SLEEP_MS;
+    for (;;) {
+      const frame = this.#frames.shift();
+      if (frame !== undefined) return { frame };
+      if (this.#failure !== undefined) return { failed: this.#failure };
+      let n: number;
+      try {
+        n = readSync(this.#fd, this.#chunk, 0, this.#chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          this.#failure = codeOf(e);
+          continue;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) return { failed: 'no answer in time' };
+        sleep(Math.min(wait, left));
+        wait = Math.min(wait * 2, LONGEST_SLEEP_MS);
+        continue;
+      }
+      if (n === 0) {
+        this.#failure = 'secitemd closed the connection';
+        continue;
+      }
+      try {
+        this.#frames.push(...this.#reader.push(Buffer.from(this.#chunk.subarray(0, n))));
+      } catch (e) {
+        this.#failure = `an unreadable reply (${codeOf(e)})`;
+      }
+    }
+  }
+
+  close(): void {
+    this.#failure ??= 'closed';
+    this.#socket.destroy();
+  }
+}
+
+/** A connection to secitemd on `socketPath`; undefined when no socket file is there. */
+export function takePump(socketPath: string): Pump | undefined {
+  return isSocketFile(socketPath) ? new SocketPump(socketPath) : undefined;
 }

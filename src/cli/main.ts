@@ -23,8 +23,6 @@ import type { CliIo } from './io.js';
 import { echoLine, getopt, optionLines } from './options.js';
 import type { OptionTable, ParsedArgs } from './options.js';
 import { versionLine } from './version.js';
-import { defaultSocketPath } from '../daemon/paths.js';
-import { prestartPump } from './daemon-pump.js';
 
 export type { CliIo, CliReadable, CliWritable } from './io.js';
 
@@ -71,8 +69,6 @@ export async function executeCommand(words: readonly string[], ctx: CommandConte
     if (c === undefined) throw new ToolFailure(`unknown command "${typed}"`);
     if (c.load === undefined) throw new ToolFailure(`${c.name}: this command is not implemented yet`);
     if (ctx.verbose) ctx.err(`${echoLine(c.name, args, c.options, c.echoWord)}\n`);
-    // When secitemd may serve the command, its bridge's worker starts while the command's module loads.
-    prestartPump(c.name, defaultSocketPath(ctx.io.env));
     const handler = await c.load();
     result = await handler(args, ctx);
   } catch (error) {

@@ -3,15 +3,20 @@
  * walking up from this module's file. That works from the compiled module
  * (dist/src/cli), from the bundled executable, and from an installed
  * package (node_modules/secitem/...). URLs throughout: fs takes them, and
- * node:path and node:url are not loaded for it.
+ * node:path and node:url are not loaded for it. The bundled executable has
+ * the version written in at build time and reads nothing.
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
 
 const PACKAGE_NAME = 'secitem';
 
+/** Set by the bundler (src/cli/bundle.ts) to package.json's version: the executable reads no file for it. */
+declare const SECITEM_BUNDLED_VERSION: string | undefined;
+
 /** The package's version, or undefined when no package.json of secitem is above this file. */
 export function packageVersion(): string | undefined {
+  if (typeof SECITEM_BUNDLED_VERSION === 'string') return SECITEM_BUNDLED_VERSION;
   for (let dir = new URL('./', import.meta.url); ; ) {
     const file = new URL('package.json', dir);
     if (existsSync(file)) {

@@ -40,7 +40,10 @@
  *
  * **Durability.** record() appends the line with one write() (synchronous:
  * it is in the file, and survives a crash of the daemon, when record
- * returns). fsync is batched: at most every `syncIntervalMs` (100 ms) and at
+ * returns); record(r, { defer: true }) seals and chains the line at once
+ * but holds it in memory until writePending() (the daemon calls it once per
+ * round of calls: one write() for the round's lines), the next record
+ * without defer, flush() or close(). fsync is batched: at most every `syncIntervalMs` (100 ms) and at
  * close() the file is synced, and only then is the head rewritten to name
  * the last synced line. The timer's sync runs off the event loop (node's
  * thread pool: fsync, the head's temporary file and its fsync, the
@@ -396,6 +399,10 @@ export class AuditLog {
   /** A sync started by the timer is under way (off the event loop). */
   #syncing = false;
   #closed = false;
+  /** Lines recorded with `defer`, sealed and chained, not yet written. */
+  #pending: string[] = [];
+  /** The chain's state before the first pending line (to go back to when their write fails). */
+  #beforePending: { seq: number; mac: Buffer; size: number; linesInFile: number } | undefined;
 
   private constructor(path: string, keys: Keys, options: AuditLogOptions, state: { fd: number; size: number; gen: number; oldest: number; seq: number; mac: Buffer; linesInFile: number; headSeq: number }) {
     this.path = path;
@@ -484,8 +491,14 @@ export class AuditLog {
     return createHmac('sha256', this.#keys.digest).update(primaryKey).digest().subarray(0, 16).toString('hex');
   }
 
-  /** Appends one line (written when this returns; synced within syncIntervalMs). */
-  record(r: AuditRecord): void {
+  /**
+   * Appends one line: written when this returns (synced within
+   * syncIntervalMs), or with `defer`, held in memory and written by the next
+   * writePending() (one write() for all lines held), or by the next record
+   * without `defer`, flush() or close(), whichever comes first. The line's
+   * place in the chain (its seq and MAC) is fixed when record returns.
+   */
+  record(r: AuditRecord, options?: { readonly defer?: boolean }): void {
     if (this.#closed) throw new AuditError('the audit log is closed');
     checkRecord(r);
     const fields: Record<string, unknown> = {
@@ -509,11 +522,49 @@ export class AuditLog {
       bytes = Buffer.byteLength(prefix) + MAC_SUFFIX_LENGTH + 1;
     }
     const sealed = sealLine(this.#keys.chain, this.#mac, prefix);
-    writeSync(this.#fd, sealed.line);
+    if (this.#pending.length === 0) this.#beforePending = { seq: this.#seq, mac: this.#mac, size: this.#size, linesInFile: this.#linesInFile };
+    this.#pending.push(sealed.line);
     this.#size += bytes;
     this.#seq++;
     this.#mac = sealed.mac;
     this.#linesInFile++;
+    if (options?.defer !== true) this.writePending();
+  }
+
+  /** Lines recorded with `defer` and not yet written. */
+  get pendingLines(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Writes the lines held by record({ defer }) with one write(). When that
+   * write fails, the lines are dropped and the chain goes back to the last
+   * line written (the file is cut back to it), so the log still verifies;
+   * the AuditError says how many lines were lost.
+   */
+  writePending(): void {
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
+    const lines = this.#pending.length;
+    this.#pending = [];
+    const before = this.#beforePending!;
+    this.#beforePending = undefined;
+    try {
+      const buffer = Buffer.from(text, 'utf8');
+      let at = 0;
+      while (at < buffer.length) at += writeSync(this.#fd, buffer, at, buffer.length - at);
+    } catch (e) {
+      this.#seq = before.seq;
+      this.#mac = before.mac;
+      this.#size = before.size;
+      this.#linesInFile = before.linesInFile;
+      try {
+        ftruncateSync(this.#fd, before.size);
+      } catch {
+        // a torn tail is cut off at the next open
+      }
+      throw new AuditError(`${lines} audit line${lines === 1 ? '' : 's'} could not be written (${e instanceof Error ? e.message : String(e)})`);
+    }
     this.#scheduleSync();
   }
 
@@ -537,6 +588,11 @@ export class AuditLog {
     if (this.#syncing) {
       this.#scheduleSync();
       return;
+    }
+    try {
+      this.writePending(); // the head names only lines in the file
+    } catch {
+      return; // the lines were dropped and the chain rolled back; the next record schedules a sync again
     }
     if (this.#headSeq === this.#seq) return;
     this.#syncing = true;
@@ -576,8 +632,9 @@ export class AuditLog {
       });
   }
 
-  /** Syncs the file, then moves the head to the last line. */
+  /** Writes the lines held, syncs the file, then moves the head to the last line. */
   flush(): void {
+    this.writePending();
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -601,6 +658,7 @@ export class AuditLog {
   }
 
   #rotate(): void {
+    this.writePending();
     fsyncSync(this.#fd);
     closeSync(this.#fd);
     this.#fd = -1;

@@ -175,7 +175,6 @@ class Connection {
   constructor(socket: Socket) {
     this.#socket = socket;
     ({ decode: this.#decode, encode: this.#encode } = clientHooks(this));
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (e) => this.#fail(new SecError(errSecNotAvailable, `the connection to secitemd failed: ${e.message}`)));
     socket.on('close', () => this.#fail(new SecError(errSecNotAvailable, 'secitemd closed the connection')));
   }
@@ -189,7 +188,8 @@ class Connection {
   readonly #decode: DecodeHooks;
   readonly #encode: EncodeHooks;
 
-  #onData(chunk: Buffer): void {
+  /** Bytes read from the socket (a copy: the read buffer is reused). */
+  onData(chunk: Buffer): void {
     try {
       for (const body of this.#reader.push(chunk)) {
         const msg = decodeFrameBody(body, this.#decode) as { i?: unknown; r?: unknown; e?: { code?: unknown; message?: unknown } };
@@ -204,7 +204,7 @@ class Connection {
         const p = typeof msg.i === 'number' ? this.#pending.get(msg.i) : undefined;
         if (!p) continue;
         this.#pending.delete(msg.i as number);
-        p.resolve(msg.r);
+        p.resolve(clientAnswer(p.fn, msg.r));
       }
     } catch (e) {
       this.#fail(e instanceof Error ? e : new Error(String(e)));
@@ -226,7 +226,7 @@ class Connection {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { fn, resolve, reject });
       this.#socket.write(frame);
-    }).then((answer) => clientAnswer(fn, answer));
+    });
   }
 
   close(): Promise<void> {
@@ -241,8 +241,24 @@ class Connection {
 /** Connects to secitemd. Rejects when no daemon answers on the socket. */
 export async function connectKeychain(options: ConnectOptions = {}): Promise<RemoteClient> {
   const path = options.socket ?? defaultSocketPath();
+  // Replies are read into one buffer per connection (no 64 KiB allocation per read, no stream machinery); each read's
+  // bytes are copied out before the next one.
+  let connection: Connection | undefined;
+  const early: Buffer[] = [];
+  const readBuffer = Buffer.allocUnsafe(64 * 1024);
+  const onread = {
+    buffer: readBuffer,
+    callback: (n: number, buf: Uint8Array): boolean => {
+      const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+      const copy = Buffer.allocUnsafe(n);
+      chunk.copy(copy);
+      if (connection === undefined) early.push(copy);
+      else connection.onData(copy);
+      return true;
+    },
+  };
   const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = createConnection(path);
+    const s = createConnection({ path, onread });
     s.once('connect', () => {
       s.off('error', reject);
       resolve(s);
@@ -250,6 +266,8 @@ export async function connectKeychain(options: ConnectOptions = {}): Promise<Rem
     s.once('error', (e) => reject(new SecError(errSecNotAvailable, `no secitemd answers on ${path} (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
   });
   const c = new Connection(socket);
+  connection = c;
+  for (const chunk of early.splice(0)) c.onData(chunk);
   const call = <T>(fn: CallName, ...args: unknown[]) => c.call(fn, args) as Promise<T>;
   return Object.freeze({
     identity: call<SecItemResult>('hello').catch((e: Error) => ({ status: errSecNotAvailable, error: e instanceof SecError ? e : new SecError(errSecNotAvailable, e.message) })),

@@ -44,7 +44,14 @@ export interface AuditEntry {
   reason?: string;
 }
 export interface AuditLike {
-  record(entry: AuditEntry): void;
+  /**
+   * Records one call. With `defer` the entry may be held in memory until
+   * writePending() (the daemon calls it once per round of calls); an
+   * AuditLike without writePending writes each entry at once.
+   */
+  record(entry: AuditEntry, options?: { readonly defer?: boolean }): void;
+  /** Writes the entries held by record({ defer: true }), in one write. */
+  writePending?(): void;
 }
 
 export interface DaemonLimits {
@@ -219,7 +226,7 @@ function digestKey(stateDir: string): Buffer {
 }
 
 /** The primary-key attributes of a dictionary's class, as given, HMAC'd: the same item gives the same digest; values stay secret. */
-function itemDigestOf(key: Buffer, dict: unknown): string | undefined {
+function itemDigestOf(key: Buffer, dict: unknown, digestCache: Map<string, string>): string | undefined {
   if (typeof dict !== 'object' || dict === null) return undefined;
   const d = dict as Record<string, unknown>;
   const cls = d[kSecClass];
@@ -227,11 +234,24 @@ function itemDigestOf(key: Buffer, dict: unknown): string | undefined {
   if (!def) return undefined;
   try {
     const fields = [cls, ...def.primaryKey.map((a) => (Object.prototype.hasOwnProperty.call(d, a.code) ? d[a.code] : null))];
-    return createHmac('sha256', key).update(encodeValue(fields, { object: () => new Unrepresentable('object') })).digest('hex').slice(0, 32);
+    const bytes = encodeValue(fields, DIGEST_HOOKS);
+    // The same item is named again and again: its digest is kept (the key, its primary key's bytes, is no secret of the daemon's).
+    const id = bytes.length <= 1024 ? bytes.toString('latin1') : undefined;
+    const known = id === undefined ? undefined : digestCache.get(id);
+    if (known !== undefined) return known;
+    const digest = createHmac('sha256', key).update(bytes).digest('hex').slice(0, 32);
+    if (id !== undefined) {
+      if (digestCache.size >= DIGEST_CACHE) digestCache.clear();
+      digestCache.set(id, digest);
+    }
+    return digest;
   } catch {
     return undefined;
   }
 }
+const DIGEST_HOOKS: EncodeHooks = { object: () => new Unrepresentable('object') };
+/** How many item digests a daemon keeps (by the wire bytes of class and primary key). */
+const DIGEST_CACHE = 4096;
 
 // ── Connections ──────────────────────────────────────────────────────────────
 
@@ -264,6 +284,9 @@ class Connection {
   /** A protocol error was answered; nothing more is read or served. */
   closing = false;
   paused = false;
+  /** How this connection's values cross the wire (made at its first frame). */
+  encodeHooks: EncodeHooks | undefined;
+  decodeHooks: DecodeHooks | undefined;
 
   constructor(socket: Socket, maxFrame: number) {
     this.socket = socket;
@@ -338,6 +361,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   const connections = new Set<Connection>();
+  const digestCache = new Map<string, string>();
   /** Connections with a request ready, in the order they became ready. */
   const ready: Connection[] = [];
   let scheduled = false;
@@ -360,7 +384,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   // ── Encoding and decoding per connection ──
-  const encodeHooks = (conn: Connection): EncodeHooks => ({
+  const makeEncodeHooks = (conn: Connection): EncodeHooks => ({
     object: (v) => {
       if (v instanceof SecError) return new WireSecError(v.status, v.detail);
       if (v instanceof SecCertificate) return new WireCertificate(v.der);
@@ -372,7 +396,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   /** A private key a client sent (an identity it imported, to be added): made here from its external representation. */
   const carriedPrivateKey = (data: Uint8Array, keyType: string): SecKey | Unrepresentable =>
     K.SecKeyCreateWithData(data, { [kSecAttrKeyType]: keyType, [kSecAttrKeyClass]: kSecAttrKeyClassPrivate }).value ?? new Unrepresentable('a private key that does not decode');
-  const decodeHooks = (conn: Connection): DecodeHooks => ({
+  const makeDecodeHooks = (conn: Connection): DecodeHooks => ({
     certificate: (der) => SecCertificateCreateWithData(der) ?? new Unrepresentable('bytes that are not a certificate'),
     key: (k) => {
       const o = conn.handles.get(k.handle);
@@ -391,6 +415,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     error: (e) => new SecError(e.status, e.detail),
   });
+  const encodeHooks = (conn: Connection): EncodeHooks => (conn.encodeHooks ??= makeEncodeHooks(conn));
+  const decodeHooks = (conn: Connection): DecodeHooks => (conn.decodeHooks ??= makeDecodeHooks(conn));
 
   function send(conn: Connection, message: unknown): void {
     if (conn.socket.destroyed) return;
@@ -503,7 +529,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let group = dict && typeof dict[kSecAttrAccessGroup] === 'string' ? (dict[kSecAttrAccessGroup] as string) : undefined;
     if (group === undefined && req.fn === 'SecItemAdd') group = conn.identity?.client?.accessGroups[0];
     const isItemCall = req.fn === 'SecItemAdd' || req.fn === 'SecItemCopyMatching' || req.fn === 'SecItemUpdate' || req.fn === 'SecItemDelete';
-    const itemDigest = isItemCall ? itemDigestOf(hmacKey, dict) : undefined;
+    const itemDigest = isItemCall ? itemDigestOf(hmacKey, dict, digestCache) : undefined;
     // What a client names (class, group) and what a refusal says (paths) is made fit for the log, so that no call goes unrecorded.
     const fit = (text: string, max: number) => text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max) || '?';
     try {
@@ -517,15 +543,29 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ...(itemDigest === undefined ? {} : { itemDigest }),
         status: fn ? statusOfAnswer(fn, answer) : errSecUnimplemented,
         ...(conn.identity?.refusal === undefined ? {} : { reason: fit(conn.identity.refusal, 300) }),
-      });
+      }, DEFER);
     } catch (e) {
       log(`the audit log refused an entry (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
+  /** Writes the round's audit entries (one write). */
+  function writeAudit(): void {
+    try {
+      options.audit.writePending?.();
+    } catch (e) {
+      log(`the audit log refused entries (${e instanceof Error ? e.message : String(e)})`);
     }
   }
 
   // ── Scheduling: one request per ready connection per round; SecItem calls of a round commit together ──
   // Writes commit together; a read needs no transaction of the group's (it reads what is committed) and is answered at once.
   const GROUPABLE = new Set(['SecItemAdd', 'SecItemUpdate', 'SecItemDelete', 'SecKeyCreateRandomKey']);
+  /** Calls that change nothing: their audit lines may be written just after their answers. */
+  const READ_ONLY = new Set(['hello', 'status', 'SecItemCopyMatching', 'SecKeyCreateSignature', 'SecKeyVerifySignature', 'SecKeyCreateEncryptedData',
+    'SecKeyCreateDecryptedData', 'SecKeyCopyKeyExchangeResult', 'SecKeyCopyExternalRepresentation', 'SecKeyCopyPublicKey', 'SecKeyCopyAttributes',
+    'SecKeyGetBlockSize', 'SecKeyIsAlgorithmSupported']);
+  const DEFER = { defer: true } as const;
   /** Reads one connection may have answered in one round, in its order, before the next round. */
   const READS_PER_ROUND = 16;
 
@@ -579,8 +619,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
     }
     for (const [conn, req] of alone) answers.push([conn, req, call(conn, req)]);
+    // The round's audit lines go out in one write: before any answer when the round changed something (the line of
+    // an acknowledged change is in the file before its acknowledgement), else right after the answers, in the same turn.
+    let changed = false;
     for (const [conn, req, answer] of answers) {
       audit(conn, req, answer);
+      if (!READ_ONLY.has(req.fn)) changed = true;
+    }
+    if (changed) writeAudit();
+    // A connection's answers of the round leave in one write.
+    const corked: Socket[] = [];
+    for (const [conn] of answers) {
+      if (!conn.socket.writableCorked && !conn.socket.destroyed) {
+        conn.socket.cork();
+        corked.push(conn.socket);
+      }
+    }
+    for (const [conn, req, answer] of answers) {
       send(conn, { i: req.id, r: answer });
       if (conn.socket.writableLength > limits.maxUnreadReplies) {
         conn.paused = true;
@@ -592,6 +647,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (conn.queue.length < limits.maxInFlight && conn.socket.isPaused() && !stopping) conn.socket.resume();
       markReady(conn);
     }
+    for (const socket of corked) socket.uncork();
+    if (!changed) writeAudit();
     if (answers.length > 0) rearmIdleLock();
     if (ready.length > 0) schedule();
     if (stopping) maybeFinish();

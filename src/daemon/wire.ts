@@ -157,6 +157,24 @@ class Writer {
     this.#len += v.byteLength;
   }
   string(s: string): void {
+    const length = s.length;
+    if (length <= 64) {
+      // Short ASCII (most of the protocol's strings): written byte by byte, no byteLength pass.
+      this.#ensure(4 + length);
+      const buf = this.#buf;
+      const at = this.#len + 4;
+      let i = 0;
+      for (; i < length; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[at + i] = c;
+      }
+      if (i === length) {
+        buf.writeUInt32BE(length, this.#len);
+        this.#len = at + length;
+        return;
+      }
+    }
     const n = Buffer.byteLength(s, 'utf8');
     this.u32(n);
     this.#ensure(n);
@@ -248,10 +266,12 @@ function writeValue(w: Writer, v: unknown, hooks: EncodeHooks, depth: number): v
     w.string(v.protection);
     return w.u32(v.flags);
   }
-  const mapped = v instanceof WireCertificate || v instanceof WireKey || v instanceof WireIdentity || v instanceof WireSecError || v instanceof WirePublicKey ||
-    v instanceof WirePrivateKey || v instanceof WireCarriedIdentity || v instanceof Unrepresentable
-    ? v
-    : isPlainDictionary(v) ? null : hooks.object?.(v);
+  const mapped = isPlainDictionary(v)
+    ? null
+    : v instanceof WireCertificate || v instanceof WireKey || v instanceof WireIdentity || v instanceof WireSecError || v instanceof WirePublicKey ||
+        v instanceof WirePrivateKey || v instanceof WireCarriedIdentity || v instanceof Unrepresentable
+      ? v
+      : hooks.object?.(v);
   if (mapped === null) {
     w.u8(T.dict);
     return writeDictBody(w, v as Record<string, unknown>, hooks, depth);
@@ -320,12 +340,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Reader {
   #at = 0;
-  constructor(readonly buf: Uint8Array, readonly view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)) {}
+  readonly #end: number;
+  readonly buf: Buffer;
+  /** Bytes values are views of a Buffer given, copies of another Uint8Array's (as Buffer and Uint8Array slice()). */
+  readonly #copy: boolean;
+  constructor(bytes: Uint8Array) {
+    this.#copy = !Buffer.isBuffer(bytes);
+    this.buf = this.#copy ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : (bytes as Buffer);
+    this.#end = bytes.byteLength;
+  }
   get remaining(): number {
-    return this.buf.byteLength - this.#at;
+    return this.#end - this.#at;
   }
   #need(n: number, what: string): void {
-    if (this.remaining < n) throw new WireError('truncated', `the message ends inside ${what} at byte ${this.#at}`);
+    if (this.#end - this.#at < n) throw new WireError('truncated', `the message ends inside ${what} at byte ${this.#at}`);
   }
   u8(what: string): number {
     this.#need(1, what);
@@ -333,28 +361,37 @@ class Reader {
   }
   u32(what: string): number {
     this.#need(4, what);
-    const v = this.view.getUint32(this.#at);
+    const v = this.buf.readUInt32BE(this.#at);
     this.#at += 4;
     return v;
   }
   f64(what: string): number {
     this.#need(8, what);
-    const v = this.view.getFloat64(this.#at);
+    const v = this.buf.readDoubleBE(this.#at);
     this.#at += 8;
     return v;
   }
   bytes(what: string): Uint8Array {
     const n = this.u32(what);
     this.#need(n, what);
-    const out = this.buf.slice(this.#at, this.#at + n);
+    const out = this.#copy ? Uint8Array.prototype.slice.call(this.buf, this.#at, this.#at + n) : this.buf.subarray(this.#at, this.#at + n);
     this.#at += n;
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
   string(what: string): string {
     const n = this.u32(what);
     this.#need(n, what);
+    const start = this.#at;
+    const end = (this.#at += n);
+    // Most strings of the protocol are short ASCII (keys, classes, names): read as latin1, no decoder call.
+    if (n <= 64) {
+      const b = this.buf;
+      let i = start;
+      while (i < end && b[i]! < 0x80) i++;
+      if (i === end) return b.toString('latin1', start, end);
+    }
     try {
-      return utf8.decode(this.buf.subarray(this.#at, (this.#at += n)));
+      return utf8.decode(this.buf.subarray(start, end));
     } catch {
       throw new WireError('utf8', `${what} is not UTF-8`);
     }
@@ -376,8 +413,10 @@ function readDictBody(r: Reader, hooks: DecodeHooks, depth: number): Record<stri
   for (let i = 0; i < n; i++) {
     const key = r.string('a dictionary key');
     if (Object.prototype.hasOwnProperty.call(out, key)) throw new WireError('duplicate-key', `a dictionary has the key ${JSON.stringify(key.slice(0, 64))} twice`);
-    // defineProperty: a key "__proto__" is an ordinary own key, never the prototype.
-    Object.defineProperty(out, key, { value: readValue(r, hooks, depth + 1), enumerable: true, writable: true, configurable: true });
+    const value = readValue(r, hooks, depth + 1);
+    // defineProperty: a key "__proto__" is an ordinary own key, never the prototype (Object.prototype has no other setter).
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
   return out;
 }

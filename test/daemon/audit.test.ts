@@ -74,6 +74,33 @@ describe('audit log', () => {
     assert.throws(() => AuditLog.open(path, { key, maxBytes: 1 << 20 }).record({ time: 0, applicationIdentifier: 'x', pid: 1, fn: 'SecItemAdd', itemDigest: 'alice@example.com', status: 0 }), /itemDigest/);
   });
 
+  it('holds deferred lines until writePending, in their order, across a rotation, and at close', () => {
+    const log = AuditLog.open(path, { key, maxBytes: 4096 });
+    const rec = (i: number, defer: boolean) => log.record({ time: 0, applicationIdentifier: 'SKMME9E2Y8.com.example.app', pid: i, fn: 'SecItemCopyMatching', status: 0 }, { defer });
+    rec(1, true);
+    rec(2, true);
+    assert.equal(log.pendingLines, 2);
+    assert.equal(lines().length, 1, 'deferred lines are not written yet');
+    log.writePending();
+    assert.equal(log.pendingLines, 0);
+    assert.deepEqual(lines().slice(1).map((l) => (JSON.parse(l) as { pid: number }).pid), [1, 2]);
+    rec(3, true);
+    rec(4, false); // a line written at once takes the held ones first
+    assert.deepEqual(lines().slice(1).map((l) => (JSON.parse(l) as { pid: number }).pid), [1, 2, 3, 4]);
+    for (let i = 5; i < 60; i++) rec(i, true); // past maxBytes: the rotation writes what is held to the old file first
+    log.writePending();
+    log.flush();
+    const rotated = verify();
+    assert.ok(rotated.ok && existsSync(`${path}.1`), JSON.stringify(rotated));
+    const pids = [`${path}.4`, `${path}.3`, `${path}.2`, `${path}.1`, path].filter((f) => existsSync(f)).flatMap((f) => lines(f)).map((l) => (JSON.parse(l) as { pid?: number }).pid).filter((p) => p !== undefined);
+    assert.deepEqual(pids, Array.from({ length: 59 }, (_, i) => i + 1));
+    // close() writes what is held.
+    rec(100, true);
+    rec(101, true);
+    log.close();
+    assert.deepEqual(verify(), { ok: true, lines: (rotated.ok ? rotated.lines : 0) + 2 });
+  });
+
   it('detects an edited line', () => {
     const log = AuditLog.open(path, { key, maxBytes: 1 << 20 });
     fill(log, 10);
