@@ -6,10 +6,25 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runFuzz } from './harness/fuzz.js';
+import { snapshot, wildcardClient } from './harness/common.js';
+import { TempKeychain } from '../helpers.js';
 
 it('20,000 random calls: each returns a documented OSStatus and never throws; failures and lookups leave the store unchanged; integrity_check stays ok; accepted values are not on disk in plaintext', () => {
   const report = runFuzz({ cases: 20_000, seed: 0x5ec1fe });
   assert.equal(report.cases, 20_000);
   const successes = Object.entries(report.statuses).filter(([k]) => k.endsWith(':0'));
   assert.ok(successes.length === 4, `every function succeeded at least once: ${JSON.stringify(report.statuses)}`);
+});
+
+it('the soak\'s counterexample (seed 1379897658, case 63,295): an item added with a biometry access control is read by the snapshots, not a failed listing', () => {
+  const tk = new TempKeychain();
+  const app = tk.kc.client({ applicationIdentifier: 'fuzz.app', keychainAccessGroups: ['fuzz.shared'] });
+  const added = app.SecItemAdd({
+    class: 'genp', svce: 'fzSeed-service-Aardvark', acct: 'fzSeed-account-1',
+    accc: { kind: 'SecAccessControl', protection: 'cku', flags: 2 }, u_NoAuthUI: 'O:!j8wY',
+  });
+  assert.equal(added.status, 0);
+  const seen = snapshot(wildcardClient(tk.kc, 'fuzz.app'));
+  assert.match(seen, /fzSeed-service-Aardvark/);
+  tk.cleanup();
 });

@@ -26,6 +26,8 @@ import {
   kSecValuePersistentRef,
   errSecItemNotFound,
   errSecSuccess,
+  kSecUseAuthenticationContext,
+  LAContext,
 } from '../../../src/index.js';
 import { filesUnder, statusName, type Client, type Keychain } from '../../helpers.js';
 
@@ -65,9 +67,18 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/**
+ * The user of the snapshots, present whenever asked: an item whose access
+ * control asks for user presence or biometry (a fuzzed add can make one)
+ * is read like any other, instead of failing the listing with
+ * errSecInteractionNotAllowed.
+ */
+const presentUser = new LAContext({ userPresence: () => true });
+
 /** Items of one class through a client, as returned dictionaries (empty when none); with their persistent references when asked. */
 export function listAll(client: Client, cls: string, withRefs = false): Record<string, unknown>[] {
   const r = client.SecItemCopyMatching({
+    [kSecUseAuthenticationContext]: presentUser,
     [kSecClass]: cls,
     [kSecAttrSynchronizable]: kSecAttrSynchronizableAny,
     [kSecMatchLimit]: kSecMatchLimitAll,
