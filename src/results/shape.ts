@@ -31,7 +31,7 @@ export function shapeItem(cls: ClassDef, item: Item, persistentRef: () => Uint8A
   for (const attr of cls.attrs) {
     const v = item.attrs.get(attr.code);
     if (v === undefined) continue;
-    if ((r.attributes && attr.returned) || (r.data && attr.secretData)) out[attr.code] = copyValue(v);
+    if ((r.attributes && attr.returned) || (r.data && attr.secretData)) out[attr.code] = copyValue(v, attr.secretData === true);
   }
   if (r.data && item.data !== undefined) out['v_Data'] = copyBytes(item.data);
   if (r.persistentRef) out['v_PersistentRef'] = persistentRef();

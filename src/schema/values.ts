@@ -257,9 +257,13 @@ function sameNumber(x: number, y: number): boolean {
   return x === y || (x !== x && y !== y);
 }
 
-/** A value as handed back to a caller: a fresh copy it may keep or change. */
-export function copyValue(value: AttrValue): AttrValue {
-  if (value instanceof Uint8Array) return copyBytes(value);
+/**
+ * A value as handed back to a caller: a fresh copy it may keep or change.
+ * Bytes of a secret (`secret`: the schema's secretData) are copied outside
+ * the JavaScript heap (copyBytes); other attributes' bytes may live in it.
+ */
+export function copyValue(value: AttrValue, secret = true): AttrValue {
+  if (value instanceof Uint8Array) return secret ? copyBytes(value) : new Uint8Array(value);
   if (value instanceof Date) return new Date(value.getTime());
   return value;
 }

@@ -142,7 +142,7 @@ function halves(engine: Engine, client: ClientContext, asked: Record<string, unk
     return matchItems(engine, client, asked, (item, persistref, q) => {
       const attrs: Record<string, unknown> = {};
       if (returns.attributes) Object.assign(attrs, shapeItem(q.cls, item, () => new Uint8Array(0), { attributes: true, data: false, ref: false, persistentRef: false }));
-      else for (const code of ['pkhh', 'klbl']) if (item.attrs.has(code)) attrs[code] = copyValue(item.attrs.get(code)!);
+      else for (const code of ['pkhh', 'klbl']) if (item.attrs.has(code)) attrs[code] = copyValue(item.attrs.get(code)!, false);
       const kind = returns.ref ? engine.objects.kindFor(q.cls.name) : undefined;
       return {
         attrs,

@@ -109,6 +109,9 @@ export function encodePayload(item: Item): Buffer {
   return out;
 }
 
+/** The attributes the schema marks as secret data (stored sealed, never indexed), of every class. */
+const secretCodes: ReadonlySet<string> = new Set([...itemClasses.values()].flatMap((c) => c.attrs.filter((a) => a.secretData).map((a) => a.code)));
+
 /** Thrown (and caught) on a malformed binary payload; made once, as it carries nothing. */
 const MALFORMED = new Error('malformed payload');
 
@@ -148,16 +151,20 @@ class Reader {
     return knownCodes.get(codeKey(b[at], b[at + 1], b[at + 2], b[at + 3])) ?? b.toString('latin1', at, at + 4);
   }
 
-  /** A fresh copy of the next `n` bytes, outside the JavaScript heap (values.ts copyBytes says why; the payload is wiped after decoding). */
-  copy(n: number): Uint8Array {
+  /**
+   * A fresh copy of the next `n` bytes (the payload is wiped after
+   * decoding); a secret's outside the JavaScript heap, where a garbage
+   * collection never leaves a copy behind (values.ts copyBytes).
+   */
+  copy(n: number, secret = false): Uint8Array {
     const at = this.take(n);
-    const out = new Uint8Array(new ArrayBuffer(n));
+    const out = secret ? new Uint8Array(new ArrayBuffer(n)) : new Uint8Array(n);
     if (n > 64) this.bytes.copy(out, 0, at, at + n);
     else for (let i = 0; i < n; i++) out[i] = this.bytes[at + i]; // (Buffer.copy makes a view of the source)
     return out;
   }
 
-  value(): AttrValue {
+  value(secret: boolean): AttrValue {
     switch (this.u8()) {
       case STRING: {
         const n = this.u32();
@@ -171,7 +178,7 @@ class Reader {
         return this.bytes.toString('utf16le', at, at + n);
       }
       case BYTES:
-        return this.copy(this.u32());
+        return this.copy(this.u32(), secret);
       case NUMBER:
         return this.f64();
       case DATE:
@@ -194,11 +201,11 @@ function decodeBinary(bytes: Buffer): Item {
   const attrs = new Map<string, AttrValue>();
   for (let count = r.u16(); count > 0; count--) {
     const code = r.code();
-    attrs.set(code, r.value());
+    attrs.set(code, r.value(secretCodes.has(code)));
   }
   let data: Uint8Array | undefined;
   const hasData = r.u8();
-  if (hasData === 1) data = r.copy(r.u32());
+  if (hasData === 1) data = r.copy(r.u32(), true);
   else if (hasData !== 0) throw MALFORMED;
   if (r.at !== bytes.length) throw MALFORMED; // trailing bytes
   return { attrs, data };
