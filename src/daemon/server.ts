@@ -225,6 +225,22 @@ function digestKey(stateDir: string): Buffer {
   return existsSync(file) ? readDeviceKey(file) : createDeviceKey(file);
 }
 
+/**
+ * The class an audit line names: kSecClass as given, else the one the
+ * object of kSecValueRef implies (SecItem infers it the same way), else the
+ * one a persistent reference names (its first four bytes).
+ */
+function auditedClass(dict: Record<string, unknown>): string | undefined {
+  const given = dict[kSecClass];
+  if (typeof given === 'string') return given;
+  const ref = dict['v_Ref'];
+  if (ref instanceof SecIdentity) return 'idnt';
+  if (ref instanceof SecCertificate) return 'cert';
+  if (ref instanceof SecKey) return 'keys';
+  const pref = dict['v_PersistentRef'];
+  return pref instanceof Uint8Array && pref.length === 20 ? Buffer.from(pref.subarray(0, 4)).toString('latin1') : undefined;
+}
+
 /** The primary-key attributes of a dictionary's class, as given, HMAC'd: the same item gives the same digest; values stay secret. */
 function itemDigestOf(key: Buffer, dict: unknown, digestCache: Map<string, string>): string | undefined {
   if (typeof dict !== 'object' || dict === null) return undefined;
@@ -525,7 +541,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const fn = isCallName(req.fn) ? req.fn : undefined;
     const first = req.args[0];
     const dict = typeof first === 'object' && first !== null && !Array.isArray(first) && !(first instanceof SecKey) ? (first as Record<string, unknown>) : undefined;
-    const cls = dict && typeof dict[kSecClass] === 'string' ? (dict[kSecClass] as string) : undefined;
+    const cls = dict === undefined ? undefined : auditedClass(dict);
     let group = dict && typeof dict[kSecAttrAccessGroup] === 'string' ? (dict[kSecAttrAccessGroup] as string) : undefined;
     if (group === undefined && req.fn === 'SecItemAdd') group = conn.identity?.client?.accessGroups[0];
     const isItemCall = req.fn === 'SecItemAdd' || req.fn === 'SecItemCopyMatching' || req.fn === 'SecItemUpdate' || req.fn === 'SecItemDelete';

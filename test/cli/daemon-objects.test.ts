@@ -76,9 +76,9 @@ describe('certificate, key and identity commands through a running secitemd', ()
     assert.equal(r.code, 0, r.stderr);
     // Every one of those calls reached the daemon: its audit log names them, the CLI as the owner.
     const log = readFileSync(join(state, 'audit.log'), 'utf8');
-    assert.match(log, /"applicationIdentifier":"secitem\.cli","pid":\d+,"fn":"SecItemAdd","group":"secitem\.cli","status":0/);
+    assert.match(log, /"applicationIdentifier":"secitem\.cli","pid":\d+,"fn":"SecItemAdd","cls":"idnt","group":"secitem\.cli","status":0/);
     assert.match(log, /"fn":"SecItemCopyMatching","cls":"idnt","status":0/);
-    assert.match(log, /"fn":"SecItemDelete","status":0/);
+    assert.match(log, /"fn":"SecItemDelete","cls":"idnt","status":0/);
     assert.ok(!log.includes('through the daemon'), 'no attribute value in the audit log');
   });
 });
