@@ -157,3 +157,45 @@ export function adoptPassword(context: LAContext, password: Uint8Array): void {
   wipe(s.credential);
   s.credential = copyBytes(password);
 }
+
+/**
+ * What of a context can leave its process (secitemd's wire): the
+ * credential, the interaction flag, the reuse window and when the user last
+ * authenticated through it. Its checks (userPresence, applicationPassword)
+ * are functions of the process that made it and stay there.
+ */
+export interface LAContextState {
+  readonly credential: Uint8Array | undefined;
+  readonly interactionNotAllowed: boolean;
+  readonly reuseSeconds: number;
+  readonly authenticatedAt: number | undefined;
+  readonly invalidated: boolean;
+}
+
+/** A context's state as it travels (the credential copied). */
+export function contextState(context: LAContext): LAContextState {
+  const s = stateOf(context);
+  return {
+    credential: s.credential === undefined ? undefined : copyBytes(s.credential),
+    interactionNotAllowed: context.interactionNotAllowed,
+    reuseSeconds: context.touchIDAuthenticationAllowableReuseDuration,
+    authenticatedAt: s.authenticatedAt,
+    invalidated: s.invalidated,
+  };
+}
+
+/**
+ * A context made from a travelled state, without checks of its own: it
+ * answers from its credential and reuse window only; anything that would
+ * ask the user is errSecInteractionNotAllowed.
+ */
+export function contextFromState(state: LAContextState): LAContext {
+  const context = new LAContext();
+  const s = stateOf(context);
+  context.touchIDAuthenticationAllowableReuseDuration = state.reuseSeconds;
+  context.interactionNotAllowed = state.interactionNotAllowed;
+  s.authenticatedAt = state.authenticatedAt;
+  if (state.credential !== undefined) s.credential = copyBytes(state.credential);
+  if (state.invalidated) context.invalidate();
+  return context;
+}

@@ -11,6 +11,7 @@ import { SecError, errSecNotAvailable, errSecParam, recordLastError, type OSStat
 import type { SecDictionary, SecItemResult, LockState } from '../types.js';
 import { SecKey } from '../objects/key.js';
 import { SecIdentity } from '../objects/identity.js';
+import { LAContext, contextState } from '../access/la-context.js';
 import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
 import { SecKeyCopyExternalRepresentation } from '../objects/key-functions.js';
 import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA } from '../constants.js';
@@ -18,7 +19,7 @@ import { shapeOf } from '../objects/key-encoding.js';
 import { CALLS, type CallName } from './protocol.js';
 import { defaultSocketPath } from './paths.js';
 import {
-  FrameReader, Unrepresentable, WireCarriedIdentity, WireCertificate, WireError, WireIdentity, WireKey, WirePrivateKey, WirePublicKey, WireSecError,
+  FrameReader, Unrepresentable, WireAuthContext, WireCarriedIdentity, WireCertificate, WireError, WireIdentity, WireKey, WirePrivateKey, WirePublicKey, WireSecError,
   decodeFrameBody, encodeFrame, type DecodeHooks, type EncodeHooks,
 } from './wire.js';
 
@@ -124,6 +125,10 @@ export function clientHooks(connection: object): { encode: EncodeHooks; decode: 
         if (v instanceof RemoteIdentity) return v.connection === connection ? new WireIdentity(v.handle, new Uint8Array(), new WireKey(v.privateKey.handle, {})) : new Unrepresentable('an identity of another connection');
         if (v instanceof SecCertificate) return new WireCertificate(v.der);
         if (v instanceof SecError) return new WireSecError(v.status, v.detail);
+        if (v instanceof LAContext) {
+          const st = contextState(v);
+          return new WireAuthContext(st.credential, st.interactionNotAllowed, st.reuseSeconds, st.authenticatedAt, st.invalidated);
+        }
         if (v instanceof SecKey) return keyMaterial(v);
         if (v instanceof SecIdentity) {
           const key = keyMaterial(v.privateKey);

@@ -16,6 +16,7 @@ import { openKeychain, type Keychain, type KeychainClient } from '../secitem/key
 import { itemClasses } from '../schema/classes.js';
 import { createDeviceKey, readDeviceKey } from '../store/device-key-file.js';
 import { SecKey } from '../objects/key.js';
+import { contextFromState } from '../access/la-context.js';
 import { SecIdentity } from '../objects/identity.js';
 import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
 import * as K from '../objects/key-functions.js';
@@ -429,6 +430,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const key = carriedPrivateKey(i.key.data, i.key.keyType);
       return certificate !== undefined && key instanceof SecKey ? new SecIdentity(certificate, key) : new Unrepresentable('an identity that does not decode');
     },
+    // A client's LAContext arrives as its state; its checks stay in the client (docs/daemon.md).
+    authContext: (c) => contextFromState(c),
     error: (e) => new SecError(e.status, e.detail),
   });
   const encodeHooks = (conn: Connection): EncodeHooks => (conn.encodeHooks ??= makeEncodeHooks(conn));

@@ -27,6 +27,10 @@
  *                           extractable key it made), for the daemon to store or use
  *   0x12 carried identity   u32 length + certificate DER, then a private key body (as 0x11):
  *                           an identity the client holds, not yet in the keychain
+ *   0x13 authentication context  u8 flags (1 interaction not allowed, 2 invalidated,
+ *                           4 a credential follows, 8 an authentication time follows), f64
+ *                           reuse seconds, [f64 ms of the last authentication], [u32 length +
+ *                           credential]: an LAContext's state (its checks stay in the client)
  * @module
  */
 
@@ -62,7 +66,7 @@ export class WireError extends Error {
 const T = {
   undefined: 0x00, null: 0x01, false: 0x02, true: 0x03, number: 0x04, string: 0x05, bytes: 0x06, date: 0x07,
   array: 0x08, dict: 0x09, accessControl: 0x0a, certificate: 0x0b, key: 0x0c, identity: 0x0d, error: 0x0e,
-  publicKey: 0x0f, unrepresentable: 0x10, privateKey: 0x11, carriedIdentity: 0x12,
+  publicKey: 0x0f, unrepresentable: 0x10, privateKey: 0x11, carriedIdentity: 0x12, authContext: 0x13,
 } as const;
 
 // ── The wire's object forms ──────────────────────────────────────────────────
@@ -95,6 +99,16 @@ export class WirePrivateKey {
 export class WireCarriedIdentity {
   constructor(readonly certificate: Uint8Array, readonly key: WirePrivateKey) {}
 }
+/** An LAContext's state (la-context.ts LAContextState): what of it can leave the client's process. */
+export class WireAuthContext {
+  constructor(
+    readonly credential: Uint8Array | undefined,
+    readonly interactionNotAllowed: boolean,
+    readonly reuseSeconds: number,
+    readonly authenticatedAt: number | undefined,
+    readonly invalidated: boolean,
+  ) {}
+}
 /** A value the sender could not encode; the receiver's engine refuses it as it would refuse that value. */
 export class Unrepresentable {
   constructor(readonly what: string) {}
@@ -108,7 +122,7 @@ export class Unrepresentable {
  * a wire form (or undefined: Unrepresentable).
  */
 export interface EncodeHooks {
-  object?(value: object): WireCertificate | WireKey | WireIdentity | WireSecError | WirePublicKey | WirePrivateKey | WireCarriedIdentity | Unrepresentable | undefined;
+  object?(value: object): WireCertificate | WireKey | WireIdentity | WireSecError | WirePublicKey | WirePrivateKey | WireCarriedIdentity | WireAuthContext | Unrepresentable | undefined;
 }
 /** How wire forms become the receiver's objects (default: the Wire* classes themselves). */
 export interface DecodeHooks {
@@ -119,6 +133,7 @@ export interface DecodeHooks {
   publicKey?(key: WirePublicKey): unknown;
   privateKey?(key: WirePrivateKey): unknown;
   carriedIdentity?(identity: WireCarriedIdentity): unknown;
+  authContext?(context: WireAuthContext): unknown;
   accessControl?(protection: string, flags: number): unknown;
 }
 
@@ -269,7 +284,7 @@ function writeValue(w: Writer, v: unknown, hooks: EncodeHooks, depth: number): v
   const mapped = isPlainDictionary(v)
     ? null
     : v instanceof WireCertificate || v instanceof WireKey || v instanceof WireIdentity || v instanceof WireSecError || v instanceof WirePublicKey ||
-        v instanceof WirePrivateKey || v instanceof WireCarriedIdentity || v instanceof Unrepresentable
+        v instanceof WirePrivateKey || v instanceof WireCarriedIdentity || v instanceof WireAuthContext || v instanceof Unrepresentable
       ? v
       : hooks.object?.(v);
   if (mapped === null) {
@@ -304,6 +319,15 @@ function writeValue(w: Writer, v: unknown, hooks: EncodeHooks, depth: number): v
     w.u8(T.privateKey);
     w.bytes(mapped.data);
     return w.string(mapped.keyType);
+  }
+  if (mapped instanceof WireAuthContext) {
+    w.u8(T.authContext);
+    const withTime = mapped.authenticatedAt !== undefined;
+    w.u8((mapped.interactionNotAllowed ? 1 : 0) | (mapped.invalidated ? 2 : 0) | (mapped.credential !== undefined ? 4 : 0) | (withTime ? 8 : 0));
+    w.f64(mapped.reuseSeconds);
+    if (withTime) w.f64(mapped.authenticatedAt!);
+    if (mapped.credential !== undefined) w.bytes(mapped.credential);
+    return;
   }
   if (mapped instanceof WireCarriedIdentity) {
     w.u8(T.carriedIdentity);
@@ -495,6 +519,15 @@ function readValue(r: Reader, hooks: DecodeHooks, depth: number): unknown {
       const data = r.bytes('a carried identity');
       const identity = new WireCarriedIdentity(certificate, new WirePrivateKey(data, r.string('a carried identity')));
       return hooks.carriedIdentity ? hooks.carriedIdentity(identity) : identity;
+    }
+    case T.authContext: {
+      const flags = r.u8('an authentication context');
+      if (flags > 15) throw new WireError('tag', `an authentication context with unknown flags 0x${flags.toString(16)} at byte ${at}`);
+      const reuseSeconds = r.f64('an authentication context');
+      const authenticatedAt = flags & 8 ? r.f64('an authentication context') : undefined;
+      const credential = flags & 4 ? r.bytes('an authentication context') : undefined;
+      const context = new WireAuthContext(credential, (flags & 1) !== 0, reuseSeconds, authenticatedAt, (flags & 2) !== 0);
+      return hooks.authContext ? hooks.authContext(context) : context;
     }
     case T.unrepresentable:
       return new Unrepresentable(r.string('an unrepresentable value'));

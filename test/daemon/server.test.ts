@@ -20,6 +20,8 @@ import {
   errSecSuccess, errSecMissingEntitlement, errSecParam, errSecItemNotFound, errSecDuplicateItem, errSecNoSuchClass,
   SecPKCS12Import, kSecImportItemIdentity, kSecValueRef, kSecClassIdentity, kSecAttrLabel, SecIdentityCopyPrivateKey, SecKeyCopyExternalRepresentation,
   SecKeyVerifySignature, SecKeyCopyPublicKey, kSecReturnRef, type SecIdentity,
+  LAContext, LACredentialType, type LAContextOptions, SecAccessControlCreateWithFlags, kSecAttrAccessibleWhenUnlocked, kSecAccessControlApplicationPassword,
+  kSecAccessControlUserPresence, kSecAttrAccessControl, kSecUseAuthenticationContext, errSecAuthFailed, errSecInteractionNotAllowed,
 } from '../../src/index.js';
 import { OpenSSLDir } from '../objects/openssl-material.js';
 import { RemoteIdentity } from '../../src/daemon/client.js';
@@ -224,6 +226,40 @@ describe('secitemd, in process', () => {
     } finally {
       await kc.close();
       o.remove();
+      profiles.byPid.delete(process.pid);
+    }
+  });
+
+  it('an LAContext travels as its state: an application-password item is added and read through the daemon; user presence, a check of the client\'s, cannot be asked', async () => {
+    profiles.byPid.set(process.pid, { entitlements: { applicationIdentifier: 'TEAM.com.example.self' }, owner: false });
+    const kc = await connectKeychain({ socket: run.socket });
+    const withPassword = (password: string, options: LAContextOptions = {}): LAContext => {
+      const ctx = new LAContext(options);
+      assert.ok(ctx.setCredential(utf8(password), LACredentialType.applicationPassword));
+      return ctx;
+    };
+    try {
+      const passwordAc = SecAccessControlCreateWithFlags(kSecAttrAccessibleWhenUnlocked, kSecAccessControlApplicationPassword).accessControl!;
+      const item = genp('lactx', { [kSecAttrAccount]: 'app-password' });
+      const add = await kc.SecItemAdd({ ...item, [kSecAttrAccessControl]: passwordAc, [kSecValueData]: utf8('behind a password'), [kSecUseAuthenticationContext]: withPassword('open sesame') });
+      assert.equal(add.status, errSecSuccess);
+      const read = await kc.SecItemCopyMatching({ ...item, [kSecReturnData]: true, [kSecUseAuthenticationContext]: withPassword('open sesame') });
+      assert.equal(read.status, errSecSuccess);
+      assert.equal(Buffer.from(read.result as Uint8Array).toString(), 'behind a password');
+      assert.equal((await kc.SecItemCopyMatching({ ...item, [kSecReturnData]: true, [kSecUseAuthenticationContext]: withPassword('wrong') })).status, errSecAuthFailed);
+      assert.equal((await kc.SecItemCopyMatching({ ...item, [kSecReturnData]: true })).status, errSecInteractionNotAllowed);
+      // An invalidated context authenticates nothing, there as here.
+      const invalid = withPassword('open sesame');
+      invalid.invalidate();
+      assert.equal((await kc.SecItemCopyMatching({ ...item, [kSecReturnData]: true, [kSecUseAuthenticationContext]: invalid })).status, errSecAuthFailed);
+      // User presence: the client's check does not travel, so the daemon cannot ask (errSecInteractionNotAllowed).
+      const presenceAc = SecAccessControlCreateWithFlags(kSecAttrAccessibleWhenUnlocked, kSecAccessControlUserPresence).accessControl!;
+      const guarded = genp('lactx', { [kSecAttrAccount]: 'presence' });
+      assert.equal((await kc.SecItemAdd({ ...guarded, [kSecAttrAccessControl]: presenceAc, [kSecValueData]: utf8('x') })).status, errSecSuccess);
+      const asking = new LAContext({ userPresence: () => true });
+      assert.equal((await kc.SecItemCopyMatching({ ...guarded, [kSecReturnData]: true, [kSecUseAuthenticationContext]: asking })).status, errSecInteractionNotAllowed);
+    } finally {
+      await kc.close();
       profiles.byPid.delete(process.pid);
     }
   });
