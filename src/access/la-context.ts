@@ -170,6 +170,8 @@ export interface LAContextState {
   readonly reuseSeconds: number;
   readonly authenticatedAt: number | undefined;
   readonly invalidated: boolean;
+  /** Whether the context has a user-presence check (which stays in its process). */
+  readonly canAskPresence: boolean;
 }
 
 /** A context's state as it travels (the credential copied). */
@@ -181,16 +183,19 @@ export function contextState(context: LAContext): LAContextState {
     reuseSeconds: context.touchIDAuthenticationAllowableReuseDuration,
     authenticatedAt: s.authenticatedAt,
     invalidated: s.invalidated,
+    canAskPresence: s.userPresence !== undefined,
   };
 }
 
 /**
- * A context made from a travelled state, without checks of its own: it
- * answers from its credential and reuse window only; anything that would
- * ask the user is errSecInteractionNotAllowed.
+ * A context made from a travelled state. Its user-presence check is
+ * `userPresence` when given (secitemd's: the answer the client's own check
+ * gave, or a request for it), else none: it answers from its credential and
+ * reuse window only, and anything that would ask the user is
+ * errSecInteractionNotAllowed.
  */
-export function contextFromState(state: LAContextState): LAContext {
-  const context = new LAContext();
+export function contextFromState(state: Omit<LAContextState, 'canAskPresence'>, userPresence?: (reason: string) => boolean): LAContext {
+  const context = new LAContext(userPresence === undefined ? {} : { userPresence });
   const s = stateOf(context);
   context.touchIDAuthenticationAllowableReuseDuration = state.reuseSeconds;
   context.interactionNotAllowed = state.interactionNotAllowed;

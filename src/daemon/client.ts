@@ -11,7 +11,7 @@ import { SecError, errSecNotAvailable, errSecParam, recordLastError, type OSStat
 import type { SecDictionary, SecItemResult, LockState } from '../types.js';
 import { SecKey } from '../objects/key.js';
 import { SecIdentity } from '../objects/identity.js';
-import { LAContext, contextState } from '../access/la-context.js';
+import { LAContext, contextState, requestUserPresence } from '../access/la-context.js';
 import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
 import { SecKeyCopyExternalRepresentation } from '../objects/key-functions.js';
 import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA } from '../constants.js';
@@ -22,6 +22,15 @@ import {
   FrameReader, Unrepresentable, WireAuthContext, WireCarriedIdentity, WireCertificate, WireError, WireIdentity, WireKey, WirePrivateKey, WirePublicKey, WireSecError,
   decodeFrameBody, encodeFrame, type DecodeHooks, type EncodeHooks,
 } from './wire.js';
+
+/** The answer a context's own user-presence check gave, while its call is sent again with it. */
+const presenceAnswers = new WeakMap<LAContext, 'granted' | 'declined'>();
+
+/** The LAContext a SecItem dictionary names (kSecUseAuthenticationContext), if any. */
+function contextOf(dict: unknown): LAContext | undefined {
+  const v = typeof dict === 'object' && dict !== null ? (dict as Record<string, unknown>)['u_AuthCtx'] : undefined;
+  return v instanceof LAContext ? v : undefined;
+}
 
 /** A key held by the daemon: its handle on this connection, and its public data. */
 export class RemoteKey {
@@ -127,7 +136,8 @@ export function clientHooks(connection: object): { encode: EncodeHooks; decode: 
         if (v instanceof SecError) return new WireSecError(v.status, v.detail);
         if (v instanceof LAContext) {
           const st = contextState(v);
-          return new WireAuthContext(st.credential, st.interactionNotAllowed, st.reuseSeconds, st.authenticatedAt, st.invalidated);
+          const presence = presenceAnswers.get(v) ?? (st.canAskPresence && !st.interactionNotAllowed ? 'ask' : 'none');
+          return new WireAuthContext(st.credential, st.interactionNotAllowed, st.reuseSeconds, st.authenticatedAt, st.invalidated, presence);
         }
         if (v instanceof SecKey) return keyMaterial(v);
         if (v instanceof SecIdentity) {
@@ -173,7 +183,8 @@ export function unsendable(fn: CallName, e: unknown): unknown {
 class Connection {
   readonly #socket: Socket;
   readonly #reader = new FrameReader();
-  readonly #pending = new Map<number, { fn: CallName; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Calls awaiting their answer; `raw`: resolved with the answer as it came (call() looks at it before clientAnswer does). */
+  readonly #pending = new Map<number, { fn: CallName; resolve: (v: unknown) => void; reject: (e: Error) => void; raw?: boolean }>();
   #nextId = 1;
   #failure: Error | undefined;
 
@@ -209,7 +220,7 @@ class Connection {
         const p = typeof msg.i === 'number' ? this.#pending.get(msg.i) : undefined;
         if (!p) continue;
         this.#pending.delete(msg.i as number);
-        p.resolve(clientAnswer(p.fn, msg.r));
+        p.resolve(p.raw === true ? msg.r : clientAnswer(p.fn, msg.r));
       }
     } catch (e) {
       this.#fail(e instanceof Error ? e : new Error(String(e)));
@@ -217,8 +228,40 @@ class Connection {
     }
   }
 
-  /** Sends a call; resolves its answer (errors recorded for SecCopyLastError). */
+  /**
+   * Sends a call; resolves its answer (errors recorded for SecCopyLastError).
+   * A SecItem call whose dictionary holds an LAContext may be answered with
+   * `interaction` (the daemon asks for user presence): the context's own
+   * check runs here, in the caller's process, and the call is sent again
+   * with its answer.
+   */
   call(fn: CallName, args: unknown[]): Promise<unknown> {
+    const context = contextOf(args[0]);
+    if (context === undefined) return this.#send(fn, args, false);
+    return this.#callAsking(fn, args, context);
+  }
+
+  async #callAsking(fn: CallName, args: unknown[], context: LAContext): Promise<unknown> {
+    let raw = await this.#send(fn, args, true);
+    for (let round = 0; round < 2; round++) {
+      const asked = (raw as { interaction?: { userPresence?: unknown } } | undefined)?.interaction?.userPresence;
+      if (typeof asked !== 'string') break;
+      const outcome = requestUserPresence(context, asked, Date.now());
+      presenceAnswers.set(context, outcome === 'accepted' || outcome === 'reused' ? 'granted' : 'declined');
+      try {
+        raw = await this.#send(fn, args, true);
+      } finally {
+        presenceAnswers.delete(context);
+      }
+    }
+    if (typeof raw === 'object' && raw !== null && 'interaction' in raw) {
+      const { interaction: _asked, ...answer } = raw as Record<string, unknown>;
+      raw = answer;
+    }
+    return clientAnswer(fn, raw);
+  }
+
+  #send(fn: CallName, args: unknown[], raw: boolean): Promise<unknown> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     let frame: Buffer;
@@ -229,7 +272,7 @@ class Connection {
       return Promise.resolve(unsendable(fn, e));
     }
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { fn, resolve, reject });
+      this.#pending.set(id, { fn, resolve, reject, raw });
       this.#socket.write(frame);
     });
   }

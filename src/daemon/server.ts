@@ -9,14 +9,14 @@ import { createHmac } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, fsyncSync, existsSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { kSecAttrAccessGroup, kSecAttrKeyClass, kSecAttrKeyClassPrivate, kSecAttrKeyClassPublic, kSecAttrKeyType, kSecClass } from '../constants.js';
+import { kSecAttrAccessGroup, kSecAttrKeyClass, kSecAttrKeyClassPrivate, kSecAttrKeyClassPublic, kSecAttrKeyType, kSecClass, kSecUseAuthenticationContext } from '../constants.js';
 import { SecError, SecCopyLastError, errSecInternalComponent, errSecParam, errSecUnimplemented, type OSStatus } from '../status.js';
 import type { Entitlements, SecDictionary } from '../types.js';
 import { openKeychain, type Keychain, type KeychainClient } from '../secitem/keychain.js';
 import { itemClasses } from '../schema/classes.js';
 import { createDeviceKey, readDeviceKey } from '../store/device-key-file.js';
 import { SecKey } from '../objects/key.js';
-import { contextFromState } from '../access/la-context.js';
+import { LAContext, contextFromState } from '../access/la-context.js';
 import { SecIdentity } from '../objects/identity.js';
 import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
 import * as K from '../objects/key-functions.js';
@@ -430,8 +430,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const key = carriedPrivateKey(i.key.data, i.key.keyType);
       return certificate !== undefined && key instanceof SecKey ? new SecIdentity(certificate, key) : new Unrepresentable('an identity that does not decode');
     },
-    // A client's LAContext arrives as its state; its checks stay in the client (docs/daemon.md).
-    authContext: (c) => contextFromState(c),
+    // A client's LAContext arrives as its state; its checks stay in the client (docs/daemon.md). Asked for user
+    // presence, a context that can ask records the reason (the call then answers `interaction`, and the client runs its
+    // check and calls again with the answer).
+    authContext: (c) => {
+      if (c.presence === 'granted') return contextFromState(c, () => true);
+      if (c.presence === 'declined') return contextFromState(c, () => false);
+      if (c.presence !== 'ask') return contextFromState(c);
+      const context: LAContext = contextFromState(c, (reason) => {
+        presenceAsked.set(context, reason);
+        return false;
+      });
+      return context;
+    },
     error: (e) => new SecError(e.status, e.detail),
   });
   const encodeHooks = (conn: Connection): EncodeHooks => (conn.encodeHooks ??= makeEncodeHooks(conn));
@@ -460,6 +471,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   // ── Calls ──
+  /** Contexts of this daemon's calls that asked for user presence, and why (what the client's check is asked). */
+  const presenceAsked = new WeakMap<LAContext, string>();
+  /** A SecItem answer, with `interaction` when the call's context asked for user presence the client has yet to give. */
+  function askingPresence(dict: unknown, answer: object): object {
+    const context = typeof dict === 'object' && dict !== null ? (dict as Record<string, unknown>)[kSecUseAuthenticationContext] : undefined;
+    const reason = context instanceof LAContext ? presenceAsked.get(context) : undefined;
+    return reason === undefined ? answer : { ...answer, interaction: { userPresence: reason } };
+  }
+
   function call(conn: Connection, req: Request): unknown {
     const fn = req.fn;
     if (!isCallName(fn)) return { status: errSecUnimplemented, error: new SecError(errSecUnimplemented, `secitemd has no function ${String(fn).slice(0, 64)}`) };
@@ -474,13 +494,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       case 'hello':
         return { status: 0, result: { applicationIdentifier: id.entitlements!.applicationIdentifier, accessGroups: [...client.accessGroups], owner: id.owner } };
       case 'SecItemAdd':
-        return client.SecItemAdd(a[0] as SecDictionary);
+        return askingPresence(a[0], client.SecItemAdd(a[0] as SecDictionary));
       case 'SecItemCopyMatching':
-        return client.SecItemCopyMatching(a[0] as SecDictionary);
+        return askingPresence(a[0], client.SecItemCopyMatching(a[0] as SecDictionary));
       case 'SecItemUpdate':
-        return withReason(client.SecItemUpdate(a[0] as SecDictionary, a[1] as SecDictionary));
+        return askingPresence(a[0], withReason(client.SecItemUpdate(a[0] as SecDictionary, a[1] as SecDictionary)));
       case 'SecItemDelete':
-        return withReason(client.SecItemDelete(a[0] as SecDictionary));
+        return askingPresence(a[0], withReason(client.SecItemDelete(a[0] as SecDictionary)));
       case 'SecKeyCreateRandomKey':
         if (conn.handles.size >= MAX_HANDLES) return { error: new SecError(errSecParam, 'this connection holds too many key handles: release some') };
         return client.SecKeyCreateRandomKey(a[0] as SecDictionary);

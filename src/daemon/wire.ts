@@ -28,7 +28,9 @@
  *   0x12 carried identity   u32 length + certificate DER, then a private key body (as 0x11):
  *                           an identity the client holds, not yet in the keychain
  *   0x13 authentication context  u8 flags (1 interaction not allowed, 2 invalidated,
- *                           4 a credential follows, 8 an authentication time follows), f64
+ *                           4 a credential follows, 8 an authentication time follows; user
+ *                           presence: 16 the client can be asked, 32 the client's check
+ *                           accepted, 64 it declined, for this call), f64
  *                           reuse seconds, [f64 ms of the last authentication], [u32 length +
  *                           credential]: an LAContext's state (its checks stay in the client)
  * @module
@@ -107,6 +109,8 @@ export class WireAuthContext {
     readonly reuseSeconds: number,
     readonly authenticatedAt: number | undefined,
     readonly invalidated: boolean,
+    /** User presence for this call: 'ask' (the client has a check to run), its check's answer, or 'none'. */
+    readonly presence: 'none' | 'ask' | 'granted' | 'declined' = 'none',
   ) {}
 }
 /** A value the sender could not encode; the receiver's engine refuses it as it would refuse that value. */
@@ -323,7 +327,8 @@ function writeValue(w: Writer, v: unknown, hooks: EncodeHooks, depth: number): v
   if (mapped instanceof WireAuthContext) {
     w.u8(T.authContext);
     const withTime = mapped.authenticatedAt !== undefined;
-    w.u8((mapped.interactionNotAllowed ? 1 : 0) | (mapped.invalidated ? 2 : 0) | (mapped.credential !== undefined ? 4 : 0) | (withTime ? 8 : 0));
+    const presence = mapped.presence === 'ask' ? 16 : mapped.presence === 'granted' ? 32 : mapped.presence === 'declined' ? 64 : 0;
+    w.u8((mapped.interactionNotAllowed ? 1 : 0) | (mapped.invalidated ? 2 : 0) | (mapped.credential !== undefined ? 4 : 0) | (withTime ? 8 : 0) | presence);
     w.f64(mapped.reuseSeconds);
     if (withTime) w.f64(mapped.authenticatedAt!);
     if (mapped.credential !== undefined) w.bytes(mapped.credential);
@@ -522,11 +527,15 @@ function readValue(r: Reader, hooks: DecodeHooks, depth: number): unknown {
     }
     case T.authContext: {
       const flags = r.u8('an authentication context');
-      if (flags > 15) throw new WireError('tag', `an authentication context with unknown flags 0x${flags.toString(16)} at byte ${at}`);
+      const presenceBits = flags & 0x70;
+      if (flags > 0x7f || (presenceBits !== 0 && presenceBits !== 16 && presenceBits !== 32 && presenceBits !== 64)) {
+        throw new WireError('tag', `an authentication context with unknown flags 0x${flags.toString(16)} at byte ${at}`);
+      }
+      const presence = presenceBits === 16 ? 'ask' : presenceBits === 32 ? 'granted' : presenceBits === 64 ? 'declined' : 'none';
       const reuseSeconds = r.f64('an authentication context');
       const authenticatedAt = flags & 8 ? r.f64('an authentication context') : undefined;
       const credential = flags & 4 ? r.bytes('an authentication context') : undefined;
-      const context = new WireAuthContext(credential, (flags & 1) !== 0, reuseSeconds, authenticatedAt, (flags & 2) !== 0);
+      const context = new WireAuthContext(credential, (flags & 1) !== 0, reuseSeconds, authenticatedAt, (flags & 2) !== 0, presence);
       return hooks.authContext ? hooks.authContext(context) : context;
     }
     case T.unrepresentable:

@@ -21,7 +21,7 @@ import {
   SecPKCS12Import, kSecImportItemIdentity, kSecValueRef, kSecClassIdentity, kSecAttrLabel, SecIdentityCopyPrivateKey, SecKeyCopyExternalRepresentation,
   SecKeyVerifySignature, SecKeyCopyPublicKey, kSecReturnRef, type SecIdentity,
   LAContext, LACredentialType, type LAContextOptions, SecAccessControlCreateWithFlags, kSecAttrAccessibleWhenUnlocked, kSecAccessControlApplicationPassword,
-  kSecAccessControlUserPresence, kSecAttrAccessControl, kSecUseAuthenticationContext, errSecAuthFailed, errSecInteractionNotAllowed,
+  kSecAccessControlUserPresence, kSecAttrAccessControl, kSecUseAuthenticationContext, errSecAuthFailed, errSecInteractionNotAllowed, kSecUseOperationPrompt,
 } from '../../src/index.js';
 import { OpenSSLDir } from '../objects/openssl-material.js';
 import { RemoteIdentity } from '../../src/daemon/client.js';
@@ -230,7 +230,7 @@ describe('secitemd, in process', () => {
     }
   });
 
-  it('an LAContext travels as its state: an application-password item is added and read through the daemon; user presence, a check of the client\'s, cannot be asked', async () => {
+  it('an LAContext travels as its state: an application-password item is added and read through the daemon; user presence is asked of the client\'s own check', async () => {
     profiles.byPid.set(process.pid, { entitlements: { applicationIdentifier: 'TEAM.com.example.self' }, owner: false });
     const kc = await connectKeychain({ socket: run.socket });
     const withPassword = (password: string, options: LAContextOptions = {}): LAContext => {
@@ -252,12 +252,31 @@ describe('secitemd, in process', () => {
       const invalid = withPassword('open sesame');
       invalid.invalidate();
       assert.equal((await kc.SecItemCopyMatching({ ...item, [kSecReturnData]: true, [kSecUseAuthenticationContext]: invalid })).status, errSecAuthFailed);
-      // User presence: the client's check does not travel, so the daemon cannot ask (errSecInteractionNotAllowed).
+      // User presence: the daemon asks, the client's own check answers (here), and the call is made again with its answer.
       const presenceAc = SecAccessControlCreateWithFlags(kSecAttrAccessibleWhenUnlocked, kSecAccessControlUserPresence).accessControl!;
       const guarded = genp('lactx', { [kSecAttrAccount]: 'presence' });
-      assert.equal((await kc.SecItemAdd({ ...guarded, [kSecAttrAccessControl]: presenceAc, [kSecValueData]: utf8('x') })).status, errSecSuccess);
-      const asking = new LAContext({ userPresence: () => true });
-      assert.equal((await kc.SecItemCopyMatching({ ...guarded, [kSecReturnData]: true, [kSecUseAuthenticationContext]: asking })).status, errSecInteractionNotAllowed);
+      assert.equal((await kc.SecItemAdd({ ...guarded, [kSecAttrAccessControl]: presenceAc, [kSecValueData]: utf8('present') })).status, errSecSuccess);
+      const reasons: string[] = [];
+      const yes = new LAContext({ userPresence: (reason) => (reasons.push(reason), true) });
+      const got = await kc.SecItemCopyMatching({ ...guarded, [kSecReturnData]: true, [kSecUseAuthenticationContext]: yes, [kSecUseOperationPrompt]: 'read the test secret' });
+      assert.equal(got.status, errSecSuccess);
+      assert.equal(Buffer.from(got.result as Uint8Array).toString(), 'present');
+      assert.deepEqual(reasons, ['read the test secret'], 'the check ran once, in this process, with the prompt');
+      // The same statuses as in process: a declining check, a context without one, interaction not allowed.
+      const local = openKeychain({ path: join(run.dir, 'presence-here.keychain-db') }).client({ applicationIdentifier: 'TEAM.com.example.self' });
+      assert.equal(local.SecItemAdd({ ...guarded, [kSecAttrAccessControl]: presenceAc, [kSecValueData]: utf8('present') }).status, errSecSuccess);
+      const cases: [string, () => LAContext][] = [
+        ['declines', () => new LAContext({ userPresence: () => false })],
+        ['has no check', () => new LAContext()],
+        ['may not ask', () => Object.assign(new LAContext({ userPresence: () => true }), { interactionNotAllowed: true })],
+      ];
+      for (const [what, make] of cases) {
+        const query = { ...guarded, [kSecReturnData]: true };
+        const remote = await kc.SecItemCopyMatching({ ...query, [kSecUseAuthenticationContext]: make() });
+        const mine = local.SecItemCopyMatching({ ...query, [kSecUseAuthenticationContext]: make() });
+        assert.equal(remote.status, mine.status, `a context that ${what}`);
+        assert.notEqual(remote.status, errSecSuccess);
+      }
     } finally {
       await kc.close();
       profiles.byPid.delete(process.pid);
