@@ -14,7 +14,7 @@ import { SecIdentity } from '../objects/identity.js';
 import { LAContext, contextState, requestUserPresence } from '../access/la-context.js';
 import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
 import { SecKeyCopyExternalRepresentation } from '../objects/key-functions.js';
-import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA } from '../constants.js';
+import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA, kSecUseAuthenticationContext } from '../constants.js';
 import { shapeOf } from '../objects/key-encoding.js';
 import { CALLS, type CallName } from './protocol.js';
 import { defaultSocketPath } from './paths.js';
@@ -28,7 +28,7 @@ const presenceAnswers = new WeakMap<LAContext, 'granted' | 'declined'>();
 
 /** The LAContext a SecItem dictionary names (kSecUseAuthenticationContext), if any. */
 function contextOf(dict: unknown): LAContext | undefined {
-  const v = typeof dict === 'object' && dict !== null ? (dict as Record<string, unknown>)['u_AuthCtx'] : undefined;
+  const v = typeof dict === 'object' && dict !== null ? (dict as Record<string, unknown>)[kSecUseAuthenticationContext] : undefined;
   return v instanceof LAContext ? v : undefined;
 }
 
@@ -135,9 +135,8 @@ export function clientHooks(connection: object): { encode: EncodeHooks; decode: 
         if (v instanceof SecCertificate) return new WireCertificate(v.der);
         if (v instanceof SecError) return new WireSecError(v.status, v.detail);
         if (v instanceof LAContext) {
-          const st = contextState(v);
-          const presence = presenceAnswers.get(v) ?? (st.canAskPresence && !st.interactionNotAllowed ? 'ask' : 'none');
-          return new WireAuthContext(st.credential, st.interactionNotAllowed, st.reuseSeconds, st.authenticatedAt, st.invalidated, presence);
+          const { canAskPresence, ...state } = contextState(v);
+          return new WireAuthContext(state, presenceAnswers.get(v) ?? (canAskPresence && !state.interactionNotAllowed ? 'ask' : 'none'));
         }
         if (v instanceof SecKey) return keyMaterial(v);
         if (v instanceof SecIdentity) {

@@ -17,6 +17,7 @@ import { itemClasses } from '../schema/classes.js';
 import { createDeviceKey, readDeviceKey } from '../store/device-key-file.js';
 import { SecKey } from '../objects/key.js';
 import { LAContext, contextFromState } from '../access/la-context.js';
+import { parsePersistentRef } from '../dictionary/persistent-ref.js';
 import { SecIdentity } from '../objects/identity.js';
 import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
 import * as K from '../objects/key-functions.js';
@@ -238,8 +239,11 @@ function auditedClass(dict: Record<string, unknown>): string | undefined {
   if (ref instanceof SecIdentity) return 'idnt';
   if (ref instanceof SecCertificate) return 'cert';
   if (ref instanceof SecKey) return 'keys';
-  const pref = dict['v_PersistentRef'];
-  return pref instanceof Uint8Array && pref.length === 20 ? Buffer.from(pref.subarray(0, 4)).toString('latin1') : undefined;
+  try {
+    return dict['v_PersistentRef'] === undefined ? undefined : parsePersistentRef(dict['v_PersistentRef']).className;
+  } catch {
+    return undefined; // not a persistent reference: the call answers errSecParam, and the line names no class
+  }
 }
 
 /** The primary-key attributes of a dictionary's class, as given, HMAC'd: the same item gives the same digest; values stay secret. */
@@ -434,10 +438,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // presence, a context that can ask records the reason (the call then answers `interaction`, and the client runs its
     // check and calls again with the answer).
     authContext: (c) => {
-      if (c.presence === 'granted') return contextFromState(c, () => true);
-      if (c.presence === 'declined') return contextFromState(c, () => false);
-      if (c.presence !== 'ask') return contextFromState(c);
-      const context: LAContext = contextFromState(c, (reason) => {
+      if (c.presence === 'granted') return contextFromState(c.state, () => true);
+      if (c.presence === 'declined') return contextFromState(c.state, () => false);
+      if (c.presence !== 'ask') return contextFromState(c.state);
+      const context: LAContext = contextFromState(c.state, (reason) => {
         presenceAsked.set(context, reason);
         return false;
       });

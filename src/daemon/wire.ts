@@ -36,6 +36,8 @@
  * @module
  */
 
+import type { LAContextState } from '../access/la-context.js';
+
 export const WIRE_VERSION = 1;
 /** The engine's largest value is 16 MiB of data; a frame may add 1 MiB of structure. */
 export const MAX_FRAME = 17 * 1024 * 1024;
@@ -101,16 +103,17 @@ export class WirePrivateKey {
 export class WireCarriedIdentity {
   constructor(readonly certificate: Uint8Array, readonly key: WirePrivateKey) {}
 }
-/** An LAContext's state (la-context.ts LAContextState): what of it can leave the client's process. */
+/** User presence for one call, as an authentication context carries it (flag bits of tag 0x13). */
+export type PresenceOnWire = 'none' | 'ask' | 'granted' | 'declined';
+const PRESENCE_BITS: Readonly<Record<PresenceOnWire, number>> = { none: 0, ask: 16, granted: 32, declined: 64 };
+const PRESENCE_OF_BITS: ReadonlyMap<number, PresenceOnWire> = new Map(Object.entries(PRESENCE_BITS).map(([k, v]) => [v, k as PresenceOnWire]));
+
+/** An LAContext's state (la-context.ts LAContextState, what of it can leave the client's process), and user presence for this call. */
 export class WireAuthContext {
   constructor(
-    readonly credential: Uint8Array | undefined,
-    readonly interactionNotAllowed: boolean,
-    readonly reuseSeconds: number,
-    readonly authenticatedAt: number | undefined,
-    readonly invalidated: boolean,
-    /** User presence for this call: 'ask' (the client has a check to run), its check's answer, or 'none'. */
-    readonly presence: 'none' | 'ask' | 'granted' | 'declined' = 'none',
+    readonly state: Omit<LAContextState, 'canAskPresence'>,
+    /** 'ask' (the client has a check to run), its check's answer, or 'none'. */
+    readonly presence: PresenceOnWire = 'none',
   ) {}
 }
 /** A value the sender could not encode; the receiver's engine refuses it as it would refuse that value. */
@@ -314,34 +317,32 @@ function writeValue(w: Writer, v: unknown, hooks: EncodeHooks, depth: number): v
     w.f64(mapped.status);
     return writeValue(w, mapped.detail, hooks, depth + 1);
   }
-  if (mapped instanceof WirePublicKey) {
-    w.u8(T.publicKey);
-    w.bytes(mapped.data);
-    return w.string(mapped.keyType);
-  }
-  if (mapped instanceof WirePrivateKey) {
-    w.u8(T.privateKey);
-    w.bytes(mapped.data);
-    return w.string(mapped.keyType);
+  if (mapped instanceof WirePublicKey || mapped instanceof WirePrivateKey) {
+    w.u8(mapped instanceof WirePublicKey ? T.publicKey : T.privateKey);
+    return writeKeyMaterial(w, mapped);
   }
   if (mapped instanceof WireAuthContext) {
+    const st = mapped.state;
     w.u8(T.authContext);
-    const withTime = mapped.authenticatedAt !== undefined;
-    const presence = mapped.presence === 'ask' ? 16 : mapped.presence === 'granted' ? 32 : mapped.presence === 'declined' ? 64 : 0;
-    w.u8((mapped.interactionNotAllowed ? 1 : 0) | (mapped.invalidated ? 2 : 0) | (mapped.credential !== undefined ? 4 : 0) | (withTime ? 8 : 0) | presence);
-    w.f64(mapped.reuseSeconds);
-    if (withTime) w.f64(mapped.authenticatedAt!);
-    if (mapped.credential !== undefined) w.bytes(mapped.credential);
+    w.u8((st.interactionNotAllowed ? 1 : 0) | (st.invalidated ? 2 : 0) | (st.credential !== undefined ? 4 : 0) | (st.authenticatedAt !== undefined ? 8 : 0) | PRESENCE_BITS[mapped.presence]);
+    w.f64(st.reuseSeconds);
+    if (st.authenticatedAt !== undefined) w.f64(st.authenticatedAt);
+    if (st.credential !== undefined) w.bytes(st.credential);
     return;
   }
   if (mapped instanceof WireCarriedIdentity) {
     w.u8(T.carriedIdentity);
     w.bytes(mapped.certificate);
-    w.bytes(mapped.key.data);
-    return w.string(mapped.key.keyType);
+    return writeKeyMaterial(w, mapped.key);
   }
   w.u8(T.unrepresentable);
   w.string(mapped instanceof Unrepresentable ? mapped.what : describe(v));
+}
+
+/** A key's external representation, then its kSecAttrKeyType. */
+function writeKeyMaterial(w: Writer, key: WirePublicKey | WirePrivateKey): void {
+  w.bytes(key.data);
+  w.string(key.keyType);
 }
 
 /** One value's encoding (no frame header). */
@@ -510,32 +511,26 @@ function readValue(r: Reader, hooks: DecodeHooks, depth: number): unknown {
       return hooks.error ? hooks.error(error) : error;
     }
     case T.publicKey: {
-      const data = r.bytes('a public key');
-      const key = new WirePublicKey(data, r.string('a public key'));
+      const key = new WirePublicKey(r.bytes('a public key'), r.string('a public key'));
       return hooks.publicKey ? hooks.publicKey(key) : key;
     }
     case T.privateKey: {
-      const data = r.bytes('a private key');
-      const key = new WirePrivateKey(data, r.string('a private key'));
+      const key = new WirePrivateKey(r.bytes('a private key'), r.string('a private key'));
       return hooks.privateKey ? hooks.privateKey(key) : key;
     }
     case T.carriedIdentity: {
       const certificate = r.bytes('a carried identity');
-      const data = r.bytes('a carried identity');
-      const identity = new WireCarriedIdentity(certificate, new WirePrivateKey(data, r.string('a carried identity')));
+      const identity = new WireCarriedIdentity(certificate, new WirePrivateKey(r.bytes('a carried identity'), r.string('a carried identity')));
       return hooks.carriedIdentity ? hooks.carriedIdentity(identity) : identity;
     }
     case T.authContext: {
       const flags = r.u8('an authentication context');
-      const presenceBits = flags & 0x70;
-      if (flags > 0x7f || (presenceBits !== 0 && presenceBits !== 16 && presenceBits !== 32 && presenceBits !== 64)) {
-        throw new WireError('tag', `an authentication context with unknown flags 0x${flags.toString(16)} at byte ${at}`);
-      }
-      const presence = presenceBits === 16 ? 'ask' : presenceBits === 32 ? 'granted' : presenceBits === 64 ? 'declined' : 'none';
+      const presence = PRESENCE_OF_BITS.get(flags & 0x70);
+      if (flags > 0x7f || presence === undefined) throw new WireError('tag', `an authentication context with unknown flags 0x${flags.toString(16)} at byte ${at}`);
       const reuseSeconds = r.f64('an authentication context');
       const authenticatedAt = flags & 8 ? r.f64('an authentication context') : undefined;
       const credential = flags & 4 ? r.bytes('an authentication context') : undefined;
-      const context = new WireAuthContext(credential, (flags & 1) !== 0, reuseSeconds, authenticatedAt, (flags & 2) !== 0, presence);
+      const context = new WireAuthContext({ credential, interactionNotAllowed: (flags & 1) !== 0, reuseSeconds, authenticatedAt, invalidated: (flags & 2) !== 0 }, presence);
       return hooks.authContext ? hooks.authContext(context) : context;
     }
     case T.unrepresentable:

@@ -159,6 +159,8 @@ function halves(engine: Engine, client: ClientContext, asked: Record<string, unk
 }
 
 const prefOf = (half: Half): Uint8Array => makePersistentRef(half.className, half.uuid);
+/** The identity's persistent reference: the identity class and its certificate's UUID (reference §4.12). */
+const identityPrefOf = (cert: Half): Uint8Array => makePersistentRef('idnt', cert.uuid);
 
 interface Pair {
   cert: Half;
@@ -251,7 +253,7 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
   const values = pairs.map((pair) => {
     if (count === 1 && !r.attributes) {
       if (r.data) return pair.key.data ?? new Uint8Array(0);
-      if (r.pref) return makePersistentRef('idnt', pair.cert.uuid);
+      if (r.pref) return identityPrefOf(pair.cert);
       return identityOf(pair);
     }
     const out: Record<string, unknown> = {};
@@ -261,7 +263,7 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
       for (const [k, v] of Object.entries(pair.cert.attrs)) if (k.length === 4) out[k] = v;
     }
     if (r.data && pair.key.data !== undefined) out['v_Data'] = pair.key.data;
-    if (r.pref) out['v_PersistentRef'] = makePersistentRef('idnt', pair.cert.uuid);
+    if (r.pref) out['v_PersistentRef'] = identityPrefOf(pair.cert);
     if (r.ref) {
       out['class'] = 'idnt';
       out['v_Ref'] = identityOf(pair);
