@@ -26,6 +26,9 @@ export const APPLICATION_PASSWORD_VERIFIER = 'apwv';
 
 const DEFAULT_REASON = 'access a keychain item';
 
+/** The attributes access control reads: an item's (or its key's) access control, protection class and application-password verifier. */
+export const AUTHORIZATION_READS: readonly string[] = ['accc', 'pdmn', APPLICATION_PASSWORD_VERIFIER];
+
 export function accessControlOf(attrs: ReadonlyMap<string, AttrValue>): SecAccessControl | undefined {
   const accc = attrs.get('accc');
   return isAccessControl(accc) ? accc : undefined;

@@ -15,7 +15,7 @@ import type { ClientContext, Engine } from './context.js';
 import { forgetItem } from './rows.js';
 import { searchFor } from './search.js';
 import { expandValueRef } from './value-ref.js';
-import { authorizeSecretRead } from './authorization.js';
+import { AUTHORIZATION_READS, authorizeSecretRead } from './authorization.js';
 
 /** kSecMatchHostOrSubdomainOfHost: the server is the host or one of its subdomains. */
 function hostMatches(item: Item, host: string): boolean {
@@ -25,28 +25,55 @@ function hostMatches(item: Item, host: string): boolean {
 
 export function copyMatching(engine: Engine, client: ClientContext, query: SecDictionary): unknown {
   let refs: { fromItem(item: Item): unknown } | undefined;
-  const { q, values } = matchItems(engine, client, query, (item, persistref, q) => {
-    if (refs === undefined && q.returns.ref) {
-      const kind = engine.objects.kindFor(q.cls.name);
-      const refOptions = { authContext: q.authContext, operationPrompt: q.operationPrompt };
-      if (kind !== undefined) refs = { fromItem: (i: Item) => kind.fromItem(i, refOptions) };
-    }
-    return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns, refs);
-  });
+  const { q, values } = matchItems(
+    engine,
+    client,
+    query,
+    (item, persistref, q) => {
+      if (refs === undefined && q.returns.ref) {
+        const kind = engine.objects.kindFor(q.cls.name);
+        const refOptions = { authContext: q.authContext, operationPrompt: q.operationPrompt };
+        if (kind !== undefined) refs = { fromItem: (i: Item) => kind.fromItem(i, refOptions) };
+      }
+      return shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns, refs);
+    },
+    shapeReads(engine),
+  );
   return wantsResult(q.returns) ? shapeResult(values, q.limit) : undefined;
 }
+
+/**
+ * What shapeItem reads of an item's attributes: all of them for
+ * kSecReturnAttributes or a dictionary (which may carry secret attributes);
+ * for the data, a persistent reference or a reference alone, only what the
+ * object's kind reads (none for a password item).
+ */
+function shapeReads(engine: Engine): (q: ParsedDictionary) => readonly string[] | undefined {
+  return (q) => {
+    const r = q.returns;
+    if (r.attributes || Number(r.data) + Number(r.ref) + Number(r.persistentRef) > 1) return undefined;
+    return r.ref ? (engine.objects.kindFor(q.cls.name)?.reads ?? []) : [];
+  };
+}
+
+/** What matchItems reads itself: access control, and the server a host-or-subdomain match compares. */
+const MATCH_READS: readonly string[] = AUTHORIZATION_READS;
+const HOST_MATCH_READS: readonly string[] = [...AUTHORIZATION_READS, 'srvr'];
 
 /**
  * The items a SecItemCopyMatching query selects, each given to `visit` as it
  * is opened (and wiped once `visit` returns: it keeps copies of what it
  * needs), at most the query's limit of them; errSecItemNotFound when none.
  * copyMatching shapes them into its result; identities join two classes' items.
+ * `visitReads` names the attributes `visit` reads (undefined: all of them);
+ * the items then hold those and what the search and access control read.
  */
 export function matchItems<T>(
   engine: Engine,
   client: ClientContext,
   query: SecDictionary,
   visit: (item: Item, persistref: Buffer, q: ParsedDictionary) => T,
+  visitReads: (q: ParsedDictionary) => readonly string[] | undefined,
 ): { q: ParsedDictionary; values: T[] } {
   const q = parseDictionary(expandValueRef(query, true, engine.objects), 'copy');
   const limit = q.limit;
@@ -54,6 +81,8 @@ export function matchItems<T>(
   const search = searchFor(engine, client, q, false, sqlLimit);
   const table = engine.db.table(q.cls.name);
   const selection = search.selection;
+  const reads = visitReads(q);
+  const only = reads === undefined ? undefined : search.decoding([...(q.hostOrSubdomain === undefined ? MATCH_READS : HOST_MATCH_READS), ...reads]);
   const values: T[] = [];
   // The item's secret is returned with kSecReturnData: that is what its access control guards.
   const readsSecret = q.returns.data;
@@ -64,7 +93,7 @@ export function matchItems<T>(
     for (const row of rows) {
       let item: Item;
       try {
-        item = search.open(row);
+        item = search.open(row, only);
       } catch (e) {
         if (limit === 1 || !(e instanceof SecError) || e.status !== errSecDecode) throw e;
         damaged = e;

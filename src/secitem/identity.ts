@@ -128,6 +128,8 @@ interface HalfReturns {
 }
 
 const attributesOnly: HalfReturns = { attributes: true, data: false, ref: false };
+/** The attributes the join compares: the certificate's public key hash, the key's application label. */
+const JOIN_CODES: readonly string[] = ['pkhh', 'klbl'];
 
 /**
  * The items of one half a query selects, at most `limit` of them, with what
@@ -142,7 +144,7 @@ function halves(engine: Engine, client: ClientContext, asked: Record<string, unk
     return matchItems(engine, client, asked, (item, persistref, q) => {
       const attrs: Record<string, unknown> = {};
       if (returns.attributes) Object.assign(attrs, shapeItem(q.cls, item, () => new Uint8Array(0), { attributes: true, data: false, ref: false, persistentRef: false }));
-      else for (const code of ['pkhh', 'klbl']) if (item.attrs.has(code)) attrs[code] = copyValue(item.attrs.get(code)!, false);
+      else for (const code of JOIN_CODES) if (item.attrs.has(code)) attrs[code] = copyValue(item.attrs.get(code)!, false);
       const kind = returns.ref ? engine.objects.kindFor(q.cls.name) : undefined;
       return {
         attrs,
@@ -151,7 +153,7 @@ function halves(engine: Engine, client: ClientContext, asked: Record<string, unk
         uuid: persistref,
         ref: kind?.fromItem(item, { authContext: q.authContext, operationPrompt: q.operationPrompt }),
       };
-    }).values;
+    }, (q) => (returns.attributes ? undefined : returns.ref ? [...JOIN_CODES, ...(engine.objects.kindFor(q.cls.name)?.reads ?? [])] : JOIN_CODES)).values;
   } catch (e) {
     if (isStatus(e, errSecItemNotFound)) return [];
     throw e;
@@ -246,7 +248,8 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
     return v === true;
   };
   const r = { data: flag('r_Data'), attributes: flag('r_Attributes'), ref: flag('r_Ref'), pref: flag('r_PersistentRef') };
-  const pairs = findIdentities(engine, client, query, limit, { attributes: r.attributes, data: r.data, ref: r.ref });
+  // One read transaction: both halves come from the same state of the file, under one lock.
+  const pairs = engine.db.snapshot(() => findIdentities(engine, client, query, limit, { attributes: r.attributes, data: r.data, ref: r.ref }));
   if (pairs.length === 0) throw notFound();
   const count = Number(r.data) + Number(r.attributes) + Number(r.ref) + Number(r.pref);
   if (count === 0) return undefined;

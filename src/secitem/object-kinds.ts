@@ -41,6 +41,7 @@ export const certificateKind: ObjectKind<SecCertificate> = {
     return dict;
   },
   fromItem: (item) => (item.data === undefined ? undefined : SecCertificateCreateWithData(item.data)),
+  reads: [],
 };
 
 export function keyKind(hooks: KeyHooks): ObjectKind<SecKey> {
@@ -58,6 +59,8 @@ export function keyKind(hooks: KeyHooks): ObjectKind<SecKey> {
       const key = hooks.tokenKeyFromItem(item) ?? keyFromStoredItem(item);
       return key === undefined ? undefined : hooks.guard(key, item, options);
     },
+    // The token ID tells an enclave key; the key class and type, how to read a stored one.
+    reads: ['tkid', 'kcls', 'type'],
   };
 }
 

@@ -22,6 +22,12 @@ export interface ObjectKind<T> {
   dictionaryOf(object: T, forQuery: boolean): Record<string, unknown>;
   /** The object an item of its class stands for, or undefined when it cannot be made here. */
   fromItem(item: Item, options?: RefOptions): T | undefined;
+  /**
+   * The attributes fromItem reads besides the item's data and what access
+   * control reads (AUTHORIZATION_READS): a lookup that returns only
+   * references decodes no others.
+   */
+  readonly reads: readonly string[];
 }
 
 /** How the query that returned an object authenticates its later use (a key's private half). */

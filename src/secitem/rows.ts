@@ -33,24 +33,26 @@ const failedAuthentication = (): SecError => new SecError(errSecDecode, 'an item
  * Opens a row's blob; a row that does not authenticate, or that the ledger
  * does not hold as the item's current version, answers errSecDecode.
  */
-export function openRow(engine: Engine, cls: ClassDef, row: StoredRow): Item {
+export function openRow(engine: Engine, cls: ClassDef, row: StoredRow, only?: ReadonlySet<string>): Item {
   // A damaged file can hold any type in any column.
   if (!isProtectionClass(row.pdmn) || !Buffer.isBuffer(row.blob)) throw failedAuthentication();
   if (!engine.db.ledger.vouchesFor(row.persistref, row, sealTagOf(row.blob))) {
     throw new SecError(errSecDecode, 'an item is not its current version (restored from an older copy?)');
   }
-  return openSealed(engine, cls, row);
+  return openSealed(engine, cls, row, only);
 }
 
 /**
  * Opens a row's blob without asking the ledger: the item if its seal
  * authenticates in its own row (what a repair re-vouches for), else errSecDecode.
+ * With `only`, the item holds only those attributes (decodePayload); they
+ * must include the protection class, which is checked against the row's.
  */
-export function openSealed(engine: Engine, cls: ClassDef, row: StoredRow): Item {
+export function openSealed(engine: Engine, cls: ClassDef, row: StoredRow, only?: ReadonlySet<string>): Item {
   if (!isProtectionClass(row.pdmn) || !Buffer.isBuffer(row.blob) || !Buffer.isBuffer(row.persistref) || row.persistref.length !== 16) throw failedAuthentication();
   if (row.rowid !== rowidOf(row.persistref)) throw new SecError(errSecDecode, 'an item is not in its own row');
   const payload = openItem(classKeyFor(engine, row.pdmn), row.blob, rowAad(cls, row.persistref, row.pdmn));
-  const item = payload === undefined ? undefined : decodePayload(payload);
+  const item = payload === undefined ? undefined : decodePayload(payload, only);
   wipe(payload);
   if (item === undefined || item.attrs.get(cls.byRole.get('protection')!.code) !== row.pdmn) throw failedAuthentication();
   return item;

@@ -15,8 +15,13 @@ import { openRow } from './rows.js';
 
 export interface Search {
   readonly selection: Selection;
-  /** Opens a selected row and confirms it satisfies the query; errSecDecode if the row lied. */
-  open(row: StoredRow): Item;
+  /**
+   * Opens a selected row and confirms it satisfies the query; errSecDecode
+   * if the row lied. With `only` (from decoding()), the item holds just those attributes.
+   */
+  open(row: StoredRow, only?: ReadonlySet<string>): Item;
+  /** The attributes to decode for a caller that reads `reads`: those and the ones open() checks. */
+  decoding(reads: readonly string[]): ReadonlySet<string>;
 }
 
 /** `write`: the caller will change what it finds (its writable groups only). `limit`: at most this many rows from SQL. */
@@ -48,8 +53,15 @@ export function searchFor(engine: Engine, client: ClientContext, q: ParsedDictio
   }
   return {
     selection: { equal, pdmn, groups: groupIndexes, persistref: q.persistentRef?.uuid, limit },
-    open(row) {
-      const item = openRow(engine, cls, row);
+    decoding(reads) {
+      const only = new Set(reads);
+      only.add(cls.byRole.get('protection')!.code);
+      only.add(agrp.code);
+      for (const [code] of equal) only.add(code);
+      return only;
+    },
+    open(row, only) {
+      const item = openRow(engine, cls, row, only);
       // The item must hold what its row was selected by: the query's values (or sync 0, the one condition not among them).
       let satisfies = groups === undefined || groups.includes(item.attrs.get(agrp.code) as string);
       for (let i = 0; satisfies && i < equal.length; i++) {

@@ -155,7 +155,7 @@ export class Ledger {
   /** Each bucket's lanes as last found consistent with the root. */
   #known = new KnownBuckets();
   /** Bucket rows already found to add up under the current key (a read of the same bucket again skips the AES call). */
-  #verified = new VerifiedBuckets();
+  #verified: VerifiedBuckets;
   readonly #stmts: Record<'bucket' | 'setBucket' | 'dropBucket' | 'dropAll' | 'buckets' | 'total' | 'setTotal' | 'setRoot', Database.Statement>;
 
   /** How many item tables share the buckets. */
@@ -163,6 +163,7 @@ export class Ledger {
 
   constructor(db: Database.Database, tables: number) {
     this.#tables = tables;
+    this.#verified = new VerifiedBuckets(tables);
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#stmts = {
       bucket: p('SELECT bucket, s0, s1, s2, s3, entries FROM ledger WHERE bucket = ?'),
@@ -207,7 +208,7 @@ export class Ledger {
    */
   start(hash: MultisetHash, keybag: unknown): LedgerState {
     this.#hash = hash;
-    this.#verified = new VerifiedBuckets(); // what adds up under one key says nothing under another
+    this.#verified = new VerifiedBuckets(this.#tables); // what adds up under one key says nothing under another
     const root = this.#checkAll();
     if (root !== undefined && !root.keybag.equals(keybagDigest(keybag))) {
       this.#totalTrusted = false;
@@ -238,7 +239,7 @@ export class Ledger {
       sum = sumAdjust(sum, bucketSum);
     }
     this.#stmts.setRoot.run(sealRoot(hash, { sum, keybag: keybagDigest(keybag) }));
-    this.#verified = new VerifiedBuckets();
+    this.#verified = new VerifiedBuckets(this.#tables);
     this.#checkAll();
   }
 

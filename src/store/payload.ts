@@ -164,6 +164,32 @@ class Reader {
     return out;
   }
 
+  /** Passes over the next value, as value() would read it. */
+  skipValue(): void {
+    switch (this.u8()) {
+      case STRING:
+      case BYTES:
+        this.take(this.u32());
+        return;
+      case UTF16: {
+        const n = this.u32();
+        if (n % 2 !== 0) throw MALFORMED;
+        this.take(n);
+        return;
+      }
+      case NUMBER:
+      case DATE:
+        this.take(8);
+        return;
+      case ACCESS_CONTROL:
+        this.take(this.u8());
+        this.take(8);
+        return;
+      default:
+        throw MALFORMED;
+    }
+  }
+
   value(secret: boolean): AttrValue {
     switch (this.u8()) {
       case STRING: {
@@ -196,12 +222,13 @@ class Reader {
   }
 }
 
-function decodeBinary(bytes: Buffer): Item {
+function decodeBinary(bytes: Buffer, only: ReadonlySet<string> | undefined): Item {
   const r = new Reader(bytes);
   const attrs = new Map<string, AttrValue>();
   for (let count = r.u16(); count > 0; count--) {
     const code = r.code();
-    attrs.set(code, r.value(secretCodes.has(code)));
+    if (only === undefined || only.has(code)) attrs.set(code, r.value(secretCodes.has(code)));
+    else r.skipValue();
   }
   let data: Uint8Array | undefined;
   const hasData = r.u8();
@@ -211,10 +238,15 @@ function decodeBinary(bytes: Buffer): Item {
   return { attrs, data };
 }
 
-/** The item in a payload; undefined when the payload is not well formed. */
-export function decodePayload(bytes: Buffer): Item | undefined {
+/**
+ * The item in a payload; undefined when the payload is not well formed.
+ * With `only`, the item holds just those attributes (and its data): the
+ * others are passed over, their layout still checked, so a lookup that
+ * reads three attributes of a key's thirty does not build the rest.
+ */
+export function decodePayload(bytes: Buffer, only?: ReadonlySet<string>): Item | undefined {
   try {
-    return bytes[0] === BINARY ? decodeBinary(bytes) : undefined;
+    return bytes[0] === BINARY ? decodeBinary(bytes, only) : undefined;
   } catch {
     return undefined;
   }

@@ -89,6 +89,22 @@ describe('item payloads', () => {
     assert.deepEqual(decoded.attrs.get('accc'), accessControl);
   });
 
+  it('decode only the attributes asked for, with the data, and still refuse a malformed layout', () => {
+    const payload = encodePayload(everyKind());
+    const only = new Set(['acct', 'pdmn', 'cdat', 'accc']);
+    const decoded = decodePayload(payload, only)!;
+    assert.deepEqual([...decoded.attrs.keys()], ['acct', 'cdat', 'pdmn', 'accc']);
+    assert.deepEqual(decoded.attrs.get('cdat'), new Date(1_700_000_000_123));
+    assert.deepEqual(decoded.attrs.get('accc'), accessControl);
+    assert.deepEqual(decoded.data, new Uint8Array([9, 8, 7]));
+    assert.deepEqual(decodePayload(payload, new Set())!.attrs, new Map());
+    for (let length = 0; length < payload.length; length++) {
+      assert.equal(decodePayload(payload.subarray(0, length), only), undefined, `truncated to ${length} bytes`);
+    }
+    const utf16 = encodePayload({ attrs: new Map<string, AttrValue>([['labl', '\ud800'], ['acct', 'a']]), data: undefined });
+    assert.deepEqual(decodePayload(utf16, new Set(['acct']))!.attrs, new Map([['acct', 'a']]));
+  });
+
   it('start with their format byte', () => {
     assert.equal(encodePayload(everyKind())[0], 0x01);
   });
