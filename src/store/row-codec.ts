@@ -64,26 +64,39 @@ export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<s
   });
 }
 
-/** The constant start of each class's associated data. */
-const aadPrefixes = new Map<string, Buffer>();
+/**
+ * Each class's associated-data buffer: its constant start, then room for a
+ * UUID and a protection class. rowAad() writes a row's part into it and
+ * answers a view: node:crypto copies associated data when it is given, so
+ * one buffer serves every seal and open (each uses it before the next call),
+ * and a read allocates no buffer for it.
+ */
+const aadBuffers = new Map<string, { buffer: Buffer; prefix: number }>();
+/** Room for the protection class (the longest, 'akpu', is 4 bytes; a damaged row's may be anything). */
+const PROTECTION_ROOM = 16;
 
 /**
  * Associated data binding a blob to its row: class, persistent-reference UUID
  * and protection class. (Index columns are not bound: a query checks the
  * opened attributes against its own conditions instead; see secitem/search.ts.)
+ * The answer is a view of a buffer the next call overwrites: use it at once.
  */
 export function rowAad(cls: ClassDef, persistref: Buffer, pdmn: string): Buffer {
-  let prefix = aadPrefixes.get(cls.name);
-  if (prefix === undefined) {
-    prefix = Buffer.from(`secitem row v1\0${cls.name}\0`);
-    aadPrefixes.set(cls.name, prefix);
+  let aad = aadBuffers.get(cls.name);
+  if (aad === undefined) {
+    const prefix = Buffer.from(`secitem row v1\0${cls.name}\0`);
+    aad = { buffer: Buffer.alloc(prefix.length + 16 + 1 + PROTECTION_ROOM), prefix: prefix.length };
+    prefix.copy(aad.buffer);
+    aadBuffers.set(cls.name, aad);
   }
-  const at = prefix.length + persistref.length;
-  const out = Buffer.allocUnsafe(at + 1 + Buffer.byteLength(pdmn));
-  prefix.copy(out, 0);
-  persistref.copy(out, prefix.length);
-  out[at] = 0;
-  out.write(pdmn, at + 1);
-  return out;
+  const pdmnBytes = Buffer.byteLength(pdmn);
+  if (persistref.length !== 16 || pdmnBytes > PROTECTION_ROOM) {
+    // Not a row this build wrote (openSealed refuses it): its AAD, in a buffer of its own.
+    return Buffer.concat([aad.buffer.subarray(0, aad.prefix), persistref, Buffer.from([0]), Buffer.from(pdmn)]);
+  }
+  const { buffer, prefix } = aad;
+  persistref.copy(buffer, prefix);
+  buffer[prefix + 16] = 0;
+  const end = prefix + 17 + buffer.write(pdmn, prefix + 17);
+  return buffer.subarray(0, end);
 }
-
