@@ -15,6 +15,7 @@ import { LAContext, contextState, requestUserPresence } from '../access/la-conte
 import { SecCertificate, SecCertificateCreateWithData } from '../objects/certificate.js';
 import { SecKeyCopyExternalRepresentation } from '../objects/key-functions.js';
 import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA, kSecUseAuthenticationContext } from '../constants.js';
+import { kSecPrivateKeyAttrs } from '../objects/key-algorithms.js';
 import { shapeOf } from '../objects/key-encoding.js';
 import { CALLS, type CallName } from './protocol.js';
 import { defaultSocketPath } from './paths.js';
@@ -25,6 +26,30 @@ import {
 
 /** The answer a context's own user-presence check gave, while its call is sent again with it. */
 const presenceAnswers = new WeakMap<LAContext, 'granted' | 'declined'>();
+/**
+ * The LAContext each key the daemon handed out was found or made with: its
+ * private half's use asks that context for user presence, here, as the key
+ * would in process.
+ */
+const keyContexts = new WeakMap<RemoteKey, LAContext>();
+/** Calls that use a key's private half (args[0]): the daemon may ask its context for user presence. */
+const KEY_USES: ReadonlySet<CallName> = new Set(['SecKeyCreateSignature', 'SecKeyCreateDecryptedData', 'SecKeyCopyKeyExchangeResult', 'SecKeyCopyExternalRepresentation']);
+/** Calls that hand out keys found or made with a context (a SecItem dictionary's, or a key's parameters'). */
+const KEY_SOURCES: ReadonlySet<CallName> = new Set(['SecItemAdd', 'SecItemCopyMatching', 'SecKeyCreateRandomKey']);
+
+/** The context of SecKeyCreateRandomKey's parameters: its private key attributes', else its own (as create-key.ts reads them). */
+function creationContextOf(parameters: unknown): LAContext | undefined {
+  const privateAttrs = typeof parameters === 'object' && parameters !== null ? (parameters as Record<string, unknown>)[kSecPrivateKeyAttrs] : undefined;
+  return contextOf(privateAttrs) ?? contextOf(parameters);
+}
+
+/** Records `context` as the one every key in an answer (a key, an identity's key, in a dictionary or an array) was found with. */
+function rememberKeyContexts(answer: unknown, context: LAContext, depth = 0): void {
+  if (answer instanceof RemoteKey) keyContexts.set(answer, context);
+  else if (answer instanceof RemoteIdentity) keyContexts.set(answer.privateKey, context);
+  else if (depth < 3 && Array.isArray(answer)) for (const v of answer) rememberKeyContexts(v, context, depth + 1);
+  else if (depth < 3 && typeof answer === 'object' && answer !== null) for (const v of Object.values(answer)) rememberKeyContexts(v, context, depth + 1);
+}
 
 /** The LAContext a SecItem dictionary names (kSecUseAuthenticationContext), if any. */
 function contextOf(dict: unknown): LAContext | undefined {
@@ -229,24 +254,34 @@ class Connection {
 
   /**
    * Sends a call; resolves its answer (errors recorded for SecCopyLastError).
-   * A SecItem call whose dictionary holds an LAContext may be answered with
-   * `interaction` (the daemon asks for user presence): the context's own
-   * check runs here, in the caller's process, and the call is sent again
-   * with its answer.
+   * A SecItem call whose dictionary holds an LAContext, or the use of a key
+   * found or made with one, may be answered with `interaction` (the daemon
+   * asks for user presence): the context's own check runs here, in the
+   * caller's process, and the call is sent again with its answer (in the
+   * context, or for a key's use in the request's `p`).
    */
   call(fn: CallName, args: unknown[]): Promise<unknown> {
-    const context = contextOf(args[0]);
+    if (KEY_USES.has(fn)) {
+      const keyContext = args[0] instanceof RemoteKey ? keyContexts.get(args[0]) : undefined;
+      return keyContext === undefined ? this.#send(fn, args, false) : this.#callAsking(fn, args, keyContext, true);
+    }
+    const context = fn === 'SecKeyCreateRandomKey' ? creationContextOf(args[0]) : contextOf(args[0]);
     if (context === undefined) return this.#send(fn, args, false);
-    return this.#callAsking(fn, args, context);
+    return this.#callAsking(fn, args, context, false);
   }
 
-  async #callAsking(fn: CallName, args: unknown[], context: LAContext): Promise<unknown> {
+  async #callAsking(fn: CallName, args: unknown[], context: LAContext, keyUse: boolean): Promise<unknown> {
     let raw = await this.#send(fn, args, true);
     for (let round = 0; round < 2; round++) {
       const asked = (raw as { interaction?: { userPresence?: unknown } } | undefined)?.interaction?.userPresence;
       if (typeof asked !== 'string') break;
       const outcome = requestUserPresence(context, asked, Date.now());
-      presenceAnswers.set(context, outcome === 'accepted' || outcome === 'reused' ? 'granted' : 'declined');
+      const answer = outcome === 'accepted' || outcome === 'reused' ? 'granted' : 'declined';
+      if (keyUse) {
+        raw = await this.#send(fn, args, true, answer);
+        continue;
+      }
+      presenceAnswers.set(context, answer);
       try {
         raw = await this.#send(fn, args, true);
       } finally {
@@ -257,15 +292,17 @@ class Connection {
       const { interaction: _asked, ...answer } = raw as Record<string, unknown>;
       raw = answer;
     }
+    if (KEY_SOURCES.has(fn)) rememberKeyContexts((raw as { result?: unknown; value?: unknown } | undefined)?.result ?? (raw as { value?: unknown } | undefined)?.value, context);
     return clientAnswer(fn, raw);
   }
 
-  #send(fn: CallName, args: unknown[], raw: boolean): Promise<unknown> {
+  /** Sends a request; `presence`: the answer of the client's check for a key's use sent again. */
+  #send(fn: CallName, args: unknown[], raw: boolean, presence?: 'granted' | 'declined'): Promise<unknown> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     let frame: Buffer;
     try {
-      frame = encodeFrame({ i: id, f: fn, a: args }, this.#encode);
+      frame = encodeFrame(presence === undefined ? { i: id, f: fn, a: args } : { i: id, f: fn, a: args, p: presence }, this.#encode);
     } catch (e) {
       // Too large or too deep to send: the same status as the engine gives a value it cannot take.
       return Promise.resolve(unsendable(fn, e));

@@ -280,6 +280,8 @@ interface Request {
   id: number;
   fn: CallName | string;
   args: unknown[];
+  /** A key operation sent again with the answer of the client's user-presence check (envelope field `p`). */
+  presence?: 'granted' | 'declined';
 }
 
 interface Identity {
@@ -436,14 +438,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     // A client's LAContext arrives as its state; its checks stay in the client (docs/daemon.md). Asked for user
     // presence, a context that can ask records the reason (the call then answers `interaction`, and the client runs its
-    // check and calls again with the answer).
+    // check and calls again with the answer). A key found with it keeps it: that key's use asks again (keyUse), as the
+    // client's own context would be asked at the use in process; the call's answer covers that call only.
     authContext: (c) => {
-      if (c.presence === 'granted') return contextFromState(c.state, () => true);
-      if (c.presence === 'declined') return contextFromState(c.state, () => false);
-      if (c.presence !== 'ask') return contextFromState(c.state);
+      if (c.presence === 'none') return contextFromState(c.state);
       const context: LAContext = contextFromState(c.state, (reason) => {
-        presenceAsked.set(context, reason);
-        return false;
+        if (keyUse !== undefined) {
+          if (keyUse.answer !== undefined) return keyUse.answer === 'granted';
+          keyUse.asked ??= reason;
+          return false;
+        }
+        if (c.presence === 'ask') presenceAsked.set(context, reason);
+        return c.presence === 'granted';
       });
       return context;
     },
@@ -477,6 +483,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // ── Calls ──
   /** Contexts of this daemon's calls that asked for user presence, and why (what the client's check is asked). */
   const presenceAsked = new WeakMap<LAContext, string>();
+  /**
+   * The key operation in progress: the answer the client's check gave (a
+   * call sent again), or the reason a key's context asked for one.
+   */
+  let keyUse: { answer: 'granted' | 'declined' | undefined; asked?: string } | undefined;
+  /**
+   * A key operation (a private key's use asks the context it was found
+   * with): with `interaction` when that context asked for user presence the
+   * client has yet to give; nothing else happened.
+   */
+  function usingKey(req: Request, op: () => unknown): unknown {
+    keyUse = { answer: req.presence };
+    try {
+      const answer = op();
+      const asked = keyUse.asked;
+      return asked === undefined || typeof answer !== 'object' || answer === null ? answer : { ...answer, interaction: { userPresence: asked } };
+    } finally {
+      keyUse = undefined;
+    }
+  }
   /** A SecItem answer, with `interaction` when the call's context asked for user presence the client has yet to give. */
   function askingPresence(dict: unknown, answer: object): object {
     const context = typeof dict === 'object' && dict !== null ? (dict as Record<string, unknown>)[kSecUseAuthenticationContext] : undefined;
@@ -509,17 +535,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (conn.handles.size >= MAX_HANDLES) return { error: new SecError(errSecParam, 'this connection holds too many key handles: release some') };
         return client.SecKeyCreateRandomKey(a[0] as SecDictionary);
       case 'SecKeyCreateSignature':
-        return K.SecKeyCreateSignature(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
+        return usingKey(req, () => K.SecKeyCreateSignature(a[0] as SecKey, a[1] as string, a[2] as Uint8Array));
       case 'SecKeyVerifySignature':
         return K.SecKeyVerifySignature(a[0] as SecKey, a[1] as string, a[2] as Uint8Array, a[3] as Uint8Array);
       case 'SecKeyCreateEncryptedData':
         return K.SecKeyCreateEncryptedData(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
       case 'SecKeyCreateDecryptedData':
-        return K.SecKeyCreateDecryptedData(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
+        return usingKey(req, () => K.SecKeyCreateDecryptedData(a[0] as SecKey, a[1] as string, a[2] as Uint8Array));
       case 'SecKeyCopyKeyExchangeResult':
-        return K.SecKeyCopyKeyExchangeResult(a[0] as SecKey, a[1] as string, a[2] as SecKey, a[3] as SecDictionary);
+        return usingKey(req, () => K.SecKeyCopyKeyExchangeResult(a[0] as SecKey, a[1] as string, a[2] as SecKey, a[3] as SecDictionary));
       case 'SecKeyCopyExternalRepresentation':
-        return K.SecKeyCopyExternalRepresentation(a[0] as SecKey);
+        return usingKey(req, () => K.SecKeyCopyExternalRepresentation(a[0] as SecKey));
       case 'SecKeyCopyPublicKey':
         return K.SecKeyCopyPublicKey(a[0] as SecKey);
       case 'SecKeyCopyAttributes':
@@ -714,11 +740,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         const we = e instanceof WireError ? e : new WireError('protocol', 'undecodable frame');
         return protocolError(conn, -1, we.code, we.message);
       }
-      const m = msg as { i?: unknown; f?: unknown; a?: unknown };
-      if (typeof msg !== 'object' || msg === null || typeof m.i !== 'number' || !Number.isSafeInteger(m.i) || typeof m.f !== 'string' || !Array.isArray(m.a)) {
-        return protocolError(conn, typeof m?.i === 'number' ? m.i : -1, 'protocol', 'a request is { i: integer, f: string, a: array }');
+      const m = msg as { i?: unknown; f?: unknown; a?: unknown; p?: unknown };
+      if (
+        typeof msg !== 'object' || msg === null || typeof m.i !== 'number' || !Number.isSafeInteger(m.i) || typeof m.f !== 'string' || !Array.isArray(m.a) ||
+        (m.p !== undefined && m.p !== 'granted' && m.p !== 'declined')
+      ) {
+        return protocolError(conn, typeof m?.i === 'number' ? m.i : -1, 'protocol', 'a request is { i: integer, f: string, a: array, p?: "granted" | "declined" }');
       }
-      conn.queue.push({ id: m.i, fn: m.f, args: m.a });
+      conn.queue.push(m.p === undefined ? { id: m.i, fn: m.f, args: m.a } : { id: m.i, fn: m.f, args: m.a, presence: m.p });
     }
     if (conn.queue.length >= limits.maxInFlight) conn.socket.pause();
     markReady(conn);

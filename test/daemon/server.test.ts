@@ -22,9 +22,11 @@ import {
   SecKeyVerifySignature, SecKeyCopyPublicKey, kSecReturnRef, type SecIdentity,
   LAContext, LACredentialType, type LAContextOptions, SecAccessControlCreateWithFlags, kSecAttrAccessibleWhenUnlocked, kSecAccessControlApplicationPassword,
   kSecAccessControlUserPresence, kSecAttrAccessControl, kSecUseAuthenticationContext, errSecAuthFailed, errSecInteractionNotAllowed, kSecUseOperationPrompt,
+  kSecPrivateKeyAttrs, kSecAttrIsPermanent, kSecAttrApplicationTag, kSecClassKey, kSecAttrKeyClass, kSecAttrKeyClassPrivate, kSecAttrKeyClassPublic,
+  SecKeyCreateWithData, SecKeyCreateSignature, errSecUserCanceled, type SecKey,
 } from '../../src/index.js';
 import { OpenSSLDir } from '../objects/openssl-material.js';
-import { RemoteIdentity } from '../../src/daemon/client.js';
+import { RemoteIdentity, RemoteKey } from '../../src/daemon/client.js';
 import { startDaemon, takeLock, type AuditEntry, type Daemon, type ProfileRegistryLike } from '../../src/daemon/server.js';
 import type { Caller } from '../../src/daemon/caller.js';
 import { encodeFrame, MAX_FRAME } from '../../src/daemon/wire.js';
@@ -278,6 +280,66 @@ describe('secitemd, in process', () => {
         assert.notEqual(remote.status, errSecSuccess);
       }
     } finally {
+      await kc.close();
+      profiles.byPid.delete(process.pid);
+    }
+  });
+
+  it('a key protected by user presence signs through the daemon once the client\'s own check agrees, asked at each use as in process', async () => {
+    profiles.byPid.set(process.pid, { entitlements: { applicationIdentifier: 'TEAM.com.example.self' }, owner: false });
+    const kc = await connectKeychain({ socket: run.socket });
+    const localKeychain = openKeychain({ path: join(run.dir, 'key-presence-here.keychain-db') });
+    const local = localKeychain.client({ applicationIdentifier: 'TEAM.com.example.self' });
+    const ALG = kSecKeyAlgorithmECDSASignatureMessageX962SHA256;
+    const message = utf8('sign me');
+    try {
+      const presenceAc = SecAccessControlCreateWithFlags(kSecAttrAccessibleWhenUnlocked, kSecAccessControlUserPresence).accessControl!;
+      const parameters = {
+        [kSecAttrKeyType]: kSecAttrKeyTypeECSECPrimeRandom, [kSecAttrKeySizeInBits]: 256,
+        [kSecPrivateKeyAttrs]: { [kSecAttrIsPermanent]: true, [kSecAttrApplicationTag]: utf8('presence-key'), [kSecAttrAccessControl]: presenceAc },
+      };
+      assert.ok((await kc.SecKeyCreateRandomKey(parameters)).value instanceof RemoteKey);
+      assert.ok(local.SecKeyCreateRandomKey(parameters).value !== undefined);
+      const query = { [kSecClass]: kSecClassKey, [kSecAttrApplicationTag]: utf8('presence-key'), [kSecAttrKeyClass]: kSecAttrKeyClassPrivate, [kSecReturnRef]: true };
+      const reasons: string[] = [];
+      const yes = new LAContext({ userPresence: (reason) => (reasons.push(reason), true) });
+      const found = await kc.SecItemCopyMatching({ ...query, [kSecUseAuthenticationContext]: yes, [kSecUseOperationPrompt]: 'sign the test message' });
+      assert.equal(found.status, errSecSuccess);
+      const key = found.result as RemoteKey;
+      assert.ok(key instanceof RemoteKey);
+      assert.deepEqual(reasons, [], 'finding the key asks nothing: its use does');
+      const publicKey = SecKeyCreateWithData(key.publicKey, { [kSecAttrKeyType]: kSecAttrKeyTypeECSECPrimeRandom, [kSecAttrKeyClass]: kSecAttrKeyClassPublic }).value!;
+      for (const round of [1, 2]) {
+        const signed = await kc.SecKeyCreateSignature(key, ALG, message);
+        assert.ok(signed.value, `signature ${round}: ${signed.error?.message}`);
+        assert.equal(SecKeyVerifySignature(publicKey, ALG, message, signed.value).value, true);
+        assert.deepEqual(reasons, Array(round).fill('sign the test message'), 'the check ran in this process, once per use (no reuse window)');
+      }
+      // The same statuses as in process: a declining check, a context without one, one that may not ask, no context.
+      const cases: [string, (() => LAContext) | undefined][] = [
+        ['declines', () => new LAContext({ userPresence: () => false })],
+        ['has no check', () => new LAContext()],
+        ['may not ask', () => Object.assign(new LAContext({ userPresence: () => true }), { interactionNotAllowed: true })],
+        ['is not given', undefined],
+      ];
+      for (const [what, make] of cases) {
+        const withContext = make === undefined ? {} : { [kSecUseAuthenticationContext]: make() };
+        const remoteKey = (await kc.SecItemCopyMatching({ ...query, ...withContext })).result as RemoteKey;
+        const localKey = local.SecItemCopyMatching({ ...query, ...(make === undefined ? {} : { [kSecUseAuthenticationContext]: make() }) }).result as SecKey;
+        const remote = await kc.SecKeyCreateSignature(remoteKey, ALG, message);
+        const mine = SecKeyCreateSignature(localKey, ALG, message);
+        assert.ok(remote.error !== undefined && mine.error !== undefined, `a context that ${what}: no signature`);
+        assert.equal(remote.error.status, mine.error.status, `a context that ${what}`);
+      }
+      assert.equal((await kc.SecKeyCreateSignature((await kc.SecItemCopyMatching({ ...query, [kSecUseAuthenticationContext]: new LAContext({ userPresence: () => false }) })).result as RemoteKey, ALG, message)).error?.status, errSecUserCanceled);
+      // A key made with a context in its parameters keeps it, as in process.
+      const makerReasons: string[] = [];
+      const maker = new LAContext({ userPresence: (reason) => (makerReasons.push(reason), true) });
+      const made = await kc.SecKeyCreateRandomKey({ ...parameters, [kSecPrivateKeyAttrs]: { ...parameters[kSecPrivateKeyAttrs], [kSecAttrApplicationTag]: utf8('presence-key-2'), [kSecUseAuthenticationContext]: maker } });
+      assert.ok((await kc.SecKeyCreateSignature(made.value!, ALG, message)).value, 'the new key signs after its maker\'s check');
+      assert.deepEqual(makerReasons, ['use a private key']);
+    } finally {
+      localKeychain.close();
       await kc.close();
       profiles.byPid.delete(process.pid);
     }
