@@ -300,6 +300,34 @@ describe('Secret Service provider: access groups and a locked keychain', () => {
     }
   });
 
+  it('another connection on the bus learns that Items, Label or Attributes changed, never their values (signals go to every connection)', async () => {
+    const listener = dbus.sessionBus({ busAddress: bus.address });
+    const as = (app?: string) => (app ? { ...env, SS_TEST_APP: app } : env);
+    try {
+      await listener.call(new dbus.Message({
+        destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
+        body: ["type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'"],
+      }));
+      const seen: { path: string; iface: string; changed: Record<string, unknown>; invalidated: string[] }[] = [];
+      listener.on('message', (m: InstanceType<typeof dbus.Message>) => {
+        if (m.member === 'PropertiesChanged') {
+          const [iface, changed, invalidated] = m.body as [string, Record<string, unknown>, string[]];
+          seen.push({ path: String(m.path), iface, changed, invalidated });
+        }
+      });
+      assert.equal((await run('secret-tool', ['store', '--label=private label of A', 'service', 'signals', 'user', 'alice-of-A'], as('appA'), 'v')).code, 0);
+      assert.equal((await run('secret-tool', ['clear', 'service', 'signals'], as('appA'))).code, 0);
+      for (let i = 0; i < 50 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(seen.map((s) => [s.path, s.iface, s.invalidated]), [
+        ['/org/freedesktop/secrets/collection/login', 'org.freedesktop.Secret.Collection', ['Items']],
+        ['/org/freedesktop/secrets/collection/login', 'org.freedesktop.Secret.Collection', ['Items']],
+      ]);
+      for (const s of seen) assert.deepEqual(s.changed, {}, 'no values in a broadcast signal');
+    } finally {
+      listener.disconnect();
+    }
+  });
+
   it('finds, and stops finding, items written underneath it through SecItem calls (its index never answers from before a change)', async () => {
     const shared = keychain.client({ applicationIdentifier: 'secitem.secret-service', keychainAccessGroups: ['secitem.secret-service'] });
     const base = { class: 'genp', svce: 'org.freedesktop.Secret', agrp: 'secitem.secret-service' };

@@ -262,8 +262,15 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     if (closing) return;
     bus.send(Message.newSignal(path, iface, name, sig, body));
   }
-  function propertiesChanged(path: string, iface: string, changed: Record<string, unknown>): void {
-    signal(path, I_PROPS, 'PropertiesChanged', 'sa{sv}as', [iface, changed, []]);
+  /**
+   * PropertiesChanged naming the properties that changed, without their
+   * values: signals go to every connection on the bus, and the values (a
+   * collection's Items, an item's Label and Attributes) are those of one
+   * access group, which only its callers may read (each reads them again,
+   * under its own scope).
+   */
+  function propertiesInvalidated(path: string, iface: string, names: string[]): void {
+    signal(path, I_PROPS, 'PropertiesChanged', 'sa{sv}as', [iface, {}, names]);
   }
 
   // ── Callers ──
@@ -435,6 +442,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
       const id = newId();
       items.set(id, { id, label, attributes, secret, contentType, created: now, modified: now });
       signal(`${COLLECTION_PREFIX}${SESSION}`, I_COLLECTION, 'ItemCreated', 'o', [itemPath(SESSION, id)]);
+      propertiesInvalidated(`${COLLECTION_PREFIX}${SESSION}`, I_COLLECTION, ['Items']);
       return itemPath(SESSION, id);
     }
     if (locked()) throw new BusError(E_LOCKED, 'the keychain is locked');
@@ -454,12 +462,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     });
     if (r.status !== 0) throw new BusError(E_FAILED, `the item could not be added (OSStatus ${r.status})`);
     signal(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, 'ItemCreated', 'o', [itemPath(LOGIN, id)]);
-    try {
-      propertiesChanged(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, { Items: new Variant('ao', search(ctx, LOGIN, {})) });
-    } catch (e) {
-      // The item was added: the call succeeded; only the announcement of the new list is left out.
-      log(`Secret Service: the login collection's Items could not be announced (${e instanceof Error ? e.message : String(e)})`);
-    }
+    propertiesInvalidated(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, ['Items']);
     return itemPath(LOGIN, id);
   }
 
@@ -471,6 +474,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
       if (status !== 0) throw new BusError(E_FAILED, `the item could not be deleted (OSStatus ${status})`);
     }
     signal(`${COLLECTION_PREFIX}${collection}`, I_COLLECTION, 'ItemDeleted', 'o', [itemPath(collection, item.id)]);
+    propertiesInvalidated(`${COLLECTION_PREFIX}${collection}`, I_COLLECTION, ['Items']);
   }
 
   function updateItem(ctx: Ctx, path: string, change: Partial<Pick<ItemData, 'label' | 'attributes' | 'secret' | 'contentType'>>): void {
@@ -487,10 +491,10 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     }
     const canonical = itemPath(collection, item.id);
     signal(`${COLLECTION_PREFIX}${collection}`, I_COLLECTION, 'ItemChanged', 'o', [canonical]);
-    const changed: Record<string, unknown> = {};
-    if (change.label !== undefined) changed['Label'] = new Variant('s', change.label);
-    if (change.attributes !== undefined) changed['Attributes'] = new Variant('a{ss}', change.attributes);
-    if (Object.keys(changed).length > 0) propertiesChanged(canonical, I_ITEM, changed);
+    const changed: string[] = [];
+    if (change.label !== undefined) changed.push('Label');
+    if (change.attributes !== undefined) changed.push('Attributes');
+    if (changed.length > 0) propertiesInvalidated(canonical, I_ITEM, changed);
   }
 
   function newPrompt(sender: string): string {
