@@ -61,7 +61,17 @@ export interface Caller {
 
 export interface Refusal {
   readonly refused: string;
+  /**
+   * The peer was not shown to be a live process of the daemon's user
+   * (another uid, no pid in this namespace, gone, not inspectable): refused
+   * outright, where a process of the user that is merely no registered app
+   * may share a group (the Secret Service's unregistered callers).
+   */
+  readonly notThisUser?: true;
 }
+
+/** A refusal of a peer not shown to be a live process of the daemon's user. */
+const notThisUser = (refused: string): Refusal => ({ refused, notThisUser: true });
 
 export interface IdentifyOptions {
   /** The addon (tests may stand one in); default: the built one. */
@@ -224,8 +234,8 @@ export async function identifyPeer(socket: Socket, options: IdentifyOptions = {}
   const fd = fdOf(socket);
   const cred = addon.peerCredentials(fd);
   const daemonUid = options.daemonUid ?? (typeof process.getuid === 'function' ? process.getuid() : -1);
-  if (cred.uid !== daemonUid && daemonUid !== 0) return { refused: `uid ${cred.uid} is not this daemon's user (${daemonUid})` };
-  if (cred.pid <= 0) return { refused: 'the peer has no pid in this pid namespace' };
+  if (cred.uid !== daemonUid && daemonUid !== 0) return notThisUser(`uid ${cred.uid} is not this daemon's user (${daemonUid})`);
+  if (cred.pid <= 0) return notThisUser('the peer has no pid in this pid namespace');
 
   let pidfd = addon.peerPidfd(fd);
   const fromSocket = pidfd >= 0;
@@ -233,7 +243,7 @@ export async function identifyPeer(socket: Socket, options: IdentifyOptions = {}
     try {
       pidfd = addon.pidfdOpen(cred.pid);
     } catch {
-      return { refused: `process ${cred.pid} exited before it could be identified` };
+      return notThisUser(`process ${cred.pid} exited before it could be identified`);
     }
   }
   return inspectProcess(cred, pidfd, fromSocket, acceptedAt, addon, () => socket.destroyed);
@@ -253,13 +263,13 @@ export async function identifyProcess(
   const hz = options.ticksPerSecond ?? USER_HZ;
   const acceptedAt = options.connectedBefore ?? uptimeTicks(hz);
   const daemonUid = options.daemonUid ?? (typeof process.getuid === 'function' ? process.getuid() : -1);
-  if (uid !== daemonUid && daemonUid !== 0) return { refused: `uid ${uid} is not this daemon's user (${daemonUid})` };
-  if (pid <= 0) return { refused: 'the peer has no pid in this pid namespace' };
+  if (uid !== daemonUid && daemonUid !== 0) return notThisUser(`uid ${uid} is not this daemon's user (${daemonUid})`);
+  if (pid <= 0) return notThisUser('the peer has no pid in this pid namespace');
   let pidfd: number;
   try {
     pidfd = addon.pidfdOpen(pid);
   } catch {
-    return { refused: `process ${pid} exited before it could be identified` };
+    return notThisUser(`process ${pid} exited before it could be identified`);
   }
   let gid = -1;
   try {
@@ -276,10 +286,10 @@ async function inspectProcess(
 ): Promise<Caller | Refusal> {
   try {
     const pidfdPid = pidOfPidfd(pidfd);
-    if (pidfdPid !== undefined && pidfdPid !== cred.pid) return { refused: `process ${cred.pid} exited or is in another pid namespace` };
+    if (pidfdPid !== undefined && pidfdPid !== cred.pid) return notThisUser(`process ${cred.pid} exited or is in another pid namespace`);
     const pid = cred.pid;
     const start = readStartTime(pid);
-    if (start === undefined) return { refused: `process ${pid} exited before it could be identified` };
+    if (start === undefined) return notThisUser(`process ${pid} exited before it could be identified`);
     if (!fromSocket && start > acceptedAt + 1) return { refused: `process ${pid} started after the connection was made (its pid was reused)` };
 
     const exeLink = await readlink(`/proc/${pid}/exe`);
@@ -307,7 +317,7 @@ async function inspectProcess(
 
     // Every read above was of the connecting process if it is still that process now.
     if (readStartTime(pid) !== start) return { refused: `process ${pid} was replaced while it was identified (pid reused)` };
-    if (!addon.pidfdAlive(pidfd)) return { refused: `process ${pid} exited while it was identified` };
+    if (!addon.pidfdAlive(pidfd)) return notThisUser(`process ${pid} exited while it was identified`);
     if (gone()) return { refused: `process ${pid} closed its connection while it was identified` };
     return {
       pid,
@@ -320,8 +330,8 @@ async function inspectProcess(
     };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return { refused: `process ${cred.pid} exited before it could be identified` };
-    if (code === 'EACCES' || code === 'EPERM') return { refused: `process ${cred.pid} cannot be inspected (${code}: not dumpable, or another user's)` };
+    if (code === 'ENOENT' || code === 'ESRCH') return notThisUser(`process ${cred.pid} exited before it could be identified`);
+    if (code === 'EACCES' || code === 'EPERM') return notThisUser(`process ${cred.pid} cannot be inspected (${code}: not dumpable, or another user's)`);
     throw e;
   } finally {
     closeSync(pidfd);

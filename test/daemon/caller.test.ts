@@ -47,13 +47,16 @@ describe('caller identification', () => {
       assert.equal(who.script, undefined);
       const other = await identifyProcess(child.pid!, 4343, { daemonUid: 4242 });
       assert.ok('refused' in other && /uid/.test(other.refused));
+      assert.equal(other.notThisUser, true, 'another uid is not this user\'s process: refused outright, even by the Secret Service');
       // connectedBefore is on the start time's clock: now is after the start, long before it is not (a reused pid)
       assert.ok(!('refused' in (await identifyProcess(child.pid!, uid, { connectedBefore: uptimeTicks() }))));
       const early = await identifyProcess(child.pid!, uid, { connectedBefore: readStartTime(child.pid!)! - 100 });
       assert.ok('refused' in early && /started after the connection/.test(early.refused), JSON.stringify(early));
+      assert.equal(early.notThisUser, undefined, 'a reused pid: a process of this user, not identified as an app');
     } finally {
       child.kill();
     }
-    assert.ok('refused' in (await identifyProcess(2 ** 22 + 12345, uid)));
+    const gone = await identifyProcess(2 ** 22 + 12345, uid);
+    assert.ok('refused' in gone && gone.notThisUser === true, JSON.stringify(gone));
   });
 });

@@ -312,8 +312,8 @@ export async function startSecretService(options: SecretServiceOptions): Promise
         const { pid, uid } = await (early?.credentials ?? credentialsOf(sender));
         const who = await identify(pid, uid, early?.at);
         if ('refused' in who) {
-          // A process that cannot be inspected as this user's (another uid, gone) is refused; others are identified.
-          if (/uid|exited|another pid namespace|cannot be inspected|no pid/.test(who.refused)) return { refused: who.refused, pid };
+          // A process not shown to be a live one of this user's (another uid, gone) is refused; the user's other processes share a group.
+          if (who.notThisUser === true) return { refused: who.refused, pid };
           return shared(pid);
         }
         const verdict = options.profiles.identify(who);
