@@ -112,7 +112,16 @@ function parseLimit(value: unknown): number | 'all' {
   if (value === 'm_LimitAll') return 'all';
   if (value === -1) return 'all';
   if (Number.isSafeInteger(value) && (value as number) >= 0) return value as number;
-  return fail(errSecParam, `${keyName('m_Limit')} must be kSecMatchLimitOne, kSecMatchLimitAll or a whole number from 0 to 2^53 - 1, not ${JSON.stringify(value) ?? typeof value}`);
+  return fail(errSecParam, `${keyName('m_Limit')} must be kSecMatchLimitOne, kSecMatchLimitAll or a whole number from 0 to 2^53 - 1, not ${shownLimit(value)}`);
+}
+
+/** A kSecMatchLimit value as a reason quotes it (any JavaScript value: a bigint or a cycle must not throw here). */
+function shownLimit(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `the bigint ${value}n`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  if (value === null || value === undefined) return String(value);
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
 }
 
 /** The attribute a key names in `cls`, or undefined for keys to ignore. */

@@ -8,12 +8,28 @@ import assert from 'node:assert/strict';
 import { runFuzz } from './harness/fuzz.js';
 import { snapshot, wildcardClient } from './harness/common.js';
 import { TempKeychain } from '../helpers.js';
+import { errSecParam } from '../../src/index.js';
 
 it('20,000 random calls: each returns a documented OSStatus and never throws; failures and lookups leave the store unchanged; integrity_check stays ok; accepted values are not on disk in plaintext', () => {
   const report = runFuzz({ cases: 20_000, seed: 0x5ec1fe });
   assert.equal(report.cases, 20_000);
   const successes = Object.entries(report.statuses).filter(([k]) => k.endsWith(':0'));
   assert.ok(successes.length === 4, `every function succeeded at least once: ${JSON.stringify(report.statuses)}`);
+});
+
+it('the soak\'s counterexample (seed 20261208, case 695,089): a bigint kSecMatchLimit is errSecParam with a reason, not an internal failure', () => {
+  const tk = new TempKeychain();
+  const app = tk.kc.client({ applicationIdentifier: 'fuzz.app', keychainAccessGroups: ['fuzz.shared'] });
+  for (const limit of [10n, 0n, -1n, 2n ** 70n]) {
+    const r = app.SecItemCopyMatching({ class: 'genp', svce: 'fzSeed-service-Aardvark', acct: 'fzSeed-service-Aardvark', m_Limit: limit });
+    assert.equal(r.status, errSecParam, `m_Limit ${limit}n`);
+    assert.match(r.error!.message, /kSecMatchLimit.*not the bigint/);
+  }
+  const cyclic: Record<string, unknown> = {};
+  cyclic['self'] = cyclic;
+  assert.equal(app.SecItemCopyMatching({ class: 'genp', m_Limit: cyclic }).status, errSecParam);
+  assert.equal(app.SecItemCopyMatching({ class: 'idnt', m_Limit: 10n }).status, errSecParam);
+  tk.cleanup();
 });
 
 it('the soak\'s counterexample (seed 1379897658, case 63,295): an item added with a biometry access control is read by the snapshots, not a failed listing', () => {
