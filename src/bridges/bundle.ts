@@ -7,6 +7,11 @@
  *   keyring's `Entry` and both modules' argument checks are synchronous, so
  *   a wrapper that import()s the ESM inside each function would not do);
  *   their types, keytar.d.cts and keyring.d.cts, are tsc's declarations.
+ *   `module.exports` is the module's default export, a plain object of the
+ *   original's names and nothing else (no `default`, no `__esModule`), as
+ *   the originals' `module.exports` are.
+ * - dist/src/bridges/keyring-keytar.cjs: `secitem/keyring/keytar`'s, which
+ *   requires keyring.cjs (one engine for both, as their ESM modules share).
  * - dist/src/bridges/git-credential-secitem.js: the helper git runs, one
  *   ESM file (it replaces tsc's output), so that it starts fast.
  *
@@ -23,6 +28,9 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const source = join(root, 'src', 'bridges');
 const out = join(root, 'dist', 'src', 'bridges');
+
+/** The CommonJS bundles' module.exports: the default export alone (see above). */
+const defaultAsExports = { js: 'module.exports = module.exports.default;' };
 
 const common = {
   absWorkingDir: root,
@@ -45,9 +53,23 @@ for (const name of ['keytar', 'keyring']) {
     // The engine's ES modules find files beside themselves with import.meta.url, which CommonJS lacks: the bundle's own URL stands in.
     define: { 'import.meta.url': 'secitemBundleUrl' },
     banner: { js: "const secitemBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    footer: defaultAsExports,
   });
   copyFileSync(join(out, `${name}.d.ts`), join(out, `${name}.d.cts`));
 }
+
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: [join(source, 'keyring-keytar.ts')],
+  outfile: join(out, 'keyring-keytar.cjs'),
+  footer: defaultAsExports,
+  plugins: [{
+    name: 'keyring.cjs',
+    setup: (b) => b.onResolve({ filter: /^\.\/keyring\.js$/ }, () => ({ path: './keyring.cjs', external: true })),
+  }],
+});
+copyFileSync(join(out, 'keyring-keytar.d.ts'), join(out, 'keyring-keytar.d.cts'));
 
 await build({
   ...common,

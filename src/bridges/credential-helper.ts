@@ -9,7 +9,9 @@
  *   at once, successfully, with no output), `host` (`host:port`), `path`,
  *   `username`, `password`, `password_expiry_utc`, `oauth_refresh_token`,
  *   `state[]` (this helper's own `secitem:seen=…`); other keys are ignored; a
- *   line without `=` is fatal (`bad input: …`).
+ *   line without `=` is fatal (`bad input: …`). A line is read as a C string
+ *   (a NUL ends it), and a host, path or username that is not UTF-8 is
+ *   absent (CFStringCreateWithCString fails).
  * - The item: kSecClassInternetPassword with kSecAttrServer = host,
  *   kSecAttrAccount = username, kSecAttrPath = path, kSecAttrPort = port,
  *   kSecAttrProtocol = the four-char code (https → `htps`, http → `http`,
@@ -19,8 +21,8 @@
  *   `\npassword_expiry_utc=…` and `\noauth_refresh_token=…` when given.
  * - `get`: the first matching item: `password=<data>` (the stored lines after
  *   the password come out as the attributes they are), `username=` when git
- *   sent none, `capability[]=state`, `state[]=secitem:seen=…`; nothing when
- *   there is none.
+ *   sent none (up to a NUL), `capability[]=state`, `state[]=secitem:seen=…`
+ *   (up to a NUL); nothing when there is none.
  * - `store`: only a complete credential (protocol, host, username,
  *   password), else `fatal: failed to store: -1`; nothing when `state[]` shows
  *   git got exactly this credential from this helper; else added, or the
@@ -35,7 +37,8 @@
  * 65535; osxkeychain's signed short turns ports above 32767 negative in its
  * state line only, which this one copies); SecItemUpdate is given the new
  * data without kSecClass (the engine refuses kSecClass among the attributes
- * to update).
+ * to update); a last line without its newline is read whole (osxkeychain
+ * cuts its last byte off, taking it for the newline).
  * @module
  */
 import {
@@ -47,7 +50,7 @@ import {
 } from '../constants.js';
 import { errSecDuplicateItem, errSecItemNotFound, errSecSuccess, type OSStatus } from '../status.js';
 import type { SecDictionary } from '../types.js';
-import { add, bytes, copyMatching, remove, runAsync, text, update, type Op } from './store.js';
+import { add, bytes, copyMatching, remove, runAsync, strictText, text, update, type Op } from './store.js';
 
 const PROTOCOLS: Readonly<Record<string, string>> = {
   imap: kSecAttrProtocolIMAP,
@@ -72,7 +75,7 @@ interface Credential {
   password?: Uint8Array;
   passwordExpiryUtc?: Uint8Array;
   oauthRefreshToken?: Uint8Array;
-  stateSeen?: string;
+  stateSeen?: Buffer;
 }
 
 /** The helper's answer: what to write, and the exit status. */
@@ -86,7 +89,14 @@ class Fatal extends Error {}
 /** The helper ends here, successfully, with nothing written (an unknown protocol). */
 class Done extends Error {}
 
-const latin = (b: Buffer): string => b.toString('utf8');
+/** Bytes as a C string holds them: up to the first NUL. */
+function cstr(b: Uint8Array): Buffer {
+  const nul = b.indexOf(0);
+  return Buffer.from(nul === -1 ? b : b.subarray(0, nul));
+}
+
+/** CFStringCreateWithCString(…, UTF-8): the text, or undefined (NULL) for bytes that are not UTF-8. */
+const cfString = (b: Uint8Array): string | undefined => strictText(b);
 
 /** C's atoi on what follows the colon, as a UInt16. */
 function atoiPort(text: string): number {
@@ -100,49 +110,45 @@ function readCredential(input: Buffer): Credential {
   while (start < input.length) {
     let end = input.indexOf(0x0a, start);
     if (end === -1) end = input.length;
-    const line = input.subarray(start, end);
+    const raw = input.subarray(start, end);
     start = end + 1;
-    if (line.length === 0) break;
+    if (raw.length === 0) break;
+    // The helper reads each line as a C string: a NUL ends it.
+    const line = cstr(raw);
     const eq = line.indexOf(0x3d);
-    if (eq === -1) throw new Fatal(`bad input: ${latin(line)}`);
-    const key = latin(line.subarray(0, eq));
-    // A C string ends at its first NUL.
-    const nul = line.indexOf(0, eq + 1);
-    const raw = line.subarray(eq + 1, nul === -1 ? line.length : nul);
-    const value = latin(raw);
+    if (eq === -1) throw new Fatal(`bad input: ${line.toString()}`);
+    const key = line.subarray(0, eq).toString();
+    const value = line.subarray(eq + 1);
     switch (key) {
       case 'protocol': {
-        const code = PROTOCOLS[value];
+        const code = PROTOCOLS[value.toString()];
         if (code === undefined) throw new Done();
         c.protocol = code;
         break;
       }
       case 'host': {
-        const colon = value.indexOf(':');
-        if (colon === -1) c.host = value;
-        else {
-          c.port = atoiPort(value.slice(colon + 1));
-          c.host = value.slice(0, colon);
-        }
+        const colon = value.indexOf(0x3a);
+        if (colon !== -1) c.port = atoiPort(value.subarray(colon + 1).toString());
+        c.host = cfString(colon === -1 ? value : value.subarray(0, colon));
         break;
       }
       case 'path':
-        c.path = value;
+        c.path = cfString(value);
         break;
       case 'username':
-        c.username = value;
+        c.username = cfString(value);
         break;
       case 'password':
-        c.password = new Uint8Array(raw);
+        c.password = new Uint8Array(value);
         break;
       case 'password_expiry_utc':
-        c.passwordExpiryUtc = new Uint8Array(raw);
+        c.passwordExpiryUtc = new Uint8Array(value);
         break;
       case 'oauth_refresh_token':
-        c.oauthRefreshToken = new Uint8Array(raw);
+        c.oauthRefreshToken = new Uint8Array(value);
         break;
       case 'state[]':
-        if (value.startsWith(STATE)) c.stateSeen = value;
+        if (value.subarray(0, STATE.length).equals(Buffer.from(STATE))) c.stateSeen = value;
         break;
       default:
       // Unknown lines are ignored, for the lines later versions of git will send.
@@ -164,20 +170,22 @@ function attributesOf(c: Credential): SecDictionary {
   };
 }
 
-/** encode_state_seen: host, port, path, username and password as this helper last answered them. */
+/**
+ * encode_state_seen: host, port, path, username and password as this helper
+ * last answered them. Each text goes in as a C string (up to a NUL), the
+ * password whole, and the value is written and compared as a C string.
+ */
 function stateSeen(c: Credential): Buffer {
   const parts: Buffer[] = [Buffer.from(STATE)];
-  const item = (what: string, value: string | Uint8Array | undefined) => {
-    if (value === undefined) return;
-    parts.push(Buffer.from(`__${what}=`), Buffer.from(value));
-  };
-  item('host', c.host);
-  if (c.port !== undefined) item('port', String((c.port << 16) >> 16));
-  item('path', c.path);
-  item('username', c.username);
+  const item = (what: string, value: Uint8Array) => parts.push(Buffer.from(`__${what}=`), Buffer.from(value));
+  const textItem = (what: string, value: string | undefined) => value !== undefined && item(what, cstr(Buffer.from(value)));
+  textItem('host', c.host);
+  if (c.port !== undefined) textItem('port', String((c.port << 16) >> 16));
+  textItem('path', c.path);
+  textItem('username', c.username);
   // An empty password (or one starting with NUL) is left out, as strlen() leaves it out.
   if (c.password !== undefined && c.password.length > 0 && c.password[0] !== 0) item('password', c.password);
-  return Buffer.concat(parts);
+  return cstr(Buffer.concat(parts));
 }
 
 function line(what: string, value: string | Uint8Array): Buffer {
@@ -194,7 +202,7 @@ function* find(c: Credential, out: Buffer[]): Op<OSStatus> {
   const seen: Credential = { ...c, password: data };
   if (c.username === undefined) {
     const account = text(item[kSecAttrAccount]);
-    out.push(line('username', account));
+    out.push(line('username', cstr(Buffer.from(account))));
     seen.username = account;
   }
   out.push(line('capability[]', 'state'));
@@ -208,7 +216,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 function* store(c: Credential): Op<OSStatus> {
   if (c.protocol === undefined || c.host === undefined || c.username === undefined || c.password === undefined) return -1;
-  if (c.stateSeen !== undefined && stateSeen(c).equals(Buffer.from(c.stateSeen))) return errSecSuccess;
+  if (c.stateSeen !== undefined && stateSeen(c).equals(c.stateSeen)) return errSecSuccess;
   let data = c.password;
   if (c.passwordExpiryUtc !== undefined) data = concat(data, Buffer.from('\npassword_expiry_utc='), c.passwordExpiryUtc);
   if (c.oauthRefreshToken !== undefined) data = concat(data, Buffer.from('\noauth_refresh_token='), c.oauthRefreshToken);

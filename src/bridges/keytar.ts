@@ -13,8 +13,11 @@
  * - getPassword and findPassword resolve null when nothing is found;
  *   deletePassword resolves false when there was nothing to delete;
  *   findCredentials resolves [] when nothing is found;
- * - a keychain failure rejects with an Error whose message is the status's
- *   message (as keytar's macOS backend does with SecCopyErrorMessageString).
+ * - a keychain failure rejects with a plain Error whose message is the
+ *   status's message (as keytar's macOS backend does with
+ *   SecCopyErrorMessageString), nothing else;
+ * - stored bytes read back as UTF-8 with U+FFFD for ill-formed sequences and
+ *   a leading U+FEFF kept (napi's string conversion).
  *
  * Items: generic passwords, kSecAttrService = service, kSecAttrAccount =
  * account, UTF-8 data (generic.ts), through secitemd when one runs, else in
@@ -34,13 +37,18 @@ function checkString(val: unknown, parameter: string): asserts val is string {
   if (typeof val !== 'string') throw new TypeError(`Parameter '${parameter}' must be a string`);
 }
 
+/** A failure as keytar rejects with it: an Error with the message only. */
+function rejected(e: unknown): never {
+  throw new Error(e instanceof Error ? e.message : String(e));
+}
+
 /** Get the stored password for the service and account; null when there is none. */
 export function getPassword(service: string, account: string): Promise<string | null> {
   checkRequired(service, 'Service');
   checkRequired(account, 'Account');
   checkString(service, 'service');
   checkString(account, 'username');
-  return runAsync(getSecret(service, account)).then((secret) => (secret === null ? null : text(secret)));
+  return runAsync(getSecret(service, account)).then((secret) => (secret === null ? null : text(secret)), rejected);
 }
 
 /** Add the password for the service and account to the keychain (or replace it). */
@@ -51,7 +59,7 @@ export function setPassword(service: string, account: string, password: string):
   checkString(service, 'service');
   checkString(account, 'username');
   checkString(password, 'password');
-  return runAsync(setSecret(service, account, utf8(password)));
+  return runAsync(setSecret(service, account, utf8(password))).catch(rejected);
 }
 
 /** Delete the stored password for the service and account: true when one was deleted. */
@@ -60,21 +68,21 @@ export function deletePassword(service: string, account: string): Promise<boolea
   checkRequired(account, 'Account');
   checkString(service, 'service');
   checkString(account, 'username');
-  return runAsync(deleteSecret(service, account));
+  return runAsync(deleteSecret(service, account)).catch(rejected);
 }
 
 /** Find a password for the service in the keychain; null when there is none. */
 export function findPassword(service: string): Promise<string | null> {
   checkRequired(service, 'Service');
   checkString(service, 'service');
-  return runAsync(findSecret(service)).then((secret) => (secret === null ? null : text(secret)));
+  return runAsync(findSecret(service)).then((secret) => (secret === null ? null : text(secret)), rejected);
 }
 
 /** Find all accounts and passwords for `service` in the keychain. */
 export function findCredentials(service: string): Promise<Array<{ account: string; password: string }>> {
   checkRequired(service, 'Service');
   checkString(service, 'service');
-  return runAsync(findAll(service)).then((found) => found.map(({ account, secret }) => ({ account, password: text(secret) })));
+  return runAsync(findAll(service)).then((found) => found.map(({ account, secret }) => ({ account, password: text(secret) })), rejected);
 }
 
 export default { getPassword, setPassword, deletePassword, findPassword, findCredentials };

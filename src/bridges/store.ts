@@ -75,6 +75,12 @@ function fileOf(target: string | undefined, env: Env): string {
 
 const open = new Map<string, { keychain: Keychain; client: KeychainClient }>();
 
+/** Whether the keychain a target names exists already (reads need not create it). */
+export function keychainExists(target: string | undefined): boolean {
+  const path = fileOf(target, process.env);
+  return open.has(path) || existsSync(path);
+}
+
 /** The in-process client of a keychain file, opened (and created) at first use, kept open. */
 function localClient(target: string | undefined): KeychainClient {
   const path = fileOf(target, process.env);
@@ -182,11 +188,24 @@ export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-/** Stored bytes as text (UTF-8; ill-formed sequences become U+FFFD). */
+// A leading U+FEFF is part of the text (ignoreBOM), as the originals' decoders keep it.
+const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
+const strict = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
+
+/** Stored bytes as text (UTF-8; ill-formed sequences become U+FFFD, as napi_create_string_utf8 makes them). */
 export function text(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  if (value instanceof Uint8Array) return lossy.decode(value);
   return '';
+}
+
+/** Stored bytes as text when they are well-formed UTF-8, else undefined (Rust's String::from_utf8). */
+export function strictText(value: Uint8Array): string | undefined {
+  try {
+    return strict.decode(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Stored bytes. */

@@ -189,3 +189,49 @@ describe('the helper protocol, as git-credential-osxkeychain', () => {
     assert.equal(items('example.com').length, 0);
   });
 });
+
+describe('the helper reads and writes C strings, as osxkeychain does', () => {
+  const raw = (action: string, input: Buffer) => {
+    const r = spawnSync(process.execPath, [helperScript, action], { input, env, encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('a NUL ends a line: the value before it is kept, a key cut short of its = is bad input', () => {
+    const stored = raw('store', Buffer.from('protocol=https\nhost=nul.example\nusername=bo\0b junk\npassword=p\0w\n\n'));
+    assert.equal(stored.status, 0, stored.stderr);
+    const [item, ...more] = items('nul.example');
+    assert.equal(more.length, 0);
+    assert.equal(item!['acct'], 'bo');
+    assert.equal(Buffer.from(item!['v_Data'] as Uint8Array).toString(), 'p');
+    assert.deepEqual(raw('get', Buffer.from('protocol=https\npass\0word=x\n\n')), { status: 128, stdout: '', stderr: 'fatal: bad input: pass\n' });
+    assert.equal(helper('erase', lines({ protocol: 'https', host: 'nul.example' })).status, 0);
+  });
+
+  it('a host, path or username that is not UTF-8 is absent (CFStringCreateWithCString fails)', () => {
+    const bad = Buffer.from([0xff, 0x61]);
+    const input = (key: string) => Buffer.concat([Buffer.from('protocol=https\nhost=utf8.example\nusername=u\npassword=p\n'), Buffer.from(`${key}=`), bad, Buffer.from('\n\n')]);
+    assert.deepEqual(raw('store', input('host')), { status: 128, stdout: '', stderr: 'fatal: failed to store: -1\n' });
+    assert.deepEqual(raw('store', input('username')), { status: 128, stdout: '', stderr: 'fatal: failed to store: -1\n' });
+    assert.equal(raw('store', input('path')).status, 0);
+    const [item] = items('utf8.example');
+    assert.equal(item!['path'] ?? '', '');
+    assert.equal(helper('erase', lines({ protocol: 'https', host: 'utf8.example' })).status, 0);
+  });
+
+  it('get writes the password whole, the username and the state line up to a NUL', () => {
+    const kc = openKeychain({ path: defaultKeychain });
+    try {
+      const r = kc.client({ applicationIdentifier: 'test', keychainAccessGroups: ['*'] }).SecItemAdd({
+        class: 'inet', srvr: 'stored.example', ptcl: 'htps', atyp: 'dflt', acct: 'bo\0b', v_Data: new Uint8Array(Buffer.from('pw\0tail')),
+      });
+      assert.equal(r.status, 0);
+    } finally {
+      kc.close();
+    }
+    const got = helper('get', lines({ protocol: 'https', host: 'stored.example' }));
+    assert.equal(got.status, 0, got.stderr);
+    assert.equal(got.stdout, 'password=pw\0tail\nusername=bo\ncapability[]=state\nstate[]=secitem:seen=__host=stored.example__username=bo__password=pw\n');
+    assert.equal(helper('erase', lines({ protocol: 'https', host: 'stored.example' })).status, 0);
+    assert.equal(items('stored.example').length, 0);
+  });
+});

@@ -7,8 +7,10 @@
  */
 import { home } from './env.js';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { AsyncEntry, Entry, findCredentials, findCredentialsAsync } from '../../src/bridges/keyring.js';
 import * as keytar from '../../src/bridges/keytar.js';
@@ -110,13 +112,28 @@ describe('AsyncEntry', () => {
     assert.equal(await entry.deleteCredential(), true);
   });
 
-  it('an aborted signal rejects with AbortError', async () => {
-    const signal = AbortSignal.abort();
+  it('a signal aborted before the task starts rejects it with AbortError', async () => {
+    const abortError = (e: Error & { code?: string }) => e.constructor === Error && e.message === 'AbortError' && e.code === 'Cancelled' && e.name === 'AbortError';
     const entry = new AsyncEntry(testService, testUser);
+    // Aborted right after the call, as napi-rs's documentation does it: the queued work is cancelled.
+    const controller = new AbortController();
+    const pending = [entry.setPassword('x', controller.signal), entry.setSecret(testSecret, controller.signal), entry.getPassword(controller.signal),
+      entry.getSecret(controller.signal), entry.deleteCredential(controller.signal), entry.deletePassword(controller.signal),
+      findCredentialsAsync(testService, undefined, controller.signal)];
+    controller.abort();
+    for (const p of pending) await assert.rejects(p, abortError);
+    // Aborted already.
+    const signal = AbortSignal.abort();
     for (const p of [entry.getPassword(signal), entry.setPassword('x', signal), entry.deleteCredential(signal), findCredentialsAsync(testService, null, signal)]) {
-      await assert.rejects(p, (e: Error & { code?: string }) => e.message === 'AbortError' && e.code === 'Cancelled');
+      await assert.rejects(p, abortError);
     }
-    assert.equal(await entry.getPassword(), null);
+    assert.equal(await entry.getPassword(), null, 'nothing ran');
+    // Aborted once the task has run: nothing to cancel.
+    const late = new AbortController();
+    assert.equal(await entry.setPassword('kept', late.signal), null);
+    late.abort();
+    assert.equal(await entry.getPassword(), 'kept');
+    assert.equal(await entry.deleteCredential(), true);
   });
 
   it('100 Promises at once all resolve correctly', async () => {
@@ -125,6 +142,60 @@ describe('AsyncEntry', () => {
     assert.deepEqual(await Promise.all(entries.map((e) => e.getPassword())), entries.map((_, i) => `pw ${i}`));
     assert.equal((await findCredentialsAsync('keyring concurrency')).length, 100);
     assert.ok((await Promise.all(entries.map((e) => e.deleteCredential()))).every((d) => d === true));
+  });
+});
+
+describe('what is stored and read', () => {
+  it('getPassword is null for a secret that is not UTF-8 (keyring-core\'s BadEncoding); getSecret and findCredentials still read it', async () => {
+    const entry = new Entry(testService, 'binary');
+    entry.setSecret(new Uint8Array([0x61, 0xff, 0x62]));
+    assert.equal(entry.getPassword(), null);
+    assert.equal(await new AsyncEntry(testService, 'binary').getPassword(), null);
+    assert.deepEqual(entry.getSecret(), [0x61, 0xff, 0x62]);
+    assert.deepEqual(findCredentials(testService).find((c) => c.account === 'binary'), { account: 'binary', password: 'a\ufffdb' });
+    // A lone surrogate is stored as napi stores it (U+FFFD); a leading BOM is kept.
+    entry.setPassword('\ufeffbom \ud800');
+    assert.equal(entry.getPassword(), '\ufeffbom \ufffd');
+    assert.deepEqual(entry.getSecret(), [0xef, 0xbb, 0xbf, 0x62, 0x6f, 0x6d, 0x20, 0xef, 0xbf, 0xbd]);
+    assert.equal(entry.deleteCredential(), true);
+  });
+
+  it('the target User is macOS\'s login keychain: the default one', () => {
+    Entry.withTarget('User', testService, 'user target').setPassword('in login');
+    assert.equal(new Entry(testService, 'user target').getPassword(), 'in login');
+    assert.deepEqual(findCredentials(testService, 'user').filter((c) => c.account === 'user target'), [{ account: 'user target', password: 'in login' }]);
+    assert.equal(AsyncEntry.withTarget('USER', testService, 'user target').constructor, AsyncEntry);
+    assert.equal(new Entry(testService, 'user target').deleteCredential(), true);
+  });
+
+  it('reading a target nothing was written to makes no keychain', async () => {
+    const file = join(home, 'data', 'secitem', 'never-written.keychain-db');
+    const entry = Entry.withTarget('never-written', testService, testUser);
+    assert.equal(entry.getPassword(), null);
+    assert.equal(entry.getSecret(), null);
+    assert.equal(entry.deleteCredential(), false);
+    assert.deepEqual(findCredentials(testService, 'never-written'), []);
+    assert.deepEqual(await findCredentialsAsync(testService, 'never-written'), []);
+    assert.equal(await AsyncEntry.withTarget('never-written', testService, testUser).getPassword(), null);
+    assert.equal(existsSync(file), false);
+  });
+
+  it('a keychain failure: thrown (rejected) by the setters as keyring-core\'s error through anyhow, null or false from the others', async () => {
+    // A keychain with a password, whose password this process does not have: locked.
+    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'bin.js');
+    const made = spawnSync(process.execPath, [cli, 'create-keychain', '-p', 'pw', 'locked'], { env: process.env, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const message = 'Platform secure storage failure: User interaction is not allowed.\n\nCaused by:\n    User interaction is not allowed.';
+    const failed = (e: Error & { code?: string }) => e.constructor === Error && e.code === 'GenericFailure' && e.message === message;
+    const entry = Entry.withTarget('locked', testService, testUser);
+    assert.throws(() => entry.setPassword('secret never shown'), failed);
+    assert.throws(() => entry.setSecret(testSecret), failed);
+    assert.equal(entry.getPassword(), null);
+    assert.equal(entry.deleteCredential(), false);
+    const asyncEntry = AsyncEntry.withTarget('locked', testService, testUser);
+    await assert.rejects(asyncEntry.setPassword('secret never shown'), failed);
+    assert.equal(await asyncEntry.getSecret(), null);
+    assert.equal(await asyncEntry.deletePassword(), false);
   });
 });
 
@@ -139,7 +210,10 @@ describe('argument errors, as napi-rs throws them (synchronously, also for Async
     stringExpected(() => new AsyncEntry(loose(null), testUser), 'Null');
     stringExpected(() => new AsyncEntry(loose({ a: 1 }), testUser), 'Object {"a":1}');
     stringExpected(() => new Entry(loose(true), testUser), 'Boolean true ');
-    stringExpected(() => Entry.withTarget(loose(5n), testService, testUser), 'BigInt 5 ');
+    // keyring-node builds napi-rs with napi3 only: no BigInt ValueType.
+    stringExpected(() => Entry.withTarget(loose(5n), testService, testUser), 'Unknown');
+    stringExpected(() => new Entry(testService, loose(Symbol('s'))), 'Symbol');
+    stringExpected(() => new Entry(testService, loose(new String('boxed'))), 'Object "boxed"');
     stringExpected(() => AsyncEntry.withTarget(testTarget, loose(function named() {}), testUser), 'function named(..) ');
     stringExpected(() => new Entry(testService, testUser).setPassword(loose(7)), 'Number 7 ');
     stringExpected(() => void new AsyncEntry(testService, testUser).setPassword(loose([1])), 'Object [1]');
@@ -148,8 +222,44 @@ describe('argument errors, as napi-rs throws them (synchronously, also for Async
     stringExpected(() => void findCredentialsAsync(loose(undefined)), 'Undefined');
   });
 
-  it('a secret that is not a typed array', () => {
-    assert.throws(() => new Entry(testService, testUser).setSecret('text' as unknown as Uint8Array), (e: Error & { code?: string }) => e.code === 'InvalidArg');
-    assert.throws(() => void new AsyncEntry(testService, testUser).setSecret([1, 2] as unknown as Uint8Array), (e: Error & { code?: string }) => e.code === 'InvalidArg');
+  const invalidArg = (fn: () => unknown, message: string) =>
+    assert.throws(fn, (e: Error & { code?: string }) => e.constructor === Error && e.code === 'InvalidArg' && e.message === message);
+
+  it('a secret that is not a Uint8Array: napi-rs\'s messages, its unexpanded `$name` included', () => {
+    const entry = new Entry(testService, testUser);
+    invalidArg(() => entry.setSecret('text' as unknown as Uint8Array), 'Get TypedArray info failed');
+    invalidArg(() => void new AsyncEntry(testService, testUser).setSecret([1, 2] as unknown as Uint8Array), 'Get TypedArray info failed');
+    invalidArg(() => entry.setSecret(new DataView(new ArrayBuffer(2)) as unknown as Uint8Array), 'Get TypedArray info failed');
+    invalidArg(() => entry.setSecret(new ArrayBuffer(2) as unknown as Uint8Array), 'Get TypedArray info failed');
+    invalidArg(() => entry.setSecret(new Int8Array(2) as unknown as Uint8Array), 'Expected $name, got 0');
+    invalidArg(() => entry.setSecret(new Uint8ClampedArray(2) as unknown as Uint8Array), 'Expected $name, got 2');
+    invalidArg(() => void new AsyncEntry(testService, testUser).setSecret(new Float64Array(1) as unknown as Uint8Array), 'Expected $name, got 8');
+    assert.equal(entry.getPassword(), null, 'nothing was stored');
+  });
+
+  it('a signal that is not an object cannot be wrapped; an object that is no AbortSignal never aborts', async () => {
+    const entry = new AsyncEntry(testService, testUser);
+    invalidArg(() => void entry.getPassword('soon' as unknown as AbortSignal), 'Wrap AbortSignal failed');
+    invalidArg(() => void findCredentialsAsync(testService, null, 1 as unknown as AbortSignal), 'Wrap AbortSignal failed');
+    assert.equal(await entry.getPassword({ aborted: true } as unknown as AbortSignal), null);
+  });
+
+  it('the store refuses an empty service or username (macOS) or target (Secret Service), synchronously, after the conversions', () => {
+    const refused = (fn: () => unknown, attribute: string) =>
+      assert.throws(fn, (e: Error & { code?: string }) =>
+        e.constructor === Error && e.code === 'GenericFailure' && e.message === `Attribute ${attribute} is invalid: cannot be empty`);
+    refused(() => new Entry('', testUser), 'service');
+    refused(() => new Entry(testService, ''), 'user');
+    refused(() => new AsyncEntry('', ''), 'service');
+    refused(() => Entry.withTarget('', testService, testUser), 'target');
+    refused(() => AsyncEntry.withTarget('', '', ''), 'target');
+    refused(() => Entry.withTarget(testTarget, testService, ''), 'user');
+    stringExpected(() => new Entry('', loose(1)), 'Number 1 ');
+    stringExpected(() => Entry.withTarget('', testService, loose(null)), 'Null');
+    // The target refused does not stay behind for the next entry.
+    const after = new Entry(testService, 'after refusal');
+    after.setPassword('in default');
+    assert.ok(findCredentials(testService).some((c) => c.account === 'after refusal'));
+    assert.equal(after.deleteCredential(), true);
   });
 });

@@ -7,9 +7,13 @@
  */
 import { defaultKeychain } from './env.js';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import * as keytar from '../../src/bridges/keytar.js';
+import { Entry } from '../../src/bridges/keyring.js';
 import { openKeychain, kSecClass, kSecClassGenericPassword, kSecAttrService, kSecMatchLimit, kSecMatchLimitAll, kSecReturnAttributes, kSecReturnData } from '../../src/index.js';
 
 const service = 'keytar tests';
@@ -70,6 +74,33 @@ describe('setPassword / getPassword', () => {
       assert.deepEqual(Buffer.from(item!['v_Data'] as Uint8Array), Buffer.from(unicode.password, 'utf8'));
     } finally {
       kc.close();
+    }
+  });
+});
+
+describe('what keytar reads back', () => {
+  it('keeps a leading BOM and reads bytes that are not UTF-8 with U+FFFD, as napi strings do', async () => {
+    await keytar.setPassword(service, account, '\ufeffwith bom');
+    assert.equal(await keytar.getPassword(service, account), '\ufeffwith bom');
+    assert.deepEqual(await keytar.findCredentials(service), [{ account, password: '\ufeffwith bom' }]);
+    new Entry(service, account).setSecret(new Uint8Array([0x61, 0xc3, 0x28]));
+    assert.equal(await keytar.getPassword(service, account), 'a\ufffd(');
+    assert.equal(await keytar.findPassword(service), 'a\ufffd(');
+  });
+
+  it('a keychain failure rejects with a plain Error carrying the status\'s message only', async () => {
+    const cli = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'bin.js'), ...args], { env: process.env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    // The default keychain: one with a password this process does not have, so locked.
+    cli('create-keychain', '-p', 'pw', 'keytar-locked');
+    cli('default-keychain', '-s', 'keytar-locked');
+    try {
+      await assert.rejects(keytar.setPassword(service, account, 'never shown'), (e: Error) =>
+        e.constructor === Error && e.message === 'User interaction is not allowed.' && Object.keys(e).length === 0);
+    } finally {
+      cli('default-keychain', '-s', defaultKeychain);
     }
   });
 });

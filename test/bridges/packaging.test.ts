@@ -2,7 +2,8 @@
  * The package's `exports` for the bridges, from a project that depends on
  * it (node_modules/secitem a link to this package): `require()` gets the
  * CommonJS bundles, `import` the ESM modules, both working on the same
- * default keychain, with keytar's synchronous argument checks intact.
+ * default keychain, with keytar's synchronous argument checks intact; and
+ * `secitem/keyring/keytar` (@napi-rs/keyring/keytar) on keyring's bundle.
  */
 import { bridgeEnv, home } from './env.js';
 import assert from 'node:assert/strict';
@@ -34,11 +35,19 @@ it("require('secitem/keytar') and require('secitem/keyring'): CommonJS, no top-l
       await keytar.setPassword('cjs service', 'a', 'from cjs');
       const e = new Entry('cjs service', 'b');
       e.setPassword('sync é');
+      const shim = require('secitem/keyring/keytar');
       console.log(JSON.stringify([sync, await keytar.getPassword('cjs service', 'b'), e.getPassword(), findCredentials('cjs service').length,
-        typeof AsyncEntry, typeof findCredentialsAsync, require.resolve('secitem/keytar').endsWith('keytar.cjs')]));
+        typeof AsyncEntry, typeof findCredentialsAsync, require.resolve('secitem/keytar').endsWith('keytar.cjs'),
+        await shim.getPassword('cjs service', 'a'), shim.findCredentials === findCredentialsAsync,
+        // module.exports holds the originals' names and nothing else.
+        [keytar, require('secitem/keyring'), shim].map((m) => Object.getOwnPropertyNames(m).sort().join())]));
     })();
   `);
-  assert.deepEqual(JSON.parse(out), ['Password is required.', 'sync é', 'sync é', 2, 'function', 'function', true]);
+  assert.deepEqual(JSON.parse(out), ['Password is required.', 'sync é', 'sync é', 2, 'function', 'function', true, 'from cjs', true, [
+    'deletePassword,findCredentials,findPassword,getPassword,setPassword',
+    'AsyncEntry,Entry,findCredentials,findCredentialsAsync',
+    'deletePassword,findCredentials,findPassword,getPassword,setPassword',
+  ]]);
 });
 
 it("import('secitem/keytar') and import('secitem/keyring'): ESM, the same keychain", () => {
@@ -46,12 +55,40 @@ it("import('secitem/keytar') and import('secitem/keyring'): ESM, the same keycha
     import * as keytar from 'secitem/keytar';
     import keytarDefault from 'secitem/keytar';
     import { Entry } from 'secitem/keyring';
+    import shim from 'secitem/keyring/keytar';
     console.log(JSON.stringify([await keytar.getPassword('cjs service', 'a'), await keytarDefault.findCredentials('cjs service'), new Entry('cjs service', 'a').getPassword(),
-      import.meta.resolve('secitem/keytar').endsWith('keytar.js')]));
+      import.meta.resolve('secitem/keytar').endsWith('keytar.js') && (await shim.getPassword('cjs service', 'b')) === 'sync é']));
   `);
   const [a, found, sync, esm] = JSON.parse(out) as [string, { account: string }[], string, boolean];
   assert.equal(a, 'from cjs');
   assert.deepEqual(found.map((c) => c.account).sort(), ['a', 'b']);
   assert.equal(sync, 'from cjs');
   assert.equal(esm, true);
+});
+
+it('the types: a TypeScript project (nodenext, strict) compiles against both entry points of each bridge', () => {
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, lib: ['es2022', 'dom'], types: [] },
+    files: ['types.mts', 'types.cts'],
+  }));
+  writeFileSync(join(project, 'types.mts'), `
+    import keytar, { getPassword } from 'secitem/keytar';
+    import * as keytarNamespace from 'secitem/keytar';
+    import { Entry, AsyncEntry, findCredentials, findCredentialsAsync, type Credential } from 'secitem/keyring';
+    import shim from 'secitem/keyring/keytar';
+    export const got: Array<Promise<string | null> | Promise<void> | Promise<boolean>> = [getPassword('s', 'a'), keytar.setPassword('s', 'a', 'p'), keytarNamespace.deletePassword('s', 'a')];
+    export const sync: [string | null, number[] | null, boolean] = [new Entry('s', 'a').getPassword(), Entry.withTarget('t', 's', 'a').getSecret(), new Entry('s', 'a').deleteCredential()];
+    export const asynchronous: Promise<string | undefined> = AsyncEntry.withTarget('t', 's', 'a').getPassword(new AbortController().signal);
+    export const found: [Credential[], Promise<Credential[]>, Promise<string | null>] = [findCredentials('s', null), findCredentialsAsync('s'), shim.findPassword('s')];
+  `);
+  writeFileSync(join(project, 'types.cts'), `
+    import keytar = require('secitem/keytar');
+    import keyring = require('secitem/keyring');
+    import shim = require('secitem/keyring/keytar');
+    export const got: [Promise<Array<{ account: string; password: string }>>, string | null, Promise<void>] =
+      [keytar.findCredentials('s'), new keyring.Entry('s', 'a').getPassword(), shim.setPassword('s', 'a', 'p')];
+  `);
+  const tsc = join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
 });
