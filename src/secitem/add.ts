@@ -37,19 +37,19 @@ export function add(engine: Engine, client: ClientContext, attributes: SecDictio
   if (verifier !== undefined) attrs.set(APPLICATION_PASSWORD_VERIFIER, verifier);
   const item: Item = { attrs, data: q.data };
   const table = engine.db.table(q.cls.name);
-  let persistref: Buffer;
   try {
-    persistref = engine.db.write(() => {
+    return engine.db.write(() => {
       const uuid = uuidAt(table.nextRowid());
       // Sealing needs the class key, so a locked class fails before any duplicate check, as on a device.
       table.insert(sealRow(engine, q.cls, uuid, item));
-      return uuid;
+      // The result is made inside the transaction: an item whose reference cannot be made (a key item's data
+      // that is no key of its type) fails the call, and then nothing was added.
+      return wantsResult(q.returns) ? shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, uuid), q.returns, engine.objects.kindFor(q.cls.name)) : undefined;
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw new SecError(errSecDuplicateItem, duplicateReason(q));
     throw e;
+  } finally {
+    forgetItem(item); // the copies of the caller's bytes; a result holds copies of its own
   }
-  const result = wantsResult(q.returns) ? shapeItem(q.cls, item, () => makePersistentRef(q.cls.name, persistref), q.returns, engine.objects.kindFor(q.cls.name)) : undefined;
-  forgetItem(item); // the copies of the caller's bytes; a result holds copies of its own
-  return result;
 }
