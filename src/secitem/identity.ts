@@ -38,6 +38,8 @@ import { update } from './update.js';
  */
 const certificateSide: ReadonlySet<string> = new Set(['labl', 'tkid', ...cert.attrs.map((a) => a.code).filter((code) => !keys.byCode.has(code))]);
 const KEY_CLASS_PRIVATE = 1;
+/** kSecAttrIdentityCertificateData (SecItemInternal.h): the certificate's DER in an identity's attributes. */
+const IDENTITY_CERTIFICATE_DATA = 'certdata';
 
 export function isIdentityRef(dict: SecDictionary): boolean {
   return typeof dict === 'object' && dict !== null && Object.hasOwn(dict, 'v_Ref') && dict['v_Ref'] instanceof SecIdentity;
@@ -196,7 +198,8 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
   const left = (): number | 'all' => (limit === 'all' ? 'all' : limit - pairs.length);
   const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === 2;
   // Each half carries its pkhh or klbl for the join whatever it is asked for (halves()); the rest only when asked.
-  const certReturns: HalfReturns = { attributes: returns.attributes, data: false, ref: returns.ref };
+  // The certificate's data goes into an identity's attributes as certdata (copyMatchingIdentity).
+  const certReturns: HalfReturns = { attributes: returns.attributes, data: returns.attributes, ref: returns.ref };
   const keyReturns: HalfReturns = returns;
   // With a limit, the first side is read up to that many items: most certificates have their key. Fewer
   // identities than asked from a full first read may mean some had none: then it is read again whole.
@@ -261,9 +264,11 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
     }
     const out: Record<string, unknown> = {};
     if (r.attributes) {
-      // The key's attributes, overwritten by the certificate's (reference §4.13).
+      // The key's attributes, overwritten by the certificate's, plus the certificate's DER as certdata
+      // (kSecAttrIdentityCertificateData; reference §4.13, SecItemDb.c s3dl_query_row).
       for (const [k, v] of Object.entries(pair.key.attrs)) if (k.length === 4) out[k] = v;
       for (const [k, v] of Object.entries(pair.cert.attrs)) if (k.length === 4) out[k] = v;
+      if (pair.cert.data !== undefined) out[IDENTITY_CERTIFICATE_DATA] = pair.cert.data;
     }
     if (r.data && pair.key.data !== undefined) out['v_Data'] = pair.key.data;
     if (r.pref) out['v_PersistentRef'] = identityPrefOf(pair.cert);

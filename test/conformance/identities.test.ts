@@ -23,6 +23,8 @@ import {
   kSecClassCertificate,
   kSecClassKey,
   kSecClassIdentity,
+  kSecClassGenericPassword,
+  kSecAttrAccount,
   kSecAttrApplicationLabel,
   kSecAttrApplicationTag,
   kSecAttrPublicKeyHash,
@@ -67,6 +69,7 @@ import {
   errSecDuplicateItem,
   errSecItemNotFound,
   errSecNoSuchAttr,
+  errSecParam,
 } from '../../src/index.js';
 import { TempKeychain, type Client, type Dict, ok, expectOutcome, expectStatus, bytes, dict, array, sameBytes } from '../helpers.js';
 import { OpenSSLDir, makeIdentity, certificateOf, externalOf, publicBytesOf, hex, sha1, derSequence, type Material } from './identity-material.js';
@@ -510,6 +513,91 @@ describe('§5.1: a full DER issuer Name in a query is normalized before matching
     const full = o.nameContents('pleaf.pem').issuer;
     const wrapped = derSequence(full);
     sameBytes(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassCertificate, [kSecAttrIssuer]: wrapped, [kSecReturnData]: true })), printableIssuer.der);
+  });
+});
+
+describe('§4.5 step 1 / §5.1: a kSecAttrIssuer given as a full DER Name is normalized in every dictionary, not only in queries', () => {
+  const fullIssuer = (): Uint8Array => derSequence(o.nameContents('pleaf.pem').issuer);
+
+  it('SecItemAdd by reference with an explicit full issuer Name stores the normalized issuer content', () => {
+    const { app } = fresh();
+    const d = dict(ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(printableIssuer.der), [kSecAttrIssuer]: fullIssuer(), [kSecReturnAttributes]: true })));
+    assert.equal(hex(bytes(d[kSecAttrIssuer])), hex(printableIssuer.normalized));
+  });
+
+  it('SecItemAdd by data with a full issuer Name stores the normalized content: the same (ctyp, issr, slnr) as the certificate added by reference', () => {
+    const { app } = fresh();
+    const d = dict(
+      ok(
+        app.SecItemAdd({
+          [kSecClass]: kSecClassCertificate,
+          [kSecValueData]: printableIssuer.der,
+          [kSecAttrCertificateType]: 3,
+          [kSecAttrIssuer]: fullIssuer(),
+          [kSecAttrSerialNumber]: leafWithSki.serial,
+          [kSecReturnAttributes]: true,
+        }),
+      ),
+    );
+    assert.equal(hex(bytes(d[kSecAttrIssuer])), hex(printableIssuer.normalized));
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(printableIssuer.der) }), errSecDuplicateItem, 'the uniqueness constraint sees the same issuer');
+  });
+
+  it('SecItemUpdate with a full issuer Name in attributesToUpdate stores the normalized content', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecClass]: kSecClassCertificate, [kSecValueData]: printableIssuer.der, [kSecAttrSerialNumber]: leafWithSki.serial }));
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassCertificate }, { [kSecAttrIssuer]: fullIssuer() }), errSecSuccess);
+    const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassCertificate, [kSecReturnAttributes]: true })));
+    assert.equal(hex(bytes(d[kSecAttrIssuer])), hex(printableIssuer.normalized));
+  });
+
+  it('a kSecAttrIssuer that is not data is errSecParam in every call, before the class is looked at (the client casts it to CFData)', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }));
+    for (const cls of [kSecClassCertificate, kSecClassGenericPassword]) {
+      const d = { [kSecClass]: cls, [kSecAttrAccount]: 'a', [kSecAttrIssuer]: 'CN=Conformance CA' };
+      expectOutcome(app.SecItemAdd(d), errSecParam, `${cls} add`);
+      expectOutcome(app.SecItemCopyMatching(d), errSecParam, `${cls} copy`);
+      expectStatus(app.SecItemDelete(d), errSecParam, `${cls} delete`);
+      expectStatus(app.SecItemUpdate({ [kSecClass]: cls }, { [kSecAttrIssuer]: 'CN=x' }), errSecParam, `${cls} update`);
+    }
+    assert.equal(count(app, kSecClassCertificate), 1, 'nothing was added or deleted');
+  });
+});
+
+describe('§4.13: the attribute dictionary of an identity', () => {
+  it('holds the certificate\'s DER as certdata (kSecAttrIdentityCertificateData) beside the merged attributes; v_Data is the key\'s data', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity }));
+    const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnAttributes]: true })));
+    sameBytes(d['certdata'], ec.der, 'certdata');
+    assert.ok(!(kSecValueData in d), 'no v_Data without kSecReturnData');
+    const withData = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnAttributes]: true, [kSecReturnData]: true })));
+    sameBytes(withData['certdata'], ec.der, 'certdata with r_Data');
+    assert.equal(hex(bytes(withData[kSecValueData])), externalOf(ec.privateKey), 'v_Data: the key\'s external representation');
+  });
+});
+
+describe('seed 000 "Import, Then Add": adding by data infers nothing', () => {
+  it('a certificate added by kSecValueData gets only defaults (ctyp 0, empty issr and slnr; no labl, subj, pkhh), so the same certificate by reference is another item', () => {
+    const { app } = fresh();
+    const d = dict(ok(app.SecItemAdd({ [kSecClass]: kSecClassCertificate, [kSecValueData]: ec.der, [kSecReturnAttributes]: true })));
+    assert.equal(d[kSecAttrCertificateType], 0, 'ctyp default');
+    assert.equal(hex(bytes(d[kSecAttrIssuer])), '', 'issr default: empty data');
+    assert.equal(hex(bytes(d[kSecAttrSerialNumber])), '', 'slnr default: empty data');
+    for (const k of [kSecAttrLabel, kSecAttrSubject, kSecAttrPublicKeyHash, kSecAttrSubjectKeyID]) assert.ok(!(k in d), `no ${k}`);
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }), 'by reference: a different (ctyp, issr, slnr)');
+    assert.equal(count(app, kSecClassCertificate), 2);
+  });
+
+  it('a private key added by kSecValueData has no application label, so it forms no identity with its certificate; the imported SecKey does', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.certificate }));
+    const d = dict(ok(app.SecItemAdd({ [kSecClass]: kSecClassKey, [kSecValueData]: Buffer.from(externalOf(ec.privateKey), 'hex'), [kSecReturnAttributes]: true })));
+    assert.equal(hex(bytes(d[kSecAttrApplicationLabel])), '', 'klbl default: empty data');
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound, 'no identity from key data');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey }), 'the key by reference');
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecSuccess, 'the identity forms');
   });
 });
 
