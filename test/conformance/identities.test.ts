@@ -36,6 +36,10 @@ import {
   kSecAttrCertificateType,
   kSecAttrCertificateEncoding,
   kSecAttrSynchronizable,
+  kSecAttrAccessible,
+  kSecAttrAccessibleWhenUnlocked,
+  kSecAttrAccessGroup,
+  kSecAttrKeyCreator,
   kSecAttrKeyClass,
   kSecAttrKeyType,
   kSecAttrKeySizeInBits,
@@ -598,6 +602,55 @@ describe('seed 000 "Import, Then Add": adding by data infers nothing', () => {
     expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound, 'no identity from key data');
     ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey }), 'the key by reference');
     expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecSuccess, 'the identity forms');
+  });
+});
+
+describe('§1.4 / §1.5: certificate and key uniqueness', () => {
+  /** Another key's certificate with the issuer and serial number of `ec`'s (0x1001). */
+  let sameIssuerAndSerialDer: Uint8Array;
+  before(() => {
+    o.ecKey('dupserial');
+    o.issued('dupserial', 'dupserial.key', '/CN=someone else/O=Example', 'ca.pem', 'ca.key', 'leaf', '0x1001');
+    sameIssuerAndSerialDer = o.der('dupserial.pem');
+  });
+
+  it('cert = (ctyp, issr, slnr, agrp, sync, ...): another certificate with the same issuer and serial number is errSecDuplicateItem', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }));
+    assert.notEqual(hex(sameIssuerAndSerialDer), hex(ec.der), 'a different certificate (subject, key, signature)');
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(sameIssuerAndSerialDer) }), errSecDuplicateItem);
+    assert.equal(count(app, kSecClassCertificate), 1);
+  });
+
+  it('labl, pdmn, subj, skid and pkhh are not in the certificate key: the same certificate with another label or protection is errSecDuplicateItem', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }));
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrLabel]: 'another label' }), errSecDuplicateItem, 'labl');
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrAccessible]: kSecAttrAccessibleWhenUnlocked }), errSecDuplicateItem, 'pdmn');
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrSubject]: Uint8Array.of(1), [kSecAttrPublicKeyHash]: Uint8Array.of(2) }), errSecDuplicateItem, 'subj, pkhh');
+  });
+
+  it('ctyp, sync and agrp are in the certificate key: the same certificate is a second item with another of them', () => {
+    const tk = new TempKeychain();
+    cleanups.push(() => tk.cleanup());
+    const app = tk.client('T.app', ['T.group1', 'T.group2']);
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }));
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrSynchronizable]: true }), 'sync');
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrCertificateType]: 1 }), 'ctyp');
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrAccessGroup]: 'T.group2' }), 'agrp');
+    assert.equal(count(app, kSecClassCertificate, { [kSecAttrSynchronizable]: 'syna' }), 4);
+  });
+
+  it('keys = (kcls, klbl, atag, crtr, type, bsiz, esiz, sdat, edat, ...): the same key with another label is errSecDuplicateItem; with another atag or crtr, or as its public half, a second item', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey }));
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrLabel]: 'another label' }), errSecDuplicateItem, 'labl');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrApplicationTag]: 'com.example.tag' }), 'atag');
+    // atag is hashed: the tag as data is the same value as the tag as a string (§1.2).
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrApplicationTag]: Buffer.from('com.example.tag') }), errSecDuplicateItem, 'atag as data');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrKeyCreator]: 7 }), 'crtr');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.publicKey }), 'kcls: the public half');
+    assert.equal(count(app, kSecClassKey), 4);
   });
 });
 
