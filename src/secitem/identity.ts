@@ -9,10 +9,10 @@
  * In an identity query kSecAttrLabel, kSecAttrIssuer, kSecAttrSerialNumber,
  * kSecAttrSubjectKeyID and kSecAttrTokenID name the certificate's values
  * (reference §4.13), as do the certificate-only attributes; every other
- * attribute names the key's. The key is a private key (kSecAttrKeyClass
- * private): Apple's join tests kSecAttrIsPrivate, which its public keys
- * carry too; requiring the private class keeps a stored public key from
- * posing as an identity's key.
+ * attribute names the key's. The key is one with kSecAttrIsPrivate set, as
+ * Apple's join requires (keys.priv == 1), and of the private key class:
+ * Apple's public keys carry kSecAttrIsPrivate too, and requiring the
+ * private class keeps a stored public key from posing as an identity's key.
  * @module
  */
 import { SecError, errSecDuplicateItem, errSecInternal, errSecItemNotFound, errSecParam } from '../status.js';
@@ -38,6 +38,8 @@ import { update } from './update.js';
  */
 const certificateSide: ReadonlySet<string> = new Set(['labl', 'tkid', ...cert.attrs.map((a) => a.code).filter((code) => !keys.byCode.has(code))]);
 const KEY_CLASS_PRIVATE = 1;
+/** What an identity's key half always has: the private key class and kSecAttrIsPrivate (Apple's join: keys.priv == 1). */
+const IDENTITY_KEY: Readonly<Record<string, unknown>> = { class: 'keys', kcls: KEY_CLASS_PRIVATE, priv: 1 };
 /** kSecAttrIdentityCertificateData (SecItemInternal.h): the certificate's DER in an identity's attributes. */
 const IDENTITY_CERTIFICATE_DATA = 'certdata';
 
@@ -178,7 +180,7 @@ interface Pair {
  */
 function findIdentities(engine: Engine, client: ClientContext, query: SecDictionary, limit: number | 'all', returns: HalfReturns = attributesOnly): Pair[] {
   const certQuery: Record<string, unknown> = { class: 'cert' };
-  const keyQuery: Record<string, unknown> = { class: 'keys', kcls: KEY_CLASS_PRIVATE };
+  const keyQuery: Record<string, unknown> = { ...IDENTITY_KEY };
   let pref: Uint8Array | undefined;
   for (const key of Object.keys(query)) {
     const value = query[key];
@@ -196,7 +198,7 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
   if (pref !== undefined) certQuery['v_PersistentRef'] = pref;
   const pairs: Pair[] = [];
   const left = (): number | 'all' => (limit === 'all' ? 'all' : limit - pairs.length);
-  const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === 2;
+  const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === Object.keys(IDENTITY_KEY).length;
   // Each half carries its pkhh or klbl for the join whatever it is asked for (halves()); the rest only when asked.
   // The certificate's data goes into an identity's attributes as certdata (copyMatchingIdentity).
   const certReturns: HalfReturns = { attributes: returns.attributes, data: returns.attributes, ref: returns.ref };

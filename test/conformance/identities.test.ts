@@ -709,6 +709,17 @@ describe('seed 000 "Digital Identities Aren\'t Real"', () => {
     assert.equal(identityParts(left).cert, hex(ecSecondCertDer));
   });
 
+  it('the system forms an identity from the private key only: kSecAttrIsPrivate must be set (Apple\'s join: keys.priv == 1), and a public key of the certificate is no identity', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.certificate }));
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.publicKey }));
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound, 'certificate + public key');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrIsPrivate]: false }));
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound, 'a private key stored with priv = 0');
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassKey, [kSecAttrKeyClass]: 1 }, { [kSecAttrIsPrivate]: true }), errSecSuccess);
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecSuccess, 'priv = 1: the identity forms');
+  });
+
   it('deleting the certificate "removes" the identity while the key stays', () => {
     const { app } = fresh();
     ok(app.SecItemAdd({ [kSecValueRef]: ec.identity }));
