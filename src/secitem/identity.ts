@@ -182,6 +182,7 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
   const certQuery: Record<string, unknown> = { class: 'cert' };
   const keyQuery: Record<string, unknown> = { ...IDENTITY_KEY };
   let pref: Uint8Array | undefined;
+  let namesCertificate = false;
   for (const key of Object.keys(query)) {
     const value = query[key];
     if (key === 'class' || key.startsWith('r_') || key === 'm_Limit') continue;
@@ -189,16 +190,23 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
       const parsed = parsePersistentRef(value);
       if (parsed.className !== 'idnt') throw new SecError(errSecParam, 'kSecValuePersistentRef names another class than kSecClassIdentity');
       pref = makePersistentRef('cert', parsed.uuid);
-    } else if (key.length === 4 && certificateSide.has(key)) certQuery[key] = value;
-    else if (key === 'sync') {
+    } else if (key.length === 4 && certificateSide.has(key)) {
+      certQuery[key] = value;
+      namesCertificate = true;
+    } else if (key === 'sync') {
       keyQuery[key] = value;
       certQuery[key] = 'syna';
     } else keyQuery[key] = value; // key attributes and use keys (authentication context, UI)
   }
-  if (pref !== undefined) certQuery['v_PersistentRef'] = pref;
+  // kSecAttrSynchronizable, given or implied (sync = 0), is the key's: Apple's join selects keys.*, so the
+  // certificate may be synchronizable or not. A persistent reference implies no sync condition at all.
+  if (pref !== undefined) {
+    certQuery['v_PersistentRef'] = pref;
+    if (!Object.hasOwn(keyQuery, 'sync')) keyQuery['sync'] = 'syna';
+  } else certQuery['sync'] = 'syna';
   const pairs: Pair[] = [];
   const left = (): number | 'all' => (limit === 'all' ? 'all' : limit - pairs.length);
-  const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === Object.keys(IDENTITY_KEY).length;
+  const certFirst = pref !== undefined || namesCertificate || Object.keys(keyQuery).length === Object.keys(IDENTITY_KEY).length;
   // Each half carries its pkhh or klbl for the join whatever it is asked for (halves()); the rest only when asked.
   // The certificate's data goes into an identity's attributes as certdata (copyMatchingIdentity).
   const certReturns: HalfReturns = { attributes: returns.attributes, data: returns.attributes, ref: returns.ref };

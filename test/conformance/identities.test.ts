@@ -720,6 +720,25 @@ describe('seed 000 "Digital Identities Aren\'t Real"', () => {
     expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecSuccess, 'priv = 1: the identity forms');
   });
 
+  it('kSecAttrSynchronizable of an identity query is its key\'s (Apple\'s join selects keys.*): a synchronizable certificate with a local key is found by default; a synchronizable key only with sync true or any', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.certificate, [kSecAttrSynchronizable]: true }));
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey }));
+    assert.equal(identityParts(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnRef]: true }))).cert, hex(ec.der), 'sync certificate, local key');
+    ok(app.SecItemAdd({ [kSecValueRef]: rsa.identity, [kSecAttrSynchronizable]: true }));
+    const local = array(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnRef]: true })));
+    assert.deepEqual(local.map((i) => identityParts(i).cert), [hex(ec.der)], 'no sync key without kSecAttrSynchronizable');
+    const synced = ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecAttrSynchronizable]: true, [kSecReturnRef]: true }));
+    assert.equal(identityParts(synced).cert, hex(rsa.der), 'sync: true');
+    assert.equal(array(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecAttrSynchronizable]: 'syna', [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnRef]: true }))).length, 2, 'sync: any');
+  });
+
+  it('an identity persistent reference finds a synchronizable identity (a persistent reference implies no sync condition)', () => {
+    const { app } = fresh();
+    const pref = bytes(ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecAttrSynchronizable]: true, [kSecReturnPersistentRef]: true })));
+    assert.equal(identityParts(ok(app.SecItemCopyMatching({ [kSecValuePersistentRef]: pref, [kSecReturnRef]: true }))).cert, hex(ec.der));
+  });
+
   it('deleting the certificate "removes" the identity while the key stays', () => {
     const { app } = fresh();
     ok(app.SecItemAdd({ [kSecValueRef]: ec.identity }));
