@@ -42,6 +42,9 @@ import {
   kSecAttrKeyCreator,
   kSecAttrKeyClass,
   kSecAttrKeyType,
+  kSecAttrKeyTypeECSECPrimeRandom,
+  kSecPrivateKeyAttrs,
+  kSecPublicKeyAttrs,
   kSecAttrKeySizeInBits,
   kSecAttrEffectiveKeySize,
   kSecAttrIsPermanent,
@@ -267,8 +270,8 @@ describe('§5.1: the attributes inferred from a certificate reference', () => {
   it('a certificate without the SubjectKeyIdentifier extension has no skid', () => {
     const { app } = fresh();
     const d = dict(ok(app.SecItemAdd({ [kSecValueRef]: mouse.certificate, [kSecReturnAttributes]: true })));
-    const skid = d[kSecAttrSubjectKeyID];
-    assert.ok(skid === undefined || (skid instanceof Uint8Array && skid.length === 0), `skid: ${String(skid)}`);
+    // SecCertificateCopyAttributeDictionary sets skid only when the extension exists, and skid has no default (§1.4: no N flag).
+    assert.ok(!(kSecAttrSubjectKeyID in d), `skid: ${String(d[kSecAttrSubjectKeyID])}`);
   });
 
   it('issr is normalized: PrintableString a–z upper-cased, runs of blanks collapsed (the content of the upper-case Name openssl writes)', () => {
@@ -384,6 +387,33 @@ describe('§5.2 / seed 000 "Understand These Key Attributes": attributes inferre
       });
     }
   }
+
+  it('SecKeyCreateRandomKey with kSecAttrIsPermanent stores each permanent half by reference (SecKey.m add_key): its sub-dictionary\'s attributes, the top level merged in, the inferred klbl', () => {
+    const { app } = fresh();
+    const r = app.SecKeyCreateRandomKey({
+      [kSecAttrKeyType]: kSecAttrKeyTypeECSECPrimeRandom,
+      [kSecAttrKeySizeInBits]: 384,
+      [kSecAttrLabel]: 'generated',
+      [kSecPrivateKeyAttrs]: { [kSecAttrIsPermanent]: true, [kSecAttrApplicationTag]: 'com.example.generated' },
+    });
+    assert.ok(r.value instanceof SecKey, `SecKeyCreateRandomKey: ${r.error?.message}`);
+    const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrApplicationTag]: 'com.example.generated', [kSecReturnAttributes]: true, [kSecReturnRef]: true })));
+    assert.equal(d[kSecAttrKeyClass], 1, 'the private half');
+    assert.equal(d[kSecAttrKeySizeInBits], 384);
+    assert.equal(d[kSecAttrLabel], 'generated', 'a top-level attribute is merged into the half');
+    assert.equal(hex(bytes(d[kSecAttrApplicationLabel])), hex(sha1(Buffer.from(publicBytesOf(r.value), 'hex'))), 'klbl = SHA-1 of 04‖X‖Y');
+    assert.equal(externalOf(d[kSecValueRef] as SecKey), externalOf(r.value), 'the stored key is the key returned');
+    assert.equal(count(app, kSecClassKey), 1, 'the public half is not permanent by default');
+    const both = app.SecKeyCreateRandomKey({
+      [kSecAttrKeyType]: kSecAttrKeyTypeECSECPrimeRandom,
+      [kSecAttrKeySizeInBits]: 256,
+      [kSecAttrIsPermanent]: true,
+      [kSecAttrApplicationTag]: 'com.example.pair',
+    });
+    assert.ok(both.value, `SecKeyCreateRandomKey: ${both.error?.message}`);
+    const halves = array(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrApplicationTag]: 'com.example.pair', [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnAttributes]: true })));
+    assert.deepEqual(halves.map((h) => dict(h)[kSecAttrKeyClass]).sort(), [0, 1], 'a top-level kSecAttrIsPermanent stores both halves');
+  });
 
   it('the private key\'s klbl equals its certificate\'s pkhh (EC and RSA)', () => {
     for (const m of [ec, rsa]) {
@@ -737,6 +767,17 @@ describe('seed 000 "Digital Identities Aren\'t Real"', () => {
     const { app } = fresh();
     const pref = bytes(ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecAttrSynchronizable]: true, [kSecReturnPersistentRef]: true })));
     assert.equal(identityParts(ok(app.SecItemCopyMatching({ [kSecValuePersistentRef]: pref, [kSecReturnRef]: true }))).cert, hex(ec.der));
+  });
+
+  it('§4.13: the extra attributes of an identity add (label, access group, protection) go to both halves', () => {
+    const tk = new TempKeychain();
+    cleanups.push(() => tk.cleanup());
+    const app = tk.client('T.app', ['T.group1', 'T.group2']);
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecAttrLabel]: 'both', [kSecAttrAccessGroup]: 'T.group2', [kSecAttrAccessible]: kSecAttrAccessibleWhenUnlocked }));
+    for (const cls of [kSecClassCertificate, kSecClassKey]) {
+      const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: cls, [kSecReturnAttributes]: true })), cls);
+      assert.deepEqual([d[kSecAttrLabel], d[kSecAttrAccessGroup], d[kSecAttrAccessible]], ['both', 'T.group2', kSecAttrAccessibleWhenUnlocked], cls);
+    }
   });
 
   it('deleting the certificate "removes" the identity while the key stays', () => {
