@@ -173,11 +173,11 @@ export function certificateItemAttributes(certificate: SecCertificate): Map<stri
 }
 
 /**
- * A kSecAttrIssuer value of a query as the client library prepares it
- * (SecItemAttributesPrepare): a full DER Name SEQUENCE becomes its
- * normalized content; anything else (already content) is used unchanged.
+ * A kSecAttrIssuer value as the client library prepares it in every
+ * dictionary (SecItemAttributesPrepare): a full DER Name SEQUENCE becomes
+ * its normalized content; anything else (already content) is used unchanged.
  */
-export function normalizeIssuerForQuery(issuer: Uint8Array): Uint8Array {
+export function canonicalIssuer(issuer: Uint8Array): Uint8Array {
   return normalizeDistinguishedName(issuer) ?? issuer;
 }
 

@@ -125,9 +125,20 @@ export const kSecKeyAlgorithmECDHKeyExchangeCofactorX963SHA256 = 'algid:keyexcha
 export const kSecKeyAlgorithmECDHKeyExchangeCofactorX963SHA384 = 'algid:keyexchange:ECDHC:KDFX963:SHA384';
 export const kSecKeyAlgorithmECDHKeyExchangeCofactorX963SHA512 = 'algid:keyexchange:ECDHC:KDFX963:SHA512';
 
+// ── Algorithms of key types this package does not make (reference §6.2 "Others") ──
+// Exported with Apple's values so that code naming them compiles and gets
+// Apple's answer for an EC or RSA key: SecKeyIsAlgorithmSupported is false,
+// and an operation under them fails with errSecParam.
+export const kSecKeyAlgorithmEdDSASignatureMessageCurve25519SHA512 = 'algid:sign:EdDSA:message-Curve25519:SHA512';
+export const kSecKeyAlgorithmEdDSASignatureMessageCurve448SHAKE256 = 'algid:sign:EdDSA:message-Curve448:SHAKE256';
+export const kSecKeyAlgorithmKEMKyber = 'algid:kem:kyber';
+export const kSecKeyAlgorithmKEMMLKEM = 'algid:kem:ML-KEM';
+export const kSecKeyAlgorithmMLDSASignatureMessage = 'algid:sign:ML-DSA:message';
+
 /**
- * Every algorithm constant above, by name. EdDSA, KEM and ML-DSA algorithms
- * are not listed: this package has no key type that could run them.
+ * Every EC and RSA algorithm constant above, by name. The EdDSA, KEM and
+ * ML-DSA algorithms are not listed: this package has no key type that
+ * could run them.
  */
 export const secKeyAlgorithms: Readonly<Record<string, SecKeyAlgorithm>> = Object.freeze({
   kSecKeyAlgorithmRSASignatureRaw,

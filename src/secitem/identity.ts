@@ -9,10 +9,10 @@
  * In an identity query kSecAttrLabel, kSecAttrIssuer, kSecAttrSerialNumber,
  * kSecAttrSubjectKeyID and kSecAttrTokenID name the certificate's values
  * (reference §4.13), as do the certificate-only attributes; every other
- * attribute names the key's. The key is a private key (kSecAttrKeyClass
- * private): Apple's join tests kSecAttrIsPrivate, which its public keys
- * carry too; requiring the private class keeps a stored public key from
- * posing as an identity's key.
+ * attribute names the key's. The key is one with kSecAttrIsPrivate set, as
+ * Apple's join requires (keys.priv == 1), and of the private key class:
+ * Apple's public keys carry kSecAttrIsPrivate too, and requiring the
+ * private class keeps a stored public key from posing as an identity's key.
  * @module
  */
 import { SecError, errSecDuplicateItem, errSecInternal, errSecItemNotFound, errSecParam } from '../status.js';
@@ -38,6 +38,10 @@ import { update } from './update.js';
  */
 const certificateSide: ReadonlySet<string> = new Set(['labl', 'tkid', ...cert.attrs.map((a) => a.code).filter((code) => !keys.byCode.has(code))]);
 const KEY_CLASS_PRIVATE = 1;
+/** What an identity's key half always has: the private key class and kSecAttrIsPrivate (Apple's join: keys.priv == 1). */
+const IDENTITY_KEY: Readonly<Record<string, unknown>> = { class: 'keys', kcls: KEY_CLASS_PRIVATE, priv: 1 };
+/** kSecAttrIdentityCertificateData (SecItemInternal.h): the certificate's DER in an identity's attributes. */
+const IDENTITY_CERTIFICATE_DATA = 'certdata';
 
 export function isIdentityRef(dict: SecDictionary): boolean {
   return typeof dict === 'object' && dict !== null && Object.hasOwn(dict, 'v_Ref') && dict['v_Ref'] instanceof SecIdentity;
@@ -176,8 +180,9 @@ interface Pair {
  */
 function findIdentities(engine: Engine, client: ClientContext, query: SecDictionary, limit: number | 'all', returns: HalfReturns = attributesOnly): Pair[] {
   const certQuery: Record<string, unknown> = { class: 'cert' };
-  const keyQuery: Record<string, unknown> = { class: 'keys', kcls: KEY_CLASS_PRIVATE };
+  const keyQuery: Record<string, unknown> = { ...IDENTITY_KEY };
   let pref: Uint8Array | undefined;
+  let namesCertificate = false;
   for (const key of Object.keys(query)) {
     const value = query[key];
     if (key === 'class' || key.startsWith('r_') || key === 'm_Limit') continue;
@@ -185,18 +190,26 @@ function findIdentities(engine: Engine, client: ClientContext, query: SecDiction
       const parsed = parsePersistentRef(value);
       if (parsed.className !== 'idnt') throw new SecError(errSecParam, 'kSecValuePersistentRef names another class than kSecClassIdentity');
       pref = makePersistentRef('cert', parsed.uuid);
-    } else if (key.length === 4 && certificateSide.has(key)) certQuery[key] = value;
-    else if (key === 'sync') {
+    } else if (key.length === 4 && certificateSide.has(key)) {
+      certQuery[key] = value;
+      namesCertificate = true;
+    } else if (key === 'sync') {
       keyQuery[key] = value;
       certQuery[key] = 'syna';
     } else keyQuery[key] = value; // key attributes and use keys (authentication context, UI)
   }
-  if (pref !== undefined) certQuery['v_PersistentRef'] = pref;
+  // kSecAttrSynchronizable, given or implied (sync = 0), is the key's: Apple's join selects keys.*, so the
+  // certificate may be synchronizable or not. A persistent reference implies no sync condition at all.
+  if (pref !== undefined) {
+    certQuery['v_PersistentRef'] = pref;
+    if (!Object.hasOwn(keyQuery, 'sync')) keyQuery['sync'] = 'syna';
+  } else certQuery['sync'] = 'syna';
   const pairs: Pair[] = [];
   const left = (): number | 'all' => (limit === 'all' ? 'all' : limit - pairs.length);
-  const certFirst = pref !== undefined || Object.keys(certQuery).length > 1 || Object.keys(keyQuery).length === 2;
+  const certFirst = pref !== undefined || namesCertificate || Object.keys(keyQuery).length === Object.keys(IDENTITY_KEY).length;
   // Each half carries its pkhh or klbl for the join whatever it is asked for (halves()); the rest only when asked.
-  const certReturns: HalfReturns = { attributes: returns.attributes, data: false, ref: returns.ref };
+  // The certificate's data goes into an identity's attributes as certdata (copyMatchingIdentity).
+  const certReturns: HalfReturns = { attributes: returns.attributes, data: returns.attributes, ref: returns.ref };
   const keyReturns: HalfReturns = returns;
   // With a limit, the first side is read up to that many items: most certificates have their key. Fewer
   // identities than asked from a full first read may mean some had none: then it is read again whole.
@@ -261,9 +274,11 @@ export function copyMatchingIdentity(engine: Engine, client: ClientContext, quer
     }
     const out: Record<string, unknown> = {};
     if (r.attributes) {
-      // The key's attributes, overwritten by the certificate's (reference §4.13).
+      // The key's attributes, overwritten by the certificate's, plus the certificate's DER as certdata
+      // (kSecAttrIdentityCertificateData; reference §4.13, SecItemDb.c s3dl_query_row).
       for (const [k, v] of Object.entries(pair.key.attrs)) if (k.length === 4) out[k] = v;
       for (const [k, v] of Object.entries(pair.cert.attrs)) if (k.length === 4) out[k] = v;
+      if (pair.cert.data !== undefined) out[IDENTITY_CERTIFICATE_DATA] = pair.cert.data;
     }
     if (r.data && pair.key.data !== undefined) out['v_Data'] = pair.key.data;
     if (r.pref) out['v_PersistentRef'] = identityPrefOf(pair.cert);

@@ -14,7 +14,7 @@ import type { SecDictionary } from '../types.js';
 import type { ClientContext, Engine } from './context.js';
 import { forgetItem, sealRow } from './rows.js';
 import { duplicateReason, isUniqueViolation, searchFor } from './search.js';
-import { expandValueRef, refuseValueRefInUpdate } from './value-ref.js';
+import { expandValueRef, refuseValueRefInUpdate, withCanonicalIssuer } from './value-ref.js';
 
 /** The codes of the attributes whose value differs between two versions of an item. */
 function changedAttributes(cls: ClassDef, before: ReadonlyMap<string, AttrValue>, after: ReadonlyMap<string, AttrValue>): Set<string> {
@@ -32,7 +32,7 @@ export function update(engine: Engine, client: ClientContext, query: SecDictiona
   const q = parseDictionary(expandValueRef(query, true, engine.objects), 'update');
   refuseValueRefInUpdate(attributesToUpdate);
   const { cls } = q;
-  const changes = parseUpdateAttributes(cls, attributesToUpdate);
+  const changes = parseUpdateAttributes(cls, withCanonicalIssuer(attributesToUpdate));
   const agrp = cls.byRole.get('accessGroup')!.code;
   const pdmn = cls.byRole.get('protection')!.code;
   const accc = cls.byRole.get('accessControl')!.code;

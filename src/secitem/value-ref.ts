@@ -4,27 +4,41 @@
  * As Apple's client does (SecItemAttributesPrepare), the object's
  * dictionary is merged into the caller's, the caller's keys winning, and a
  * certificate added without a label is labelled with its subject summary.
+ * The same preparation puts a kSecAttrIssuer given as a full DER Name into
+ * its stored (normalized content) form, in every dictionary.
  * Identities are not items; secitem/identity.ts splits them first.
  * @module
  */
 import { SecError, errSecNoSuchAttr, errSecParam } from '../status.js';
 import type { SecDictionary } from '../types.js';
 import type { ObjectRegistry } from './object-refs.js';
-import { normalizeIssuerForQuery } from '../objects/certificate.js';
+import { canonicalIssuer } from '../objects/certificate.js';
 
 /**
- * The dictionary as the client library hands it on: its kSecValueRef
- * replaced by what the object implies, and in a certificate query a
- * kSecAttrIssuer given as a full DER Name normalized to the stored form
- * (SecItemAttributesPrepare; reference §5.1). Unchanged otherwise.
+ * The dictionary as the client library hands it on (SecItemAttributesPrepare):
+ * its kSecValueRef replaced by what the object implies, and a kSecAttrIssuer
+ * given as a full DER Name normalized to the stored form (§4.5 step 1, §5.1).
+ * Unchanged otherwise.
  */
 export function expandValueRef(dict: SecDictionary, forQuery: boolean, objects: ObjectRegistry): SecDictionary {
   if (typeof dict !== 'object' || dict === null) return dict;
   const expanded = Object.hasOwn(dict, 'v_Ref') ? withObjectAttributes(dict, forQuery, objects) : dict;
-  const issuer = Object.hasOwn(expanded, 'issr') ? expanded['issr'] : undefined;
-  if (!forQuery || expanded['class'] !== 'cert' || !(issuer instanceof Uint8Array)) return expanded;
-  const normalized = normalizeIssuerForQuery(issuer);
-  return normalized === issuer ? expanded : { ...expanded, issr: normalized };
+  return withCanonicalIssuer(expanded);
+}
+
+/**
+ * kSecAttrIssuer as Apple's client prepares every dictionary it sends (add,
+ * query and update alike, whatever the class): a value that decodes as a
+ * SEQUENCE is a full Name and becomes its normalized content; other data
+ * (already content) is used unchanged; a value that is not data is
+ * errSecParam (CFCastWithError to CFData).
+ */
+export function withCanonicalIssuer(dict: SecDictionary): SecDictionary {
+  if (typeof dict !== 'object' || dict === null || !Object.hasOwn(dict, 'issr')) return dict;
+  const issuer = dict['issr'];
+  if (!(issuer instanceof Uint8Array)) throw new SecError(errSecParam, 'kSecAttrIssuer (issr) must be data');
+  const normalized = canonicalIssuer(issuer);
+  return normalized === issuer ? dict : { ...dict, issr: normalized };
 }
 
 function withObjectAttributes(dict: SecDictionary, forQuery: boolean, objects: ObjectRegistry): SecDictionary {

@@ -23,6 +23,8 @@ import {
   kSecClassCertificate,
   kSecClassKey,
   kSecClassIdentity,
+  kSecClassGenericPassword,
+  kSecAttrAccount,
   kSecAttrApplicationLabel,
   kSecAttrApplicationTag,
   kSecAttrPublicKeyHash,
@@ -34,8 +36,15 @@ import {
   kSecAttrCertificateType,
   kSecAttrCertificateEncoding,
   kSecAttrSynchronizable,
+  kSecAttrAccessible,
+  kSecAttrAccessibleWhenUnlocked,
+  kSecAttrAccessGroup,
+  kSecAttrKeyCreator,
   kSecAttrKeyClass,
   kSecAttrKeyType,
+  kSecAttrKeyTypeECSECPrimeRandom,
+  kSecPrivateKeyAttrs,
+  kSecPublicKeyAttrs,
   kSecAttrKeySizeInBits,
   kSecAttrEffectiveKeySize,
   kSecAttrIsPermanent,
@@ -67,6 +76,7 @@ import {
   errSecDuplicateItem,
   errSecItemNotFound,
   errSecNoSuchAttr,
+  errSecParam,
 } from '../../src/index.js';
 import { TempKeychain, type Client, type Dict, ok, expectOutcome, expectStatus, bytes, dict, array, sameBytes } from '../helpers.js';
 import { OpenSSLDir, makeIdentity, certificateOf, externalOf, publicBytesOf, hex, sha1, derSequence, type Material } from './identity-material.js';
@@ -260,8 +270,8 @@ describe('§5.1: the attributes inferred from a certificate reference', () => {
   it('a certificate without the SubjectKeyIdentifier extension has no skid', () => {
     const { app } = fresh();
     const d = dict(ok(app.SecItemAdd({ [kSecValueRef]: mouse.certificate, [kSecReturnAttributes]: true })));
-    const skid = d[kSecAttrSubjectKeyID];
-    assert.ok(skid === undefined || (skid instanceof Uint8Array && skid.length === 0), `skid: ${String(skid)}`);
+    // SecCertificateCopyAttributeDictionary sets skid only when the extension exists, and skid has no default (§1.4: no N flag).
+    assert.ok(!(kSecAttrSubjectKeyID in d), `skid: ${String(d[kSecAttrSubjectKeyID])}`);
   });
 
   it('issr is normalized: PrintableString a–z upper-cased, runs of blanks collapsed (the content of the upper-case Name openssl writes)', () => {
@@ -377,6 +387,33 @@ describe('§5.2 / seed 000 "Understand These Key Attributes": attributes inferre
       });
     }
   }
+
+  it('SecKeyCreateRandomKey with kSecAttrIsPermanent stores each permanent half by reference (SecKey.m add_key): its sub-dictionary\'s attributes, the top level merged in, the inferred klbl', () => {
+    const { app } = fresh();
+    const r = app.SecKeyCreateRandomKey({
+      [kSecAttrKeyType]: kSecAttrKeyTypeECSECPrimeRandom,
+      [kSecAttrKeySizeInBits]: 384,
+      [kSecAttrLabel]: 'generated',
+      [kSecPrivateKeyAttrs]: { [kSecAttrIsPermanent]: true, [kSecAttrApplicationTag]: 'com.example.generated' },
+    });
+    assert.ok(r.value instanceof SecKey, `SecKeyCreateRandomKey: ${r.error?.message}`);
+    const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrApplicationTag]: 'com.example.generated', [kSecReturnAttributes]: true, [kSecReturnRef]: true })));
+    assert.equal(d[kSecAttrKeyClass], 1, 'the private half');
+    assert.equal(d[kSecAttrKeySizeInBits], 384);
+    assert.equal(d[kSecAttrLabel], 'generated', 'a top-level attribute is merged into the half');
+    assert.equal(hex(bytes(d[kSecAttrApplicationLabel])), hex(sha1(Buffer.from(publicBytesOf(r.value), 'hex'))), 'klbl = SHA-1 of 04‖X‖Y');
+    assert.equal(externalOf(d[kSecValueRef] as SecKey), externalOf(r.value), 'the stored key is the key returned');
+    assert.equal(count(app, kSecClassKey), 1, 'the public half is not permanent by default');
+    const both = app.SecKeyCreateRandomKey({
+      [kSecAttrKeyType]: kSecAttrKeyTypeECSECPrimeRandom,
+      [kSecAttrKeySizeInBits]: 256,
+      [kSecAttrIsPermanent]: true,
+      [kSecAttrApplicationTag]: 'com.example.pair',
+    });
+    assert.ok(both.value, `SecKeyCreateRandomKey: ${both.error?.message}`);
+    const halves = array(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrApplicationTag]: 'com.example.pair', [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnAttributes]: true })));
+    assert.deepEqual(halves.map((h) => dict(h)[kSecAttrKeyClass]).sort(), [0, 1], 'a top-level kSecAttrIsPermanent stores both halves');
+  });
 
   it('the private key\'s klbl equals its certificate\'s pkhh (EC and RSA)', () => {
     for (const m of [ec, rsa]) {
@@ -513,6 +550,140 @@ describe('§5.1: a full DER issuer Name in a query is normalized before matching
   });
 });
 
+describe('§4.5 step 1 / §5.1: a kSecAttrIssuer given as a full DER Name is normalized in every dictionary, not only in queries', () => {
+  const fullIssuer = (): Uint8Array => derSequence(o.nameContents('pleaf.pem').issuer);
+
+  it('SecItemAdd by reference with an explicit full issuer Name stores the normalized issuer content', () => {
+    const { app } = fresh();
+    const d = dict(ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(printableIssuer.der), [kSecAttrIssuer]: fullIssuer(), [kSecReturnAttributes]: true })));
+    assert.equal(hex(bytes(d[kSecAttrIssuer])), hex(printableIssuer.normalized));
+  });
+
+  it('SecItemAdd by data with a full issuer Name stores the normalized content: the same (ctyp, issr, slnr) as the certificate added by reference', () => {
+    const { app } = fresh();
+    const d = dict(
+      ok(
+        app.SecItemAdd({
+          [kSecClass]: kSecClassCertificate,
+          [kSecValueData]: printableIssuer.der,
+          [kSecAttrCertificateType]: 3,
+          [kSecAttrIssuer]: fullIssuer(),
+          [kSecAttrSerialNumber]: leafWithSki.serial,
+          [kSecReturnAttributes]: true,
+        }),
+      ),
+    );
+    assert.equal(hex(bytes(d[kSecAttrIssuer])), hex(printableIssuer.normalized));
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(printableIssuer.der) }), errSecDuplicateItem, 'the uniqueness constraint sees the same issuer');
+  });
+
+  it('SecItemUpdate with a full issuer Name in attributesToUpdate stores the normalized content', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecClass]: kSecClassCertificate, [kSecValueData]: printableIssuer.der, [kSecAttrSerialNumber]: leafWithSki.serial }));
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassCertificate }, { [kSecAttrIssuer]: fullIssuer() }), errSecSuccess);
+    const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassCertificate, [kSecReturnAttributes]: true })));
+    assert.equal(hex(bytes(d[kSecAttrIssuer])), hex(printableIssuer.normalized));
+  });
+
+  it('a kSecAttrIssuer that is not data is errSecParam in every call, before the class is looked at (the client casts it to CFData)', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }));
+    for (const cls of [kSecClassCertificate, kSecClassGenericPassword]) {
+      const d = { [kSecClass]: cls, [kSecAttrAccount]: 'a', [kSecAttrIssuer]: 'CN=Conformance CA' };
+      expectOutcome(app.SecItemAdd(d), errSecParam, `${cls} add`);
+      expectOutcome(app.SecItemCopyMatching(d), errSecParam, `${cls} copy`);
+      expectStatus(app.SecItemDelete(d), errSecParam, `${cls} delete`);
+      expectStatus(app.SecItemUpdate({ [kSecClass]: cls }, { [kSecAttrIssuer]: 'CN=x' }), errSecParam, `${cls} update`);
+    }
+    assert.equal(count(app, kSecClassCertificate), 1, 'nothing was added or deleted');
+  });
+});
+
+describe('§4.13: the attribute dictionary of an identity', () => {
+  it('holds the certificate\'s DER as certdata (kSecAttrIdentityCertificateData) beside the merged attributes; v_Data is the key\'s data', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity }));
+    const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnAttributes]: true })));
+    sameBytes(d['certdata'], ec.der, 'certdata');
+    assert.ok(!(kSecValueData in d), 'no v_Data without kSecReturnData');
+    const withData = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnAttributes]: true, [kSecReturnData]: true })));
+    sameBytes(withData['certdata'], ec.der, 'certdata with r_Data');
+    assert.equal(hex(bytes(withData[kSecValueData])), externalOf(ec.privateKey), 'v_Data: the key\'s external representation');
+  });
+});
+
+describe('seed 000 "Import, Then Add": adding by data infers nothing', () => {
+  it('a certificate added by kSecValueData gets only defaults (ctyp 0, empty issr and slnr; no labl, subj, pkhh), so the same certificate by reference is another item', () => {
+    const { app } = fresh();
+    const d = dict(ok(app.SecItemAdd({ [kSecClass]: kSecClassCertificate, [kSecValueData]: ec.der, [kSecReturnAttributes]: true })));
+    assert.equal(d[kSecAttrCertificateType], 0, 'ctyp default');
+    assert.equal(hex(bytes(d[kSecAttrIssuer])), '', 'issr default: empty data');
+    assert.equal(hex(bytes(d[kSecAttrSerialNumber])), '', 'slnr default: empty data');
+    for (const k of [kSecAttrLabel, kSecAttrSubject, kSecAttrPublicKeyHash, kSecAttrSubjectKeyID]) assert.ok(!(k in d), `no ${k}`);
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }), 'by reference: a different (ctyp, issr, slnr)');
+    assert.equal(count(app, kSecClassCertificate), 2);
+  });
+
+  it('a private key added by kSecValueData has no application label, so it forms no identity with its certificate; the imported SecKey does', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.certificate }));
+    const d = dict(ok(app.SecItemAdd({ [kSecClass]: kSecClassKey, [kSecValueData]: Buffer.from(externalOf(ec.privateKey), 'hex'), [kSecReturnAttributes]: true })));
+    assert.equal(hex(bytes(d[kSecAttrApplicationLabel])), '', 'klbl default: empty data');
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound, 'no identity from key data');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey }), 'the key by reference');
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecSuccess, 'the identity forms');
+  });
+});
+
+describe('§1.4 / §1.5: certificate and key uniqueness', () => {
+  /** Another key's certificate with the issuer and serial number of `ec`'s (0x1001). */
+  let sameIssuerAndSerialDer: Uint8Array;
+  before(() => {
+    o.ecKey('dupserial');
+    o.issued('dupserial', 'dupserial.key', '/CN=someone else/O=Example', 'ca.pem', 'ca.key', 'leaf', '0x1001');
+    sameIssuerAndSerialDer = o.der('dupserial.pem');
+  });
+
+  it('cert = (ctyp, issr, slnr, agrp, sync, ...): another certificate with the same issuer and serial number is errSecDuplicateItem', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }));
+    assert.notEqual(hex(sameIssuerAndSerialDer), hex(ec.der), 'a different certificate (subject, key, signature)');
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(sameIssuerAndSerialDer) }), errSecDuplicateItem);
+    assert.equal(count(app, kSecClassCertificate), 1);
+  });
+
+  it('labl, pdmn, subj, skid and pkhh are not in the certificate key: the same certificate with another label or protection is errSecDuplicateItem', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }));
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrLabel]: 'another label' }), errSecDuplicateItem, 'labl');
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrAccessible]: kSecAttrAccessibleWhenUnlocked }), errSecDuplicateItem, 'pdmn');
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrSubject]: Uint8Array.of(1), [kSecAttrPublicKeyHash]: Uint8Array.of(2) }), errSecDuplicateItem, 'subj, pkhh');
+  });
+
+  it('ctyp, sync and agrp are in the certificate key: the same certificate is a second item with another of them', () => {
+    const tk = new TempKeychain();
+    cleanups.push(() => tk.cleanup());
+    const app = tk.client('T.app', ['T.group1', 'T.group2']);
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der) }));
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrSynchronizable]: true }), 'sync');
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrCertificateType]: 1 }), 'ctyp');
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecAttrAccessGroup]: 'T.group2' }), 'agrp');
+    assert.equal(count(app, kSecClassCertificate, { [kSecAttrSynchronizable]: 'syna' }), 4);
+  });
+
+  it('keys = (kcls, klbl, atag, crtr, type, bsiz, esiz, sdat, edat, ...): the same key with another label is errSecDuplicateItem; with another atag or crtr, or as its public half, a second item', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey }));
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrLabel]: 'another label' }), errSecDuplicateItem, 'labl');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrApplicationTag]: 'com.example.tag' }), 'atag');
+    // atag is hashed: the tag as data is the same value as the tag as a string (§1.2).
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrApplicationTag]: Buffer.from('com.example.tag') }), errSecDuplicateItem, 'atag as data');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrKeyCreator]: 7 }), 'crtr');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.publicKey }), 'kcls: the public half');
+    assert.equal(count(app, kSecClassKey), 4);
+  });
+});
+
 // ── seed 000 "Digital Identities Aren't Real" ────────────────────────────────
 
 describe('seed 000 "Digital Identities Aren\'t Real"', () => {
@@ -566,6 +737,47 @@ describe('seed 000 "Digital Identities Aren\'t Real"', () => {
     expectOutcome(app.SecItemCopyMatching({ [kSecValueRef]: ec.certificate }), errSecItemNotFound, 'its certificate is gone');
     const left = ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnRef]: true }));
     assert.equal(identityParts(left).cert, hex(ecSecondCertDer));
+  });
+
+  it('the system forms an identity from the private key only: kSecAttrIsPrivate must be set (Apple\'s join: keys.priv == 1), and a public key of the certificate is no identity', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.certificate }));
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.publicKey }));
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound, 'certificate + public key');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrIsPrivate]: false }));
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound, 'a private key stored with priv = 0');
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassKey, [kSecAttrKeyClass]: 1 }, { [kSecAttrIsPrivate]: true }), errSecSuccess);
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecSuccess, 'priv = 1: the identity forms');
+  });
+
+  it('kSecAttrSynchronizable of an identity query is its key\'s (Apple\'s join selects keys.*): a synchronizable certificate with a local key is found by default; a synchronizable key only with sync true or any', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.certificate, [kSecAttrSynchronizable]: true }));
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey }));
+    assert.equal(identityParts(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnRef]: true }))).cert, hex(ec.der), 'sync certificate, local key');
+    ok(app.SecItemAdd({ [kSecValueRef]: rsa.identity, [kSecAttrSynchronizable]: true }));
+    const local = array(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnRef]: true })));
+    assert.deepEqual(local.map((i) => identityParts(i).cert), [hex(ec.der)], 'no sync key without kSecAttrSynchronizable');
+    const synced = ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecAttrSynchronizable]: true, [kSecReturnRef]: true }));
+    assert.equal(identityParts(synced).cert, hex(rsa.der), 'sync: true');
+    assert.equal(array(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecAttrSynchronizable]: 'syna', [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnRef]: true }))).length, 2, 'sync: any');
+  });
+
+  it('an identity persistent reference finds a synchronizable identity (a persistent reference implies no sync condition)', () => {
+    const { app } = fresh();
+    const pref = bytes(ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecAttrSynchronizable]: true, [kSecReturnPersistentRef]: true })));
+    assert.equal(identityParts(ok(app.SecItemCopyMatching({ [kSecValuePersistentRef]: pref, [kSecReturnRef]: true }))).cert, hex(ec.der));
+  });
+
+  it('§4.13: the extra attributes of an identity add (label, access group, protection) go to both halves', () => {
+    const tk = new TempKeychain();
+    cleanups.push(() => tk.cleanup());
+    const app = tk.client('T.app', ['T.group1', 'T.group2']);
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecAttrLabel]: 'both', [kSecAttrAccessGroup]: 'T.group2', [kSecAttrAccessible]: kSecAttrAccessibleWhenUnlocked }));
+    for (const cls of [kSecClassCertificate, kSecClassKey]) {
+      const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: cls, [kSecReturnAttributes]: true })), cls);
+      assert.deepEqual([d[kSecAttrLabel], d[kSecAttrAccessGroup], d[kSecAttrAccessible]], ['both', 'T.group2', kSecAttrAccessibleWhenUnlocked], cls);
+    }
   });
 
   it('deleting the certificate "removes" the identity while the key stays', () => {

@@ -110,6 +110,27 @@ describe('key algorithm constants', () => {
     assert.equal(Object.keys(A.secKeyAlgorithms).length, 89);
     assert.equal(new Set(Object.values(A.secKeyAlgorithms)).size, 89);
   });
+
+  it('the "Others" of reference §6.2 (EdDSA, KEM, ML-DSA) have Apple\'s values and are not supported by EC or RSA keys', () => {
+    const others: Record<string, string> = {
+      kSecKeyAlgorithmEdDSASignatureMessageCurve25519SHA512: 'algid:sign:EdDSA:message-Curve25519:SHA512',
+      kSecKeyAlgorithmEdDSASignatureMessageCurve448SHAKE256: 'algid:sign:EdDSA:message-Curve448:SHAKE256',
+      kSecKeyAlgorithmKEMKyber: 'algid:kem:kyber',
+      kSecKeyAlgorithmKEMMLKEM: 'algid:kem:ML-KEM',
+      kSecKeyAlgorithmMLDSASignatureMessage: 'algid:sign:ML-DSA:message',
+    };
+    const exported = A as unknown as Record<string, unknown>;
+    for (const [name, value] of Object.entries(others)) {
+      assert.equal(exported[name], value, name);
+      assert.ok(!(name in A.secKeyAlgorithms), `${name} is no EC or RSA algorithm`);
+    }
+    const ec = newKey('73', 256);
+    const rsa = newKey('42', 2048);
+    for (const key of [ec, rsa, SecKeyCopyPublicKey(ec)!, SecKeyCopyPublicKey(rsa)!]) {
+      for (const op of [0, 1, 2, 3, 4]) for (const alg of Object.values(others)) assert.equal(SecKeyIsAlgorithmSupported(key, op, alg), false);
+    }
+    assert.equal(SecKeyCreateSignature(ec, A.kSecKeyAlgorithmEdDSASignatureMessageCurve25519SHA512, new Uint8Array(3)).error?.status, errSecParam);
+  });
 });
 
 describe('SecKeyCreateRandomKey', () => {
