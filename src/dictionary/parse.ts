@@ -138,6 +138,31 @@ function isSyncAny(attr: AttrDef, value: unknown): boolean {
   return attr.role === 'sync' && value === 'syna';
 }
 
+/**
+ * A caller's dictionary read once: its own enumerable keys and their values,
+ * in a plain object of our own. Every later step reads this copy, so a getter
+ * or a Proxy answers once (nothing changes between a check and its use), and
+ * one that throws is the caller's bad input (errSecParam), not a failure
+ * inside. Anything but a plain object, or one with too many keys, is passed
+ * on as it is, for parseDictionary to refuse.
+ */
+export function ownDictionary(dict: unknown): SecDictionary {
+  if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) return dict as SecDictionary;
+  try {
+    const keys = Object.keys(dict);
+    if (keys.length > KEY_LIMIT) return dict as SecDictionary;
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      const value = (dict as Record<string, unknown>)[key];
+      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
+    }
+    return out;
+  } catch (e) {
+    return fail(errSecParam, `the dictionary could not be read: reading it threw ${e instanceof Error ? `a ${e.name}` : `a ${typeof e}`} (a getter or a Proxy of the caller's)`);
+  }
+}
+
 /** Classifies and validates a SecItemAdd / CopyMatching / Update-query / Delete dictionary. */
 export function parseDictionary(dict: SecDictionary, kind: DictionaryKind): ParsedDictionary {
   if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) fail(errSecParam, 'the dictionary must be a plain object keyed by kSec constants');

@@ -57,3 +57,42 @@ describe('dictionary classification', () => {
     assert.equal(q.attrs.size, 0);
   });
 });
+
+describe('a caller\'s dictionary is read once, before anything looks at it', () => {
+  it('a getter is read once per call, so the value checked is the value used (an access group that changes between reads)', async () => {
+    const { TempKeychain } = await import('../helpers.js');
+    const tk = new TempKeychain();
+    try {
+      const app = tk.kc.client({ applicationIdentifier: 'TEAM.app', keychainAccessGroups: ['TEAM.app', 'TEAM.shared'] });
+      let reads = 0;
+      const shifty = { class: 'genp', svce: 'once', v_Data: Buffer.from('x') } as Record<string, unknown>;
+      Object.defineProperty(shifty, 'agrp', { enumerable: true, get: () => (reads++ === 0 ? 'TEAM.shared' : 'OTHER.group') });
+      assert.equal(app.SecItemAdd(shifty).status, 0);
+      assert.equal(reads, 1);
+      const found = app.SecItemCopyMatching({ class: 'genp', svce: 'once', r_Attributes: true });
+      assert.equal((found.result as Record<string, unknown>)['agrp'], 'TEAM.shared');
+    } finally {
+      tk.cleanup();
+    }
+  });
+
+  it('a getter or a Proxy that throws is errSecParam with a reason, in every function', async () => {
+    const { TempKeychain } = await import('../helpers.js');
+    const tk = new TempKeychain();
+    try {
+      const app = tk.kc.client({ applicationIdentifier: 'TEAM.app' });
+      const throwing = Object.defineProperty({ class: 'genp' }, 'svce', { enumerable: true, get: () => { throw new TypeError('no'); } });
+      const trap = new Proxy({}, { ownKeys: () => { throw new Error('trap'); } });
+      for (const dict of [throwing, trap]) {
+        const added = app.SecItemAdd(dict);
+        assert.equal(added.status, errSecParam);
+        assert.match(added.error!.message, /dictionary could not be read/);
+        assert.equal(app.SecItemCopyMatching(dict).status, errSecParam);
+        assert.equal(app.SecItemDelete(dict), errSecParam);
+        assert.equal(app.SecItemUpdate({ class: 'genp' }, dict), errSecParam);
+      }
+    } finally {
+      tk.cleanup();
+    }
+  });
+});
