@@ -86,6 +86,8 @@ export interface BlockAttr {
   readonly format: AttrFormat;
   /** The SecItem attribute holding the value; null when none does (always <NULL>). */
   readonly key: string | null;
+  /** What the block shows for a stored value, where macOS's file keychain records another (certificate type). */
+  readonly shown?: (value: unknown) => unknown;
 }
 
 /** How one item class prints. */
@@ -96,9 +98,11 @@ export interface BlockLayout {
   readonly attrs: readonly BlockAttr[];
 }
 
-function layout(recordType: number, attrs: readonly [number | string, AttrFormat, string | null][]): BlockLayout {
+type AttrRow = readonly [number | string, AttrFormat, string | null, ((value: unknown) => unknown)?];
+
+function layout(recordType: number, attrs: readonly AttrRow[]): BlockLayout {
   const lines = attrs
-    .map(([tag, format, key]): BlockAttr => ({ tag: typeof tag === 'number' ? tag : fourCharCode(tag), format, key }))
+    .map(([tag, format, key, shown]): BlockAttr => ({ tag: typeof tag === 'number' ? tag : fourCharCode(tag), format, key, ...(shown ? { shown } : {}) }))
     .sort((a, b) => a.tag - b.tag);
   return { recordType, attrs: lines };
 }
@@ -108,7 +112,7 @@ const PRINT_NAME = 0x00000007;
 const ALIAS = 0x00000008;
 
 /** The lines both password classes print (SecKeychainItem.h). */
-const passwordAttrs: readonly [number | string, AttrFormat, string | null][] = [
+const passwordAttrs: readonly AttrRow[] = [
   [PRINT_NAME, 'blob', kSecAttrLabel],
   [ALIAS, 'blob', kSecAttrAlias],
   ['acct', 'blob', kSecAttrAccount],
@@ -148,7 +152,12 @@ export const internetPasswordLayout: BlockLayout = layout(fourCharCode(kSecClass
 export const certificateLayout: BlockLayout = layout(0x80001000, [
   ['alis', 'blob', kSecAttrAlias],
   ['cenc', 'uint32', kSecAttrCertificateEncoding],
-  ['ctyp', 'uint32', kSecAttrCertificateType],
+  // macOS's file keychain records every certificate as CSSM_CERT_X_509v1 (1):
+  // Certificate.cpp takes the version only from a 4-byte field value, and the
+  // CL gives the DER INTEGER's one byte, so `security` prints 0x00000001 for
+  // v3 certificates too (every public capture; reference §2.2). The item keeps
+  // iOS's version + 1 (3 for v3), which `item` shows.
+  ['ctyp', 'uint32', kSecAttrCertificateType, (value) => (value === undefined || value === null ? value : 1)],
   ['hpky', 'blob', kSecAttrPublicKeyHash],
   ['issu', 'blob', kSecAttrIssuer],
   ['labl', 'blob', kSecAttrLabel],
@@ -238,7 +247,8 @@ function valueBytes(value: unknown, format: AttrFormat): Uint8Array | null {
 
 /** One `    <tag><format>=<value>` line. */
 function attributeLine(attr: BlockAttr, item: Readonly<Record<string, unknown>>): string {
-  const bytes = attr.key === null ? null : valueBytes(item[attr.key], attr.format);
+  const stored = attr.key === null ? undefined : item[attr.key];
+  const bytes = attr.key === null ? null : valueBytes(attr.shown ? attr.shown(stored) : stored, attr.format);
   const shown = bytes === null ? '<NULL>' : printBuffer(bytes);
   return `    ${printUint32(attr.tag)}<${attr.format}>=${shown}\n`;
 }

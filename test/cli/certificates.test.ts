@@ -173,6 +173,25 @@ describe('certificate material', () => {
     assert.ok(pem.includes(readFileSync(join(dir, 'leaf.pem'), 'latin1').trim()));
   });
 
+  test('a certificate\'s block: the attributes in ascending tag order, cenc 0x00000003 and ctyp 0x00000001 as macOS prints them (§2.2)', { skip: waitingForEngine }, async () => {
+    const own = makeHome();
+    try {
+      assert.equal((await run(own, 'add-certificates', join(dir, 'ca.der'))).code, 0);
+      const r = await run(own, 'find-certificate', '-c', 'Test Root CA');
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.split('\n');
+      assert.deepEqual(lines.slice(0, 4), [`keychain: "${own.defaultKeychain}"`, 'version: 512', 'class: 0x80001000 ', 'attributes:']);
+      assert.deepEqual(lines.slice(4, -1).map((l) => /^ {4}"(\w{4})"<(\w+)>=/.exec(l)?.slice(1, 3).join(' ')),
+        ['alis blob', 'cenc uint32', 'ctyp uint32', 'hpky blob', 'issu blob', 'labl blob', 'skid blob', 'snbr blob', 'subj blob']);
+      assert.equal(lines[5], '    "cenc"<uint32>=0x00000003 ');
+      // A v3 certificate: macOS's file keychain records CSSM_CERT_X_509v1 (every public capture).
+      assert.equal(lines[6], '    "ctyp"<uint32>=0x00000001 ');
+      assert.equal(lines[9], '    "labl"<blob>="Test Root CA"');
+    } finally {
+      own.cleanup();
+    }
+  });
+
   test('delete-identity removes the certificate and its private key', { skip: waitingForEngine }, async () => {
     const r = await run(home, 'delete-identity', '-c', 'Leaf Signer');
     assert.deepEqual([r.code, r.stderr], [0, '']);

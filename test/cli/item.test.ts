@@ -407,3 +407,18 @@ describe('item: access groups, sync, persistent references', () => {
     assert.deepEqual([bad.code, bad.stderr], [1, 'secitem: item: -p: not base64 (11 characters)\n'], 'a value is never quoted back: it could be a secret');
   });
 });
+
+describe('item: a value that does not parse is quoted back only when it is no secret (issue 14, hole 6)', () => {
+  test('a date given for a secret data attribute (bin0, v_Data) is refused without its text; a plain attribute shows it', async () => {
+    for (const argv of [
+      ['item', '-a', '-J', '{"class":"inet","srvr":"h","bin0":{"date":"topsecret1"}}'],
+      ['item', '-a', '-J', '{"class":"genp","svce":"s","v_Data":{"date":"topsecret2"}}'],
+    ]) {
+      const r = await run(home, ...argv);
+      const key = argv[3].includes('bin0') ? 'bin0' : 'v_Data';
+      assert.deepEqual([r.code, r.stderr, r.stdout], [1, `secitem: item: ${key}: not an ISO 8601 date\n`, '']);
+    }
+    const plain = await run(home, 'item', '-a', '-J', '{"class":"genp","svce":"s","cdat":{"date":"yesterday"}}');
+    assert.deepEqual([plain.code, plain.stderr], [1, 'secitem: item: cdat: not an ISO 8601 date: "yesterday"\n']);
+  });
+});

@@ -5,6 +5,7 @@
  * @module
  */
 import { ToolFailure } from '../failures.js';
+import { SECRET_KEYS } from './secrets.js';
 
 /** A bad `attr=value` or JSON value: `secitem: item: <message>`, exit 1 (Apple's parse failure). */
 export class ValueError extends ToolFailure {
@@ -34,6 +35,7 @@ export function parseDate(text: string, what: string): Date {
   const apple = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?) ([+-]\d\d)(\d\d)$/.exec(text);
   const iso = apple === null ? text : `${apple[1]}T${apple[2]}${apple[3]}:${apple[4]}`;
   const ms = /^\d{4}-\d\d-\d\d/.test(iso) ? Date.parse(iso) : Number.NaN;
-  if (Number.isNaN(ms)) throw new ValueError(`${what}: not an ISO 8601 date: "${text}"`);
+  // A secret's text (a date given for bin0…, v_Data) is not quoted back.
+  if (Number.isNaN(ms)) throw new ValueError(`${what}: not an ISO 8601 date${SECRET_KEYS.has(what) ? '' : `: "${text}"`}`);
   return new Date(ms);
 }
