@@ -313,14 +313,28 @@ class Connection {
     });
   }
 
+  /**
+   * Ends the connection: the daemon answers what it read, then closes its
+   * side. A daemon that does not close within CLOSE_GRACE_MS (stopped,
+   * stalled) would hold the socket, and the process, open forever: the
+   * connection is then destroyed, and calls still unanswered reject.
+   */
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (this.#socket.destroyed) return resolve();
-      this.#socket.once('close', () => resolve());
+      const grace = setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS);
+      grace.unref();
+      this.#socket.once('close', () => {
+        clearTimeout(grace);
+        resolve();
+      });
       this.#socket.end();
     });
   }
 }
+
+/** How long close() waits for the daemon to close its side before it drops the connection. */
+const CLOSE_GRACE_MS = 2000;
 
 /** Connects to secitemd. Rejects when no daemon answers on the socket. */
 export async function connectKeychain(options: ConnectOptions = {}): Promise<RemoteClient> {
