@@ -23,14 +23,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runningDaemon } from '../../src/daemon/process.js';
 import { repoFile } from '../helpers.js';
-import { makeHome } from './helpers.js';
+import { execResult, makeHome } from './helpers.js';
 import type { Home } from './helpers.js';
 
 const BIN = repoFile('dist/src/cli/bin.js');
@@ -42,20 +41,7 @@ const OTHER_TEAM = 'Z9Y8X7W6V5';
 const AGI = 'group.com.example.waffle';
 const BIG = 16 * 1024 * 1024;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(file: string, args: string[], env: Record<string, string>, cwd: string): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env, cwd, timeout: 90_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const exec = (file: string, args: string[], env: Record<string, string>, cwd: string) => execResult(file, args, env, cwd);
 
 /**
  * A client app: runs the calls of argv[2] (JSON) through connectKeychain()

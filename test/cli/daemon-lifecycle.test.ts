@@ -9,33 +9,20 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runningDaemon } from '../../src/daemon/process.js';
 import { repoFile } from '../helpers.js';
-import { makeHome } from './helpers.js';
+import { execResult, makeHome } from './helpers.js';
 import type { Home } from './helpers.js';
 
 const BIN = repoFile('dist/src/cli/bin.js');
 const INDEX = pathToFileURL(repoFile('dist/src/index.js')).href;
 const TEAM = 'SKMME9E2Y8';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(file: string, args: string[], env: Record<string, string>, cwd: string): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env, cwd, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const exec = (file: string, args: string[], env: Record<string, string>, cwd: string) => execResult(file, args, env, cwd, 60_000);
 
 /** A client app: adds an item with its name, reads it back, prints one JSON line. */
 function appScript(name: string): string {

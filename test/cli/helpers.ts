@@ -3,6 +3,7 @@
  * captured streams, and date normalisation for golden attribute blocks.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,5 +90,22 @@ export function normalizeDates(block: string, since: Date): string {
     const when = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
     assert.ok(when >= Math.floor(since.getTime() / 1000) * 1000 && when <= Date.now() + 1000, `date ${text} is now`);
     return `${prefix}<DATE>`;
+  });
+}
+
+/** What a program run as a child process gave: its exit code (1 for a signal or a timeout) and its output. */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `file args…` in `cwd` with exactly `env`; never rejects. */
+export function execResult(file: string, args: string[], env: Record<string, string>, cwd: string, timeoutMs = 90_000): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, cwd, timeout: timeoutMs, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
