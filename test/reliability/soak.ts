@@ -33,7 +33,8 @@ async function main(): Promise<number> {
   log(`soak seed ${seed} (rerun with --seed ${seed})`);
 
   let t = Date.now();
-  const crash = await runCrash({ kills: Number(values.kills), seed, log: (l) => (Number(/kill (\d+)/.exec(l)?.[1]) % 500 === 0 ? log(`  ${l}`) : undefined) });
+  // Every 500th kill, and every kill that found a failure (a run stopped early still shows them).
+  const crash = await runCrash({ kills: Number(values.kills), seed, log: (l) => (Number(/kill (\d+)/.exec(l)?.[1]) % 500 === 0 || / [1-9]\d* failures$/.test(l) ? log(`  ${l}`) : undefined) });
   log(`crash atomicity: ${crash.survived}/${crash.kills} kills survived, items lost ${crash.itemsLost}, unexplained items ${crash.itemsUnexplained}, ` +
     `${crash.acknowledged} acknowledged calls checked, call in flight applied ${crash.inFlightApplied} / not applied ${crash.inFlightNotApplied}, ` +
     `${crash.childrenFinished} children finished before their kill (${((Date.now() - t) / 1000).toFixed(1)} s)`);
