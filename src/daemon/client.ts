@@ -17,7 +17,7 @@ import { SecKeyCopyExternalRepresentation } from '../objects/key-functions.js';
 import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA, kSecUseAuthenticationContext } from '../constants.js';
 import { kSecPrivateKeyAttrs } from '../objects/key-algorithms.js';
 import { shapeOf } from '../objects/key-encoding.js';
-import { CALLS, type CallName } from './protocol.js';
+import { CALLS, KEY_USES, type CallName } from './protocol.js';
 import { defaultSocketPath } from './paths.js';
 import {
   FrameReader, Unrepresentable, WireAuthContext, WireCarriedIdentity, WireCertificate, WireError, WireIdentity, WireKey, WirePrivateKey, WirePublicKey, WireSecError,
@@ -32,8 +32,6 @@ const presenceAnswers = new WeakMap<LAContext, 'granted' | 'declined'>();
  * would in process.
  */
 const keyContexts = new WeakMap<RemoteKey, LAContext>();
-/** Calls that use a key's private half (args[0]): the daemon may ask its context for user presence. */
-const KEY_USES: ReadonlySet<CallName> = new Set(['SecKeyCreateSignature', 'SecKeyCreateDecryptedData', 'SecKeyCopyKeyExchangeResult', 'SecKeyCopyExternalRepresentation']);
 /** Calls that hand out keys found or made with a context (a SecItem dictionary's, or a key's parameters'). */
 const KEY_SOURCES: ReadonlySet<CallName> = new Set(['SecItemAdd', 'SecItemCopyMatching', 'SecKeyCreateRandomKey']);
 

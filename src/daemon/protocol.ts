@@ -47,6 +47,13 @@ export function isCallName(f: unknown): f is CallName {
   return typeof f === 'string' && Object.prototype.hasOwnProperty.call(CALLS, f);
 }
 
+/**
+ * Calls that use a key's private half (their first argument): its access
+ * control may ask the context the key was found with for user presence,
+ * which the client answers (docs/daemon.md).
+ */
+export const KEY_USES: ReadonlySet<CallName> = new Set(['SecKeyCreateSignature', 'SecKeyCreateDecryptedData', 'SecKeyCopyKeyExchangeResult', 'SecKeyCopyExternalRepresentation']);
+
 /** Functions only the owner may call (device-wide state). */
 export const OWNER_CALLS: ReadonlySet<CallName> = new Set(['lock', 'unlock', 'setPasscode', 'setIdleLock', 'status']);
 

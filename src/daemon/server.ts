@@ -24,7 +24,7 @@ import * as K from '../objects/key-functions.js';
 import { identifyPeer, readStartTime, type Caller, type Refusal } from './caller.js';
 import { packageRoot, peerCredAddon } from './native.js';
 import { defaultSocketPath } from './paths.js';
-import { CALLS, OWNER_CALLS, failureAnswer, isCallName, missingEntitlement, statusOfAnswer, type CallName } from './protocol.js';
+import { CALLS, KEY_USES, OWNER_CALLS, failureAnswer, isCallName, missingEntitlement, statusOfAnswer, type CallName } from './protocol.js';
 import {
   FrameReader, MAX_FRAME, Unrepresentable, WireCertificate, WireError, WireIdentity, WireKey, WirePublicKey, WireSecError,
   decodeFrameBody, encodeFrame, encodeValue, type DecodeHooks, type EncodeHooks,
@@ -510,7 +510,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return reason === undefined ? answer : { ...answer, interaction: { userPresence: reason } };
   }
 
+  /** A call's answer; a key's use goes through usingKey (its context may ask for user presence). */
   function call(conn: Connection, req: Request): unknown {
+    return KEY_USES.has(req.fn as CallName) ? usingKey(req, () => dispatch(conn, req)) : dispatch(conn, req);
+  }
+
+  function dispatch(conn: Connection, req: Request): unknown {
     const fn = req.fn;
     if (!isCallName(fn)) return { status: errSecUnimplemented, error: new SecError(errSecUnimplemented, `secitemd has no function ${String(fn).slice(0, 64)}`) };
     const id = conn.identity!;
@@ -535,17 +540,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (conn.handles.size >= MAX_HANDLES) return { error: new SecError(errSecParam, 'this connection holds too many key handles: release some') };
         return client.SecKeyCreateRandomKey(a[0] as SecDictionary);
       case 'SecKeyCreateSignature':
-        return usingKey(req, () => K.SecKeyCreateSignature(a[0] as SecKey, a[1] as string, a[2] as Uint8Array));
+        return K.SecKeyCreateSignature(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
       case 'SecKeyVerifySignature':
         return K.SecKeyVerifySignature(a[0] as SecKey, a[1] as string, a[2] as Uint8Array, a[3] as Uint8Array);
       case 'SecKeyCreateEncryptedData':
         return K.SecKeyCreateEncryptedData(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
       case 'SecKeyCreateDecryptedData':
-        return usingKey(req, () => K.SecKeyCreateDecryptedData(a[0] as SecKey, a[1] as string, a[2] as Uint8Array));
+        return K.SecKeyCreateDecryptedData(a[0] as SecKey, a[1] as string, a[2] as Uint8Array);
       case 'SecKeyCopyKeyExchangeResult':
-        return usingKey(req, () => K.SecKeyCopyKeyExchangeResult(a[0] as SecKey, a[1] as string, a[2] as SecKey, a[3] as SecDictionary));
+        return K.SecKeyCopyKeyExchangeResult(a[0] as SecKey, a[1] as string, a[2] as SecKey, a[3] as SecDictionary);
       case 'SecKeyCopyExternalRepresentation':
-        return usingKey(req, () => K.SecKeyCopyExternalRepresentation(a[0] as SecKey));
+        return K.SecKeyCopyExternalRepresentation(a[0] as SecKey);
       case 'SecKeyCopyPublicKey':
         return K.SecKeyCopyPublicKey(a[0] as SecKey);
       case 'SecKeyCopyAttributes':

@@ -56,8 +56,7 @@ function shapeReads(engine: Engine): (q: ParsedDictionary) => readonly string[] 
   };
 }
 
-/** What matchItems reads itself: access control, and the server a host-or-subdomain match compares. */
-const MATCH_READS: readonly string[] = AUTHORIZATION_READS;
+/** What matchItems reads itself with a host-or-subdomain match: access control and the server it compares (else access control alone). */
 const HOST_MATCH_READS: readonly string[] = [...AUTHORIZATION_READS, 'srvr'];
 
 /**
@@ -82,7 +81,7 @@ export function matchItems<T>(
   const table = engine.db.table(q.cls.name);
   const selection = search.selection;
   const reads = visitReads(q);
-  const only = reads === undefined ? undefined : search.decoding([...(q.hostOrSubdomain === undefined ? MATCH_READS : HOST_MATCH_READS), ...reads]);
+  const only = reads === undefined ? undefined : search.decoding([...(q.hostOrSubdomain === undefined ? AUTHORIZATION_READS : HOST_MATCH_READS), ...reads]);
   const values: T[] = [];
   // The item's secret is returned with kSecReturnData: that is what its access control guards.
   const readsSecret = q.returns.data;

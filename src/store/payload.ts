@@ -164,57 +164,44 @@ class Reader {
     return out;
   }
 
-  /** Passes over the next value, as value() would read it. */
-  skipValue(): void {
-    switch (this.u8()) {
-      case STRING:
-      case BYTES:
-        this.take(this.u32());
-        return;
-      case UTF16: {
-        const n = this.u32();
-        if (n % 2 !== 0) throw MALFORMED;
-        this.take(n);
-        return;
-      }
-      case NUMBER:
-      case DATE:
-        this.take(8);
-        return;
-      case ACCESS_CONTROL:
-        this.take(this.u8());
-        this.take(8);
-        return;
-      default:
-        throw MALFORMED;
-    }
-  }
-
-  value(secret: boolean): AttrValue {
+  /**
+   * The next value; with `keep` false it is passed over (its layout still
+   * checked) and nothing is built: undefined.
+   */
+  value(secret: boolean, keep = true): AttrValue | undefined {
     switch (this.u8()) {
       case STRING: {
         const n = this.u32();
         const at = this.take(n);
-        return this.bytes.toString('utf8', at, at + n);
+        return keep ? this.bytes.toString('utf8', at, at + n) : undefined;
       }
       case UTF16: {
         const n = this.u32();
         if (n % 2 !== 0) throw MALFORMED;
         const at = this.take(n);
-        return this.bytes.toString('utf16le', at, at + n);
+        return keep ? this.bytes.toString('utf16le', at, at + n) : undefined;
       }
-      case BYTES:
-        return this.copy(this.u32(), secret);
-      case NUMBER:
-        return this.f64();
-      case DATE:
-        return new Date(this.f64());
+      case BYTES: {
+        const n = this.u32();
+        if (keep) return this.copy(n, secret);
+        this.take(n);
+        return undefined;
+      }
+      case NUMBER: {
+        const v = this.f64();
+        return keep ? v : undefined;
+      }
+      case DATE: {
+        const v = this.f64();
+        return keep ? new Date(v) : undefined;
+      }
       case ACCESS_CONTROL: {
         const n = this.u8();
         const at = this.take(n);
         const protection = this.bytes.toString('latin1', at, at + n);
         if (!isProtectionClass(protection)) throw MALFORMED;
-        return Object.freeze({ kind: 'SecAccessControl', protection, flags: this.f64() });
+        const flags = this.f64();
+        return keep ? Object.freeze({ kind: 'SecAccessControl', protection, flags }) : undefined;
       }
       default:
         throw MALFORMED;
@@ -227,8 +214,9 @@ function decodeBinary(bytes: Buffer, only: ReadonlySet<string> | undefined): Ite
   const attrs = new Map<string, AttrValue>();
   for (let count = r.u16(); count > 0; count--) {
     const code = r.code();
-    if (only === undefined || only.has(code)) attrs.set(code, r.value(secretCodes.has(code)));
-    else r.skipValue();
+    const keep = only === undefined || only.has(code);
+    const v = r.value(secretCodes.has(code), keep);
+    if (keep) attrs.set(code, v!);
   }
   let data: Uint8Array | undefined;
   const hasData = r.u8();

@@ -72,7 +72,7 @@ export function indexItem(blind: BlindIndex, cls: ClassDef, attrs: ReadonlyMap<s
  * and a read allocates no buffer for it.
  */
 const aadBuffers = new Map<string, { buffer: Buffer; prefix: number }>();
-/** Room for the protection class (the longest, 'akpu', is 4 bytes; a damaged row's may be anything). */
+/** Room for the protection class (the longest, 'akpu', is 4 bytes). */
 const PROTECTION_ROOM = 16;
 
 /**
@@ -89,11 +89,8 @@ export function rowAad(cls: ClassDef, persistref: Buffer, pdmn: string): Buffer 
     prefix.copy(aad.buffer);
     aadBuffers.set(cls.name, aad);
   }
-  const pdmnBytes = Buffer.byteLength(pdmn);
-  if (persistref.length !== 16 || pdmnBytes > PROTECTION_ROOM) {
-    // Not a row this build wrote (openSealed refuses it): its AAD, in a buffer of its own.
-    return Buffer.concat([aad.buffer.subarray(0, aad.prefix), persistref, Buffer.from([0]), Buffer.from(pdmn)]);
-  }
+  // Callers pass checked values (openSealed refuses any other row first): anything else is a bug, not a row.
+  if (persistref.length !== 16 || Buffer.byteLength(pdmn) > PROTECTION_ROOM) throw new RangeError('rowAad: a persistent reference of 16 bytes and a protection class');
   const { buffer, prefix } = aad;
   persistref.copy(buffer, prefix);
   buffer[prefix + 16] = 0;
