@@ -12,6 +12,7 @@
  * The update dictionary (attributes to change) is parseUpdateAttributes.
  * @module
  */
+import { isProxy } from 'node:util/types';
 import {
   SecError,
   errSecNoSuchAttr,
@@ -154,11 +155,14 @@ export function ownDictionary(dict: unknown): SecDictionary {
     const out: Record<string, unknown> = {};
     for (const key of keys) {
       const value = (dict as Record<string, unknown>)[key];
+      // A Proxy value would answer each later read differently, or throw deep inside.
+      if (isProxy(value)) return fail(errSecParam, `the value of ${keyName(key)} is a Proxy; pass the value itself`);
       if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
       else out[key] = value;
     }
     return out;
   } catch (e) {
+    if (e instanceof SecError) throw e;
     return fail(errSecParam, `the dictionary could not be read: reading it threw ${e instanceof Error ? `a ${e.name}` : `a ${typeof e}`} (a getter or a Proxy of the caller's)`);
   }
 }

@@ -95,4 +95,28 @@ describe('a caller\'s dictionary is read once, before anything looks at it', () 
       tk.cleanup();
     }
   });
+
+  it('a Proxy as a value (data, an access control, an attribute) is errSecParam naming the key, in every function', async () => {
+    const { TempKeychain } = await import('../helpers.js');
+    const tk = new TempKeychain();
+    try {
+      const app = tk.kc.client({ applicationIdentifier: 'TEAM.app' });
+      const cases: Array<[string, unknown]> = [
+        ['v_Data', new Proxy(new Uint8Array([1]), { get: () => { throw new Error('trap'); } })],
+        ['accc', new Proxy({}, { get: () => { throw new Error('trap'); } })],
+        ['svce', new Proxy({}, {})],
+      ];
+      for (const [key, value] of cases) {
+        const dict = { class: 'genp', acct: 'a', [key]: value };
+        const added = app.SecItemAdd(dict);
+        assert.equal(added.status, errSecParam, key);
+        assert.match(added.error!.message, /is a Proxy/);
+        assert.equal(app.SecItemCopyMatching(dict).status, errSecParam);
+        assert.equal(app.SecItemDelete(dict), errSecParam);
+        assert.equal(app.SecItemUpdate({ class: 'genp' }, dict), errSecParam);
+      }
+    } finally {
+      tk.cleanup();
+    }
+  });
 });
