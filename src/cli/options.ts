@@ -152,8 +152,39 @@ function scan(args: readonly string[], table: OptionTable, refuse: Refusal): Sca
     shown.push(word);
   }
   const positionals = args.slice(i);
-  shown.push(...positionals);
+  shown.push(...hiddenInOperands(positionals, byLetter, byLong));
   return { values, positionals, shown };
+}
+
+/**
+ * The operands as `-v` shows them. A command may read options after an
+ * operand (`import inputfile … -P passphrase`, as Apple's tool does), so a
+ * word there that looks like a secret option has its value hidden too: the
+ * rest of the word, or the next word. (An operand that only looks like one
+ * is hidden as well; the echo errs on the side of hiding.)
+ */
+function hiddenInOperands(
+  operands: readonly string[],
+  byLetter: ReadonlyMap<string, readonly [string, OptionSpec]>,
+  byLong: ReadonlyMap<string, readonly [string, OptionSpec]>,
+): string[] {
+  const shown: string[] = [];
+  for (let k = 0; k < operands.length; k++) {
+    const word = operands[k];
+    const long = /^--([^=]+)(=?)/.exec(word);
+    const spec = long !== null ? byLong.get(long[1])?.[1] : word.length > 1 && word[0] === '-' ? byLetter.get(word[1])?.[1] : undefined;
+    if (spec?.secret !== true) {
+      shown.push(word);
+      continue;
+    }
+    const attached = long !== null ? (long[2] === '=' ? long[0].length : -1) : word.length > 2 ? 2 : -1;
+    if (attached >= 0) shown.push(`${word.slice(0, attached)}${HIDDEN}`);
+    else {
+      shown.push(word);
+      if (k + 1 < operands.length) shown.push(HIDDEN), k++;
+    }
+  }
+  return shown;
 }
 
 /**

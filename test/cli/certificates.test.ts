@@ -164,6 +164,15 @@ describe('certificate material', () => {
     assert.deepEqual([wrong.code, wrong.stderr], [1, 'secitem: SecKeychainItemImport: MAC verification failed during PKCS12 import (wrong password?)\n']);
   });
 
+  test('-v hides the passphrase of import, whose options follow its input file (issue 14, hole 6)', { skip: waitingForEngine }, async () => {
+    const file = join(dir, 'legacy.p12');
+    for (const words of [['-P', 'topsecret'], ['-Ptopsecret'], ['-a', 'name', 'value', '-P', 'topsecret'], ['-f', 'pkcs12', '-P', 'topsecret']]) {
+      const r = await run(home, '-v', 'import', file, ...words);
+      assert.ok(!r.stderr.includes('topsecret'), r.stderr);
+      assert.match(r.stderr, /^import ".*legacy\.p12" .*"-P(" ")?\*{8}"\n/);
+    }
+  });
+
   test('export -t identities -f pkcs12 is reopened by openssl with the same certificate', { skip: waitingForEngine }, async () => {
     const out = join(dir, 'exported.p12');
     const r = await run(home, 'export', '-t', 'identities', '-f', 'pkcs12', '-P', 'pw', '-o', out);

@@ -86,6 +86,8 @@ describe('getopt', () => {
     assert.equal(echoLine('cmd', ['-aw', '-w'], defs), 'cmd "-aw" "-w"');
     // Even when the line does not parse.
     assert.equal(echoLine('cmd', ['-ws3cret', '-Z'], defs), 'cmd "-w********" "-Z"');
+    // options read after an operand (import inputfile … -P passphrase) are hidden too
+    assert.equal(echoLine('cmd', ['file', '-w', 's3cret', '-ws3cret', '-a', 'x'], defs), 'cmd "file" "-w" "********" "-w********" "-a" "x"');
     assert.equal(echoLine('cmd', ['-Z', '-w', 's3cret', '--x'], defs), 'cmd "-Z" "-w" "********" "--x"');
   });
   test('declared long options: --name value and --name=value, in the options only; unknown ones are usage errors', () => {
