@@ -92,3 +92,33 @@ it('the types: a TypeScript project (nodenext, strict) compiles against both ent
   const r = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
+
+/** Whether Node `version` (x.y.z) is in an `engines.node` range of the forms dependencies use (>=, x.x, ^, ||). */
+function nodeSatisfies(version: string, range: string): boolean {
+  const v = version.split('.').map(Number);
+  const atLeast = (min: string): boolean => {
+    const m = min.split('.').map(Number);
+    for (let i = 0; i < 3; i++) if ((v[i] ?? 0) !== (m[i] ?? 0)) return (v[i] ?? 0) > (m[i] ?? 0);
+    return true;
+  };
+  return range.split('||').some((clause) => {
+    const c = clause.trim();
+    let m: RegExpExecArray | null;
+    if ((m = /^>=\s*([\d.]+)$/.exec(c))) return atLeast(m[1]);
+    if ((m = /^(\d+)\.x$/.exec(c))) return v[0] === Number(m[1]);
+    if ((m = /^\^([\d.]+)$/.exec(c))) return v[0] === Number(m[1].split('.')[0]) && atLeast(m[1]);
+    throw new Error(`an engines range this test cannot read: ${range}`);
+  });
+}
+
+it("package.json's engines accept no Node version that a dependency's engines refuse", async () => {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { engines: { node: string }; dependencies: Record<string, string> };
+  const oldest = /^>=(\d+\.\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
+  assert.ok(oldest !== undefined, `engines.node should read >=x.y.z, not ${pkg.engines.node}`);
+  for (const dep of Object.keys(pkg.dependencies)) {
+    const range = (JSON.parse(readFileSync(join(packageRoot, 'node_modules', dep, 'package.json'), 'utf8')) as { engines?: { node?: string } }).engines?.node;
+    if (range !== undefined) assert.ok(nodeSatisfies(oldest, range), `${dep} needs Node ${range}; secitem says >=${oldest}`);
+  }
+  assert.ok(nodeSatisfies(process.versions.node, pkg.engines.node));
+});
