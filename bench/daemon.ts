@@ -20,8 +20,10 @@
  *   each acknowledged once its group is on disk; alternating likewise.
  * - **One process per call**: `node dist/bench/lookup.js SOCKET SERVICE
  *   ACCOUNT` (connect, one copy, print) from spawn to exit, against `node -e
- *   0` in the same rounds (median of per-round ratios, as bench/startup.ts).
- *   And `secret-tool lookup` against gnome-keyring when both are installed.
+ *   0` in the same rounds (median of per-round ratios, as bench/startup.ts);
+ *   and `secitem find-generic-password -w` through the daemon likewise
+ *   (target 1.3×). And `secret-tool lookup` against gnome-keyring when both
+ *   are installed.
  *
  * Targets, as ratios of the same run: p50 overhead ≤ 0.1 ms; 8 clients'
  * copies/s ≥ 0.6× in process; 32 writers' writes/s ≥ 5× one writer's.
@@ -44,6 +46,8 @@ const WORKERS = 4;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SELF = join(here, 'daemon.js');
 const LOOKUP = join(here, 'lookup.js');
+/** The `secitem` executable (bench/ and src/ side by side under dist/). */
+const CLI = join(here, '..', 'src', 'cli', 'bin.js');
 
 const service = (i: number): string => `svc-${i % 10}`;
 const account = (i: number): string => `user-${i}@example.com`;
@@ -58,7 +62,7 @@ export interface DaemonReport {
   roundTrip: { samples: number; inProcess: Latency; daemon: Latency; overheadP50us: number };
   copiesPerSec: { inProcess: number; clients: Record<string, number>; layout: Record<string, string> };
   writesPerSec: { inProcess: number; clients: Record<string, number> };
-  perProcess: { runs: number; nodeMs: number; lookupMs: number; ratioToNode: number; secretTool: string };
+  perProcess: { runs: number; nodeMs: number; lookupMs: number; ratioToNode: number; cliMs: number; cliRatioToNode: number; secretTool: string };
   targets: { what: string; value: string; met: boolean }[];
 }
 
@@ -190,9 +194,9 @@ class Clients {
   }
 }
 
-function timeProcess(cmd: string, args: string[]): number {
+function timeProcess(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.status} ${r.stderr?.toString() ?? ''}`);
   return ms;
@@ -322,13 +326,21 @@ export async function measureDaemon(options: { quick?: boolean; log?: (line: str
     const nodeMs: number[] = [];
     const lookupMs: number[] = [];
     const ratios: number[] = [];
+    // The command line through the daemon: it owns the keychain named, and this user's CLI is its owner's tool.
+    const cliMs: number[] = [];
+    const cliRatios: number[] = [];
+    const cliEnv = { ...process.env, SECITEM_SOCKET: socket };
+    const cliArgs = [CLI, 'find-generic-password', '-s', service(7), '-a', account(7), '-w', keychain];
     for (let r = 0; r < processRuns + 2; r++) {
       const a = timeProcess(process.execPath, ['-e', '0']);
       const b = timeProcess(process.execPath, [LOOKUP, socket, service(7), account(7)]);
+      const c = timeProcess(process.execPath, cliArgs, cliEnv);
       if (r < 2) continue;
       nodeMs.push(a);
       lookupMs.push(b);
       ratios.push(b / a);
+      cliMs.push(c);
+      cliRatios.push(c / a);
     }
     const med = (xs: number[]): number => quantile([...xs].sort((x, y) => x - y), 0.5);
     await daemon.stop();
@@ -342,7 +354,7 @@ export async function measureDaemon(options: { quick?: boolean; log?: (line: str
         layout: Object.fromEntries(sizes.map((n) => [String(n), byClients.get(n)!.layout])),
       },
       writesPerSec: { inProcess: rate(writes['local']!), clients: { 1: rate(writes[1]!), 32: rate(writes[32]!) } },
-      perProcess: { runs: processRuns, nodeMs: med(nodeMs), lookupMs: med(lookupMs), ratioToNode: med(ratios), secretTool: secretToolStatus() },
+      perProcess: { runs: processRuns, nodeMs: med(nodeMs), lookupMs: med(lookupMs), ratioToNode: med(ratios), cliMs: med(cliMs), cliRatioToNode: med(cliRatios), secretTool: secretToolStatus() },
       targets: [],
     };
     const c8 = report.copiesPerSec.clients['8']! / report.copiesPerSec.inProcess;
@@ -351,6 +363,7 @@ export async function measureDaemon(options: { quick?: boolean; log?: (line: str
       { what: 'daemon copy p50 overhead ≤ 0.1 ms over in process', value: `${(report.roundTrip.overheadP50us / 1000).toFixed(3)} ms`, met: report.roundTrip.overheadP50us <= 100 },
       { what: 'daemon copies/s with 8 clients ≥ 0.6× in process (one thread)', value: `${c8.toFixed(2)}×`, met: c8 >= 0.6 },
       { what: 'daemon durable writes/s with 32 clients ≥ 5× one client', value: `${w32.toFixed(2)}×`, met: w32 >= 5 },
+      { what: '`secitem find-generic-password -w` through the daemon ≤ 1.3× node -e 0', value: `${report.perProcess.cliRatioToNode.toFixed(2)}×`, met: report.perProcess.cliRatioToNode <= 1.3 },
     );
     return report;
   } finally {
@@ -371,6 +384,7 @@ export function formatDaemon(r: DaemonReport): string {
     `  durable writes/s (adds)           in process (one thread) ${f(r.writesPerSec.inProcess)}; ` +
       Object.entries(r.writesPerSec.clients).map(([n, v]) => `${n} client${n === '1' ? '' : 's'} ${f(v)}`).join('; '),
     `  one process per lookup            ${r.perProcess.lookupMs.toFixed(1)} ms (node -e 0: ${r.perProcess.nodeMs.toFixed(1)} ms; ${r.perProcess.ratioToNode.toFixed(2)}× median of per-round ratios, ${r.perProcess.runs} rounds)`,
+    `  secitem command per lookup        ${r.perProcess.cliMs.toFixed(1)} ms (find-generic-password -w through the daemon; ${r.perProcess.cliRatioToNode.toFixed(2)}× node -e 0, median of per-round ratios)`,
     `  secret-tool lookup                ${r.perProcess.secretTool}`,
   ];
   return `${lines.join('\n')}\n`;
