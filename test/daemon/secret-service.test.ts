@@ -412,3 +412,67 @@ describe('secitem daemon start --secret-service with no session bus', () => {
     assert.equal(after.stdout, '');
   });
 });
+
+describe('Secret Service provider: conformance with the specification', () => {
+  const R = '/org/freedesktop/secrets';
+  const SERVICE = 'org.freedesktop.Secret.Service';
+  const COLLECTION = 'org.freedesktop.Secret.Collection';
+  const ITEM = 'org.freedesktop.Secret.Item';
+  const PROPS = 'org.freedesktop.DBus.Properties';
+  let dir: string;
+  let bus: PrivateBus;
+  let provider: SecretServiceProvider;
+  let keychain: ReturnType<typeof openKeychain>;
+  let client: dbus.MessageBus;
+  let env: Record<string, string>;
+
+  /** A method call's body, from the test's own connection. */
+  const call = async (path: string, iface: string, member: string, signature: string, body: unknown[]) =>
+    (await client.call(new dbus.Message({ destination: 'org.freedesktop.secrets', path, interface: iface, member, signature, body })))!.body as unknown[];
+  /** The D-Bus error name a call is answered with. */
+  const errorOf = (path: string, iface: string, member: string, signature: string, body: unknown[]) =>
+    call(path, iface, member, signature, body).then(() => 'no error', (e: { type?: string }) => String(e.type));
+  /** A plain session's path and a login item made in it with `label` and `attributes`. */
+  async function plainItem(label: string, attributes: Record<string, string>, secret: string): Promise<{ session: string; item: string }> {
+    const [, session] = await call(R, SERVICE, 'OpenSession', 'sv', ['plain', new dbus.Variant('s', '')]);
+    const props = { [`${ITEM}.Label`]: new dbus.Variant('s', label), [`${ITEM}.Attributes`]: new dbus.Variant('a{ss}', attributes) };
+    const [item] = await call(`${R}/aliases/default`, COLLECTION, 'CreateItem', 'a{sv}(oayays)b', [props, [session, Buffer.alloc(0), Buffer.from(secret), 'text/plain'], true]);
+    return { session: String(session), item: String(item) };
+  }
+
+  before(async () => {
+    dir = tempDir();
+    bus = await startPrivateBus();
+    keychain = openKeychain({ path: join(dir, 'kc.keychain-db'), passcode: 'correct horse' });
+    const everyoneShared: ProfileRegistryLike = { identify: () => ({ refused: 'no profile matches this caller' }) };
+    const identify = async (pid: number, uid: number): Promise<Caller> => ({ pid, uid, gid: 0, executable: 'stand-in', executableSha256: '', startTime: 0 });
+    provider = await startSecretService({ keychain, profiles: everyoneShared, busAddress: bus.address, identify, log: () => {} });
+    client = dbus.sessionBus({ busAddress: bus.address });
+    env = { DBUS_SESSION_BUS_ADDRESS: bus.address };
+  });
+  after(async () => {
+    client?.disconnect();
+    await provider?.close();
+    keychain?.close();
+    await bus?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a call whose arguments are not of the types the specification gives is InvalidArgs, and changes nothing', async () => {
+    const { item } = await plainItem('typed', { typed: '1' }, 'v');
+    assert.equal(await errorOf(R, SERVICE, 'Unlock', 's', ['not an array']), 'org.freedesktop.DBus.Error.InvalidArgs');
+    assert.equal(await errorOf(R, SERVICE, 'SearchItems', '', []), 'org.freedesktop.DBus.Error.InvalidArgs');
+    assert.equal(await errorOf(R, SERVICE, 'GetSecrets', 'so', ['a', '/']), 'org.freedesktop.DBus.Error.InvalidArgs');
+    assert.equal(await errorOf(item, ITEM, 'GetSecret', '', []), 'org.freedesktop.DBus.Error.InvalidArgs');
+    // a property value of another type than the property's
+    assert.equal(await errorOf(item, PROPS, 'Set', 'ssv', [ITEM, 'Label', new dbus.Variant('u', 5)]), 'org.freedesktop.DBus.Error.InvalidArgs');
+    assert.equal(await errorOf(item, PROPS, 'Set', 'ssv', [ITEM, 'Attributes', new dbus.Variant('as', ['a'])]), 'org.freedesktop.DBus.Error.InvalidArgs');
+    const [, session] = await call(R, SERVICE, 'OpenSession', 'sv', ['plain', new dbus.Variant('s', '')]);
+    const badLabel = { [`${ITEM}.Label`]: new dbus.Variant('u', 7), [`${ITEM}.Attributes`]: new dbus.Variant('a{ss}', { typed: '2' }) };
+    assert.equal(await errorOf(`${R}/aliases/default`, COLLECTION, 'CreateItem', 'a{sv}(oayays)b', [badLabel, [session, Buffer.alloc(0), Buffer.from('x'), 'text/plain'], false]), 'org.freedesktop.DBus.Error.InvalidArgs');
+    const [label] = await call(item, PROPS, 'Get', 'ss', [ITEM, 'Label']);
+    assert.equal((label as InstanceType<typeof dbus.Variant>).value, 'typed');
+    const [found] = await call(R, SERVICE, 'SearchItems', 'a{ss}', [{ typed: '2' }]);
+    assert.deepEqual(found, []);
+  });
+});
