@@ -475,4 +475,30 @@ describe('Secret Service provider: conformance with the specification', () => {
     const [found] = await call(R, SERVICE, 'SearchItems', 'a{ss}', [{ typed: '2' }]);
     assert.deepEqual(found, []);
   });
+
+  it('an object path of no collection is NoSuchObject, which secretstorage reads as ItemNotFoundException', async () => {
+    const NO_OBJECT = 'org.freedesktop.Secret.Error.NoSuchObject';
+    assert.equal(await errorOf(`${R}/collection/nope`, PROPS, 'Get', 'ss', [COLLECTION, 'Label']), NO_OBJECT);
+    assert.equal(await errorOf(`${R}/aliases/nope`, PROPS, 'GetAll', 's', [COLLECTION]), NO_OBJECT);
+    assert.equal(await errorOf(`${R}/aliases/nope`, COLLECTION, 'SearchItems', 'a{ss}', [{}]), NO_OBJECT);
+    assert.equal(await errorOf(`${R}/collection/nope/0123`, ITEM, 'Delete', '', []), NO_OBJECT);
+    assert.equal(await errorOf(`${R}/collection/login/0123`, PROPS, 'Get', 'ss', [ITEM, 'Label']), NO_OBJECT);
+    // a known collection's unknown method stays UnknownMethod
+    assert.equal(await errorOf(`${R}/collection/login`, COLLECTION, 'Frobnicate', '', []), 'org.freedesktop.DBus.Error.UnknownMethod');
+    if (!existsSync(PYTHON)) return;
+    const script = `
+import secretstorage
+from secretstorage.exceptions import ItemNotFoundException
+c = secretstorage.dbus_init()
+for path in ("/org/freedesktop/secrets/collection/nope", "/org/freedesktop/secrets/aliases/nope"):
+    try:
+        secretstorage.Collection(c, path)
+        print("found")
+    except ItemNotFoundException:
+        print("not found")
+`;
+    const r = await run(PYTHON, ['-c', script], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'not found\nnot found\n');
+  });
 });

@@ -560,6 +560,11 @@ export async function startSecretService(options: SecretServiceOptions): Promise
       if ((msg.signature ?? '') !== expected) throw new BusError(E_ARGS, `${i}.${m} takes (${expected ?? ''}), not (${msg.signature ?? ''})`);
       return true;
     };
+    // A path under collection/ or aliases/ that names no collection, nor an item of one, is no object: NoSuchObject, as
+    // gnome-keyring answers (secretstorage reads it as ItemNotFoundException).
+    if ((path.startsWith(COLLECTION_PREFIX) || path.startsWith(ALIAS_PREFIX)) && collectionOf(path) === undefined && !parseItemPath(path)) {
+      throw new BusError(E_NO_OBJECT, `no such object ${path}`);
+    }
 
     if (is(I_PROPS, 'Get')) {
       const props = properties(ctx, path, String(b[0]));
