@@ -501,4 +501,32 @@ for path in ("/org/freedesktop/secrets/collection/nope", "/org/freedesktop/secre
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'not found\nnot found\n');
   });
+
+  it('Lock locks the keychain only for a login object, and announces it with CollectionChanged and PropertiesChanged', async () => {
+    const LOGIN = `${R}/collection/login`;
+    const seen: string[] = [];
+    const listener = dbus.sessionBus({ busAddress: bus.address });
+    try {
+      await listener.call(new dbus.Message({
+        destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
+        body: ["type='signal',sender='org.freedesktop.secrets'"],
+      }));
+      listener.on('message', (m: InstanceType<typeof dbus.Message>) => {
+        if (m.member === 'CollectionChanged') seen.push(`CollectionChanged ${m.path} ${String(m.body[0])}`);
+        if (m.member === 'PropertiesChanged') seen.push(`PropertiesChanged ${m.path} ${String(m.body[0])} ${(m.body[2] as string[]).join(',')}`);
+      });
+      assert.deepEqual(await call(R, SERVICE, 'Lock', 'ao', [[]]), [[], '/']);
+      assert.deepEqual(await call(R, SERVICE, 'Lock', 'ao', [[`${R}/collection/session`]]), [[], '/']);
+      assert.equal(keychain.lockState, 'unlocked');
+      assert.deepEqual(await call(R, SERVICE, 'Lock', 'ao', [[LOGIN]]), [[LOGIN], '/']);
+      assert.equal(keychain.lockState, 'locked');
+      for (let i = 0; i < 50 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(seen, [`CollectionChanged ${R} ${LOGIN}`, `PropertiesChanged ${LOGIN} ${COLLECTION} Locked,Items`]);
+      const [lockedProp] = await call(LOGIN, PROPS, 'Get', 'ss', [COLLECTION, 'Locked']);
+      assert.equal((lockedProp as InstanceType<typeof dbus.Variant>).value, true);
+    } finally {
+      listener.disconnect();
+      assert.equal(keychain.unlock('correct horse'), 0);
+    }
+  });
 });

@@ -611,10 +611,17 @@ export async function startSecretService(options: SecretServiceOptions): Promise
         return { signature: 'aoo', body: [unlocked, unlocked.length === objects.length ? '/' : newPrompt(sender)] };
       }
       if (is(I_SERVICE, 'Lock')) {
-        const objects = b[0] as string[];
-        if (keychain.hasPasscode) keychain.lock();
-        const isLocked = locked();
-        return { signature: 'aoo', body: [objects.filter((o) => isLocked && (collectionOf(o) ?? parseItemPath(o)?.collection) === LOGIN), '/'] };
+        // Only a login object (the collection or one of its items) locks the keychain; the session collection never locks.
+        const login = (b[0] as string[]).filter((o) => (collectionOf(o) ?? parseItemPath(o)?.collection) === LOGIN);
+        if (login.length > 0 && keychain.hasPasscode && !locked()) {
+          keychain.lock();
+          if (locked()) {
+            // As gnome-keyring announces a collection it locked: CollectionChanged, and its properties that changed.
+            signal(ROOT, I_SERVICE, 'CollectionChanged', 'o', [`${COLLECTION_PREFIX}${LOGIN}`]);
+            propertiesInvalidated(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, ['Locked', 'Items']);
+          }
+        }
+        return { signature: 'aoo', body: [locked() ? login : [], '/'] };
       }
       if (is(I_SERVICE, 'GetSecrets')) {
         const t = sessionFor(ctx, sender, String(b[1]));
