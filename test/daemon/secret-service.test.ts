@@ -529,4 +529,39 @@ for path in ("/org/freedesktop/secrets/collection/nope", "/org/freedesktop/secre
       assert.equal(keychain.unlock('correct horse'), 0);
     }
   });
+
+  it('an item of a locked keychain is Locked, which secretstorage reads as LockedException; its other properties are IsLocked', async () => {
+    const { item } = await plainItem('to lock', { lockme: 'raw' }, 'v');
+    assert.equal(keychain.lock(), 0);
+    try {
+      const [lockedProp] = await call(item, PROPS, 'Get', 'ss', [ITEM, 'Locked']);
+      assert.equal((lockedProp as InstanceType<typeof dbus.Variant>).value, true);
+      assert.equal(await errorOf(item, PROPS, 'Get', 'ss', [ITEM, 'Label']), 'org.freedesktop.Secret.Error.IsLocked');
+    } finally {
+      assert.equal(keychain.unlock('correct horse'), 0);
+    }
+    if (!existsSync(PYTHON)) return;
+    const script = `
+import secretstorage
+from secretstorage.exceptions import LockedException
+c = secretstorage.dbus_init()
+col = secretstorage.get_default_collection(c)
+it = col.create_item("to lock", {"lockme": "python"}, b"s", replace=True)
+print(col.is_locked(), it.is_locked())
+col.lock()
+print(col.is_locked(), it.is_locked())
+try:
+    it.get_secret()
+    print("read")
+except LockedException:
+    print("LockedException")
+`;
+    try {
+      const r = await run(PYTHON, ['-c', script], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'False False\nTrue True\nLockedException\n');
+    } finally {
+      assert.equal(keychain.unlock('correct horse'), 0);
+    }
+  });
 });

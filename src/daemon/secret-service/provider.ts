@@ -567,6 +567,8 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     }
 
     if (is(I_PROPS, 'Get')) {
+      // A login item of a locked keychain is Locked (its other properties, even whether it exists, are sealed: IsLocked).
+      if (String(b[0]) === I_ITEM && b[1] === 'Locked' && parseItemPath(path)?.collection === LOGIN && locked()) return { signature: 'v', body: [new Variant('b', true)] };
       const props = properties(ctx, path, String(b[0]));
       const v = props[String(b[1])];
       if (v === undefined) throw new BusError(E_ARGS, `no property ${String(b[1])}`);
