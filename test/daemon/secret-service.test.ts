@@ -564,4 +564,15 @@ except LockedException:
       assert.equal(keychain.unlock('correct horse'), 0);
     }
   });
+
+  it("opens a dh-ietf1024 session whose client public key has a leading zero byte (Java's BigInteger.toByteArray())", async () => {
+    const { item } = await plainItem('java', { client: 'java' }, 'from the JVM');
+    const dh = createDiffieHellmanGroup('modp2');
+    const pub = Buffer.concat([Buffer.from([0]), dh.generateKeys()]);
+    assert.equal(pub.length, 129);
+    const [output, session] = await call(R, SERVICE, 'OpenSession', 'sv', [DH_AES, new dbus.Variant('ay', pub)]);
+    const key = dhAesKey(dh.computeSecret((output as InstanceType<typeof dbus.Variant>).value as Buffer));
+    const [[, parameters, value]] = (await call(item, ITEM, 'GetSecret', 'o', [session])) as [[string, Buffer, Buffer, string]];
+    assert.equal(aesDecode(key, parameters, value).toString(), 'from the JVM');
+  });
 });
