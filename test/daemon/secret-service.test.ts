@@ -575,4 +575,17 @@ except LockedException:
     const [[, parameters, value]] = (await call(item, ITEM, 'GetSecret', 'o', [session])) as [[string, Buffer, Buffer, string]];
     assert.equal(aesDecode(key, parameters, value).toString(), 'from the JVM');
   });
+
+  it("introspection lists a collection's items as its child nodes, and gives each object the specification's interfaces", async () => {
+    const { item } = await plainItem('listed', { listed: '1' }, 'v');
+    const introspect = async (path: string) => String((await call(path, 'org.freedesktop.DBus.Introspectable', 'Introspect', '', []))[0]);
+    const id = item.slice(item.lastIndexOf('/') + 1);
+    for (const path of [`${R}/collection/login`, `${R}/aliases/default`]) {
+      const xml = await introspect(path);
+      assert.ok(xml.includes(`<node name="${id}"/>`), xml);
+      assert.ok(xml.includes(`<interface name="${COLLECTION}">`), xml);
+    }
+    assert.ok((await introspect(item)).includes(`<interface name="${ITEM}">`));
+    assert.match(await introspect(R), /<interface name="org\.freedesktop\.Secret\.Service">[^]*<method name="SearchItems"><arg name="attributes" type="a\{ss\}" direction="in"\/><arg name="unlocked" type="ao" direction="out"\/><arg name="locked" type="ao" direction="out"\/><\/method>/);
+  });
 });

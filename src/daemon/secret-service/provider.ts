@@ -560,6 +560,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
       if ((msg.signature ?? '') !== expected) throw new BusError(E_ARGS, `${i}.${m} takes (${expected ?? ''}), not (${msg.signature ?? ''})`);
       return true;
     };
+    if (is(I_INTROSPECT, 'Introspect')) return { signature: 's', body: [introspection(ctx, path)] };
     // A path under collection/ or aliases/ that names no collection, nor an item of one, is no object: NoSuchObject, as
     // gnome-keyring answers (secretstorage reads it as ItemNotFoundException).
     if ((path.startsWith(COLLECTION_PREFIX) || path.startsWith(ALIAS_PREFIX)) && collectionOf(path) === undefined && !parseItemPath(path)) {
@@ -700,14 +701,16 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     throw new BusError('org.freedesktop.DBus.Error.UnknownMethod', `no method ${iface}.${member} at ${path}`);
   }
 
-  function introspection(path: string): string {
+  /** The introspection data of a path: its interfaces, and its children (a collection's: the items the caller sees in it). */
+  function introspection(ctx: Ctx, path: string): string {
     if (path === '/') return introspect([], ['org']);
     if (path === '/org') return introspect([], ['freedesktop']);
     if (path === '/org/freedesktop') return introspect([], ['secrets']);
     if (path === ROOT) return introspect([I_SERVICE], ['collection', 'aliases']);
     if (path === `${ROOT}/collection`) return introspect([], [LOGIN, SESSION]);
     if (path === `${ROOT}/aliases`) return introspect([], ['default', SESSION]);
-    if (collectionOf(path)) return introspect([I_COLLECTION], []);
+    const collection = collectionOf(path);
+    if (collection !== undefined) return introspect([I_COLLECTION], search(ctx, collection, {}).map((p) => p.slice(p.lastIndexOf('/') + 1)));
     if (parseItemPath(path)) return introspect([I_ITEM], []);
     if (path.startsWith(SESSION_PREFIX)) return introspect([I_SESSION], []);
     if (path.startsWith(PROMPT_PREFIX)) return introspect([I_PROMPT], []);
@@ -744,10 +747,6 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   bus.addMethodHandler((msg: Msg) => {
     const path = msg.path ?? '';
     if (path !== '/' && path !== '/org' && path !== '/org/freedesktop' && !path.startsWith(ROOT)) return false;
-    if (msg.interface === I_INTROSPECT && msg.member === 'Introspect') {
-      reply(msg, { signature: 's', body: [introspection(path)] });
-      return true;
-    }
     const sender = msg.sender;
     if (!sender) {
       reply(msg, new BusError(E_ACCESS, 'a call without a sender'));
