@@ -553,7 +553,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     const b = msg.body as unknown[];
     const iface = msg.interface ?? '';
     const member = msg.member!;
-    /** Whether the call is i.m (with no interface named, any of that name), its arguments of the signature the spec gives. */
+    /** Whether the call is i.m (a call naming no interface: of any interface); InvalidArgs unless its arguments are of i.m's signature. */
     const is = (i: string, m: string) => {
       if ((iface !== i && iface !== '') || member !== m) return false;
       const expected = IN_SIGNATURES.get(`${i}.${m}`);
