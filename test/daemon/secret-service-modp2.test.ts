@@ -70,8 +70,17 @@ describe('modp2 key agreement (node:crypto KeyObjects)', () => {
     for (const bad of [Buffer.from([0]), Buffer.from([1]), Buffer.from([0, 1]), toBytes(P - 1n), toBytes(P), Buffer.alloc(MODP2_BYTES, 0xff)]) {
       assert.throws(() => modp2PeerKey(bad), /not in the group/);
     }
-    assert.throws(() => modp2PeerKey(Buffer.alloc(0)), /not 1 to 128 bytes/);
-    assert.throws(() => modp2PeerKey(Buffer.concat([Buffer.from([0]), toBytes(5n)])), /not 1 to 128 bytes/);
+    assert.throws(() => modp2PeerKey(Buffer.alloc(0)), /not in the group/);
+    assert.throws(() => modp2PeerKey(Buffer.concat([Buffer.from([1]), toBytes(5n)])), /longer than the modp2 group/);
+  });
+
+  it("takes a public value with leading zero bytes, as Java's BigInteger.toByteArray() sends one with the high bit set", () => {
+    const ours = modp2KeyPair();
+    const x = toBig(randomBytes(128)) % (P - 2n) + 1n;
+    const expected = toBytes(modPow(toBig(ours.publicKey), x, P));
+    const peer = toBytes(modPow(2n, x, P));
+    assert.deepEqual(modp2SharedSecret(ours.privateKey, Buffer.concat([Buffer.from([0]), peer])), expected);
+    assert.deepEqual(modp2SharedSecret(ours.privateKey, Buffer.concat([Buffer.alloc(40), peer])), expected);
   });
 
   it('a dh session carries a secret both ways (the client side in BigInt)', () => {

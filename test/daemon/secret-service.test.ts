@@ -412,3 +412,180 @@ describe('secitem daemon start --secret-service with no session bus', () => {
     assert.equal(after.stdout, '');
   });
 });
+
+describe('Secret Service provider: conformance with the specification', () => {
+  const R = '/org/freedesktop/secrets';
+  const SERVICE = 'org.freedesktop.Secret.Service';
+  const COLLECTION = 'org.freedesktop.Secret.Collection';
+  const ITEM = 'org.freedesktop.Secret.Item';
+  const PROPS = 'org.freedesktop.DBus.Properties';
+  let dir: string;
+  let bus: PrivateBus;
+  let provider: SecretServiceProvider;
+  let keychain: ReturnType<typeof openKeychain>;
+  let client: dbus.MessageBus;
+  let env: Record<string, string>;
+
+  /** A method call's body, from the test's own connection. */
+  const call = async (path: string, iface: string, member: string, signature: string, body: unknown[]) =>
+    (await client.call(new dbus.Message({ destination: 'org.freedesktop.secrets', path, interface: iface, member, signature, body })))!.body as unknown[];
+  /** The D-Bus error name a call is answered with. */
+  const errorOf = (path: string, iface: string, member: string, signature: string, body: unknown[]) =>
+    call(path, iface, member, signature, body).then(() => 'no error', (e: { type?: string }) => String(e.type));
+  /** A plain session's path and a login item made in it with `label` and `attributes`. */
+  async function plainItem(label: string, attributes: Record<string, string>, secret: string): Promise<{ session: string; item: string }> {
+    const [, session] = await call(R, SERVICE, 'OpenSession', 'sv', ['plain', new dbus.Variant('s', '')]);
+    const props = { [`${ITEM}.Label`]: new dbus.Variant('s', label), [`${ITEM}.Attributes`]: new dbus.Variant('a{ss}', attributes) };
+    const [item] = await call(`${R}/aliases/default`, COLLECTION, 'CreateItem', 'a{sv}(oayays)b', [props, [session, Buffer.alloc(0), Buffer.from(secret), 'text/plain'], true]);
+    return { session: String(session), item: String(item) };
+  }
+
+  before(async () => {
+    dir = tempDir();
+    bus = await startPrivateBus();
+    keychain = openKeychain({ path: join(dir, 'kc.keychain-db'), passcode: 'correct horse' });
+    const everyoneShared: ProfileRegistryLike = { identify: () => ({ refused: 'no profile matches this caller' }) };
+    const identify = async (pid: number, uid: number): Promise<Caller> => ({ pid, uid, gid: 0, executable: 'stand-in', executableSha256: '', startTime: 0 });
+    provider = await startSecretService({ keychain, profiles: everyoneShared, busAddress: bus.address, identify, log: () => {} });
+    client = dbus.sessionBus({ busAddress: bus.address });
+    env = { DBUS_SESSION_BUS_ADDRESS: bus.address };
+  });
+  after(async () => {
+    client?.disconnect();
+    await provider?.close();
+    keychain?.close();
+    await bus?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a call whose arguments are not of the types the specification gives is InvalidArgs, and changes nothing', async () => {
+    const { item } = await plainItem('typed', { typed: '1' }, 'v');
+    assert.equal(await errorOf(R, SERVICE, 'Unlock', 's', ['not an array']), 'org.freedesktop.DBus.Error.InvalidArgs');
+    assert.equal(await errorOf(R, SERVICE, 'SearchItems', '', []), 'org.freedesktop.DBus.Error.InvalidArgs');
+    assert.equal(await errorOf(R, SERVICE, 'GetSecrets', 'so', ['a', '/']), 'org.freedesktop.DBus.Error.InvalidArgs');
+    assert.equal(await errorOf(item, ITEM, 'GetSecret', '', []), 'org.freedesktop.DBus.Error.InvalidArgs');
+    // a property value of another type than the property's
+    assert.equal(await errorOf(item, PROPS, 'Set', 'ssv', [ITEM, 'Label', new dbus.Variant('u', 5)]), 'org.freedesktop.DBus.Error.InvalidArgs');
+    assert.equal(await errorOf(item, PROPS, 'Set', 'ssv', [ITEM, 'Attributes', new dbus.Variant('as', ['a'])]), 'org.freedesktop.DBus.Error.InvalidArgs');
+    const [, session] = await call(R, SERVICE, 'OpenSession', 'sv', ['plain', new dbus.Variant('s', '')]);
+    const badLabel = { [`${ITEM}.Label`]: new dbus.Variant('u', 7), [`${ITEM}.Attributes`]: new dbus.Variant('a{ss}', { typed: '2' }) };
+    assert.equal(await errorOf(`${R}/aliases/default`, COLLECTION, 'CreateItem', 'a{sv}(oayays)b', [badLabel, [session, Buffer.alloc(0), Buffer.from('x'), 'text/plain'], false]), 'org.freedesktop.DBus.Error.InvalidArgs');
+    const [label] = await call(item, PROPS, 'Get', 'ss', [ITEM, 'Label']);
+    assert.equal((label as InstanceType<typeof dbus.Variant>).value, 'typed');
+    const [found] = await call(R, SERVICE, 'SearchItems', 'a{ss}', [{ typed: '2' }]);
+    assert.deepEqual(found, []);
+  });
+
+  it('an object path of no collection is NoSuchObject, which secretstorage reads as ItemNotFoundException', async () => {
+    const NO_OBJECT = 'org.freedesktop.Secret.Error.NoSuchObject';
+    assert.equal(await errorOf(`${R}/collection/nope`, PROPS, 'Get', 'ss', [COLLECTION, 'Label']), NO_OBJECT);
+    assert.equal(await errorOf(`${R}/aliases/nope`, PROPS, 'GetAll', 's', [COLLECTION]), NO_OBJECT);
+    assert.equal(await errorOf(`${R}/aliases/nope`, COLLECTION, 'SearchItems', 'a{ss}', [{}]), NO_OBJECT);
+    assert.equal(await errorOf(`${R}/collection/nope/0123`, ITEM, 'Delete', '', []), NO_OBJECT);
+    assert.equal(await errorOf(`${R}/collection/login/0123`, PROPS, 'Get', 'ss', [ITEM, 'Label']), NO_OBJECT);
+    // a known collection's unknown method stays UnknownMethod
+    assert.equal(await errorOf(`${R}/collection/login`, COLLECTION, 'Frobnicate', '', []), 'org.freedesktop.DBus.Error.UnknownMethod');
+    if (!existsSync(PYTHON)) return;
+    const script = `
+import secretstorage
+from secretstorage.exceptions import ItemNotFoundException
+c = secretstorage.dbus_init()
+for path in ("/org/freedesktop/secrets/collection/nope", "/org/freedesktop/secrets/aliases/nope"):
+    try:
+        secretstorage.Collection(c, path)
+        print("found")
+    except ItemNotFoundException:
+        print("not found")
+`;
+    const r = await run(PYTHON, ['-c', script], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'not found\nnot found\n');
+  });
+
+  it('Lock locks the keychain only for a login object, and announces it with CollectionChanged and PropertiesChanged', async () => {
+    const LOGIN = `${R}/collection/login`;
+    const seen: string[] = [];
+    const listener = dbus.sessionBus({ busAddress: bus.address });
+    try {
+      await listener.call(new dbus.Message({
+        destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
+        body: ["type='signal',sender='org.freedesktop.secrets'"],
+      }));
+      listener.on('message', (m: InstanceType<typeof dbus.Message>) => {
+        if (m.member === 'CollectionChanged') seen.push(`CollectionChanged ${m.path} ${String(m.body[0])}`);
+        if (m.member === 'PropertiesChanged') seen.push(`PropertiesChanged ${m.path} ${String(m.body[0])} ${(m.body[2] as string[]).join(',')}`);
+      });
+      assert.deepEqual(await call(R, SERVICE, 'Lock', 'ao', [[]]), [[], '/']);
+      assert.deepEqual(await call(R, SERVICE, 'Lock', 'ao', [[`${R}/collection/session`]]), [[], '/']);
+      assert.equal(keychain.lockState, 'unlocked');
+      assert.deepEqual(await call(R, SERVICE, 'Lock', 'ao', [[LOGIN]]), [[LOGIN], '/']);
+      assert.equal(keychain.lockState, 'locked');
+      for (let i = 0; i < 50 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(seen, [`CollectionChanged ${R} ${LOGIN}`, `PropertiesChanged ${LOGIN} ${COLLECTION} Locked,Items`]);
+      const [lockedProp] = await call(LOGIN, PROPS, 'Get', 'ss', [COLLECTION, 'Locked']);
+      assert.equal((lockedProp as InstanceType<typeof dbus.Variant>).value, true);
+    } finally {
+      listener.disconnect();
+      assert.equal(keychain.unlock('correct horse'), 0);
+    }
+  });
+
+  it('an item of a locked keychain is Locked, which secretstorage reads as LockedException; its other properties are IsLocked', async () => {
+    const { item } = await plainItem('to lock', { lockme: 'raw' }, 'v');
+    assert.equal(keychain.lock(), 0);
+    try {
+      const [lockedProp] = await call(item, PROPS, 'Get', 'ss', [ITEM, 'Locked']);
+      assert.equal((lockedProp as InstanceType<typeof dbus.Variant>).value, true);
+      assert.equal(await errorOf(item, PROPS, 'Get', 'ss', [ITEM, 'Label']), 'org.freedesktop.Secret.Error.IsLocked');
+    } finally {
+      assert.equal(keychain.unlock('correct horse'), 0);
+    }
+    if (!existsSync(PYTHON)) return;
+    const script = `
+import secretstorage
+from secretstorage.exceptions import LockedException
+c = secretstorage.dbus_init()
+col = secretstorage.get_default_collection(c)
+it = col.create_item("to lock", {"lockme": "python"}, b"s", replace=True)
+print(col.is_locked(), it.is_locked())
+col.lock()
+print(col.is_locked(), it.is_locked())
+try:
+    it.get_secret()
+    print("read")
+except LockedException:
+    print("LockedException")
+`;
+    try {
+      const r = await run(PYTHON, ['-c', script], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'False False\nTrue True\nLockedException\n');
+    } finally {
+      assert.equal(keychain.unlock('correct horse'), 0);
+    }
+  });
+
+  it("opens a dh-ietf1024 session whose client public key has a leading zero byte (Java's BigInteger.toByteArray())", async () => {
+    const { item } = await plainItem('java', { client: 'java' }, 'from the JVM');
+    const dh = createDiffieHellmanGroup('modp2');
+    const pub = Buffer.concat([Buffer.from([0]), dh.generateKeys()]);
+    assert.equal(pub.length, 129);
+    const [output, session] = await call(R, SERVICE, 'OpenSession', 'sv', [DH_AES, new dbus.Variant('ay', pub)]);
+    const key = dhAesKey(dh.computeSecret((output as InstanceType<typeof dbus.Variant>).value as Buffer));
+    const [[, parameters, value]] = (await call(item, ITEM, 'GetSecret', 'o', [session])) as [[string, Buffer, Buffer, string]];
+    assert.equal(aesDecode(key, parameters, value).toString(), 'from the JVM');
+  });
+
+  it("introspection lists a collection's items as its child nodes, and gives each object the specification's interfaces", async () => {
+    const { item } = await plainItem('listed', { listed: '1' }, 'v');
+    const introspect = async (path: string) => String((await call(path, 'org.freedesktop.DBus.Introspectable', 'Introspect', '', []))[0]);
+    const id = item.slice(item.lastIndexOf('/') + 1);
+    for (const path of [`${R}/collection/login`, `${R}/aliases/default`]) {
+      const xml = await introspect(path);
+      assert.ok(xml.includes(`<node name="${id}"/>`), xml);
+      assert.ok(xml.includes(`<interface name="${COLLECTION}">`), xml);
+    }
+    assert.ok((await introspect(item)).includes(`<interface name="${ITEM}">`));
+    assert.match(await introspect(R), /<interface name="org\.freedesktop\.Secret\.Service">[^]*<method name="SearchItems"><arg name="attributes" type="a\{ss\}" direction="in"\/><arg name="unlocked" type="ao" direction="out"\/><arg name="locked" type="ao" direction="out"\/><\/method>/);
+  });
+});

@@ -134,9 +134,12 @@ export function modp2KeyPairAsync(): Promise<Modp2KeyPair> {
 /**
  * A peer's public value as a DH public key of the group; refused unless
  * 1 < y < p − 1 (0, 1 and p − 1 would make the shared secret 0, 1 or ±1).
+ * The value is "an unsigned integer of arbitrary size, most-significant byte
+ * first" (the specification): leading zeros are no part of it, and a client
+ * may send one — Java's BigInteger.toByteArray(), which the Java
+ * secret-service library sends, adds a zero byte whenever the high bit is set.
  */
 export function modp2PeerKey(peerPublic: Uint8Array): KeyObject {
-  if (peerPublic.length === 0 || peerPublic.length > MODP2_BYTES) throw new Error(`the client public key is not 1 to ${MODP2_BYTES} bytes`);
   const y = padded(Buffer.from(peerPublic));
   const nonZero = y.findIndex((b) => b !== 0);
   if (nonZero === -1 || (nonZero === MODP2_BYTES - 1 && y[nonZero] === 1) || Buffer.compare(y, P_MINUS_1) >= 0) {

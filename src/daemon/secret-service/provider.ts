@@ -151,17 +151,9 @@ function seconds(v: unknown): number {
   return v instanceof Date ? Math.floor(v.getTime() / 1000) : Math.floor(Date.now() / 1000);
 }
 
-function stringMap(v: unknown): Record<string, string> {
-  if (v === null || typeof v !== 'object') throw new BusError(E_ARGS, 'attributes are a string → string map');
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof x !== 'string') throw new BusError(E_ARGS, 'attributes are a string → string map');
-    out[k] = x;
-  }
-  return out;
-}
-
 const INTROSPECTION: Record<string, string> = {
+  [I_PROPS]: `<method name="Get"><arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="v" direction="out"/></method><method name="GetAll"><arg type="s" direction="in"/><arg type="a{sv}" direction="out"/></method><method name="Set"><arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="v" direction="in"/></method><signal name="PropertiesChanged"><arg type="s"/><arg type="a{sv}"/><arg type="as"/></signal>`,
+  [I_INTROSPECT]: `<method name="Introspect"><arg type="s" direction="out"/></method>`,
   [I_SERVICE]: `<method name="OpenSession"><arg name="algorithm" type="s" direction="in"/><arg name="input" type="v" direction="in"/><arg name="output" type="v" direction="out"/><arg name="result" type="o" direction="out"/></method>
 <method name="CreateCollection"><arg name="properties" type="a{sv}" direction="in"/><arg name="alias" type="s" direction="in"/><arg name="collection" type="o" direction="out"/><arg name="prompt" type="o" direction="out"/></method>
 <method name="SearchItems"><arg name="attributes" type="a{ss}" direction="in"/><arg name="unlocked" type="ao" direction="out"/><arg name="locked" type="ao" direction="out"/></method>
@@ -186,11 +178,31 @@ const INTROSPECTION: Record<string, string> = {
 <signal name="Completed"><arg name="dismissed" type="b"/><arg name="result" type="v"/></signal>`,
 };
 
+/**
+ * What each method takes (`interface.method` → its in-arguments' signature)
+ * and each property's type (`interface.property` → type), as INTROSPECTION
+ * declares them: a call of another signature, or a property value of
+ * another type, is InvalidArgs (as GDBus answers for gnome-keyring).
+ */
+const IN_SIGNATURES = new Map<string, string>([[`${I_PEER}.Ping`, '']]);
+const PROPERTY_TYPES = new Map<string, string>();
+for (const [iface, xml] of Object.entries(INTROSPECTION)) {
+  for (const [, name, body] of xml.matchAll(/<method name="([^"]+)"(\/>|>[\s\S]*?<\/method>)/g)) {
+    IN_SIGNATURES.set(`${iface}.${name!}`, [...body!.matchAll(/<arg [^>]*type="([^"]+)" direction="in"/g)].map((a) => a[1]).join(''));
+  }
+  for (const [, name, type] of xml.matchAll(/<property name="([^"]+)" type="([^"]+)"/g)) PROPERTY_TYPES.set(`${iface}.${name!}`, type!);
+}
+
+/** A property's value from its variant, which must be of the property's declared type. */
+function propertyValue(iface: string, name: string, v: unknown): unknown {
+  const type = PROPERTY_TYPES.get(`${iface}.${name}`);
+  if (!(v instanceof Variant) || v.signature !== type) throw new BusError(E_ARGS, `${iface}.${name} is of type ${type ?? 'none'}`);
+  return v.value as unknown;
+}
+
 function introspect(interfaces: string[], children: string[]): string {
-  const std = `<interface name="${I_PROPS}"><method name="Get"><arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="v" direction="out"/></method><method name="GetAll"><arg type="s" direction="in"/><arg type="a{sv}" direction="out"/></method><method name="Set"><arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="v" direction="in"/></method><signal name="PropertiesChanged"><arg type="s"/><arg type="a{sv}"/><arg type="as"/></signal></interface>
-<interface name="${I_INTROSPECT}"><method name="Introspect"><arg type="s" direction="out"/></method></interface>`;
   return `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
-<node>${std}${interfaces.map((i) => `<interface name="${i}">${INTROSPECTION[i]}</interface>`).join('\n')}${children.map((c) => `<node name="${c}"/>`).join('')}</node>`;
+<node>${[I_PROPS, I_INTROSPECT, ...interfaces].map((i) => `<interface name="${i}">${INTROSPECTION[i]}</interface>`).join('\n')}${children.map((c) => `<node name="${c}"/>`).join('')}</node>`;
 }
 
 /**
@@ -412,11 +424,12 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     const { parameters, value } = t.encode(item.secret);
     return [session, parameters, value, item.contentType];
   }
+  /** A Secret struct of a call (the call's signature checked): its secret and content type. */
   function readSecret(ctx: Ctx, sender: string, v: unknown): { secret: Buffer; contentType: string } {
-    if (!Array.isArray(v) || v.length !== 4) throw new BusError(E_ARGS, 'a secret is (oayays)');
-    const t = sessionFor(ctx, sender, String(v[0]));
+    const [session, parameters, value, contentType] = v as [string, Buffer, Buffer, string];
+    const t = sessionFor(ctx, sender, session);
     try {
-      return { secret: t.decode(v[1] as Buffer, v[2] as Buffer), contentType: String(v[3] || 'text/plain') };
+      return { secret: t.decode(parameters, value), contentType: contentType || 'text/plain' };
     } catch {
       throw new BusError(E_ARGS, 'the secret could not be decrypted with its session');
     }
@@ -425,10 +438,10 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   function createItem(ctx: Ctx, sender: string, collection: string, props: Record<string, unknown>, secretArg: unknown, replace: boolean): string {
     const prop = (name: string) => {
       const v = props[`${I_ITEM}.${name}`];
-      return v instanceof Variant ? (v as InstanceType<typeof Variant>).value : undefined;
+      return v === undefined ? undefined : propertyValue(I_ITEM, name, v);
     };
-    const label = String(prop('Label') ?? '');
-    const attributes = stringMap(prop('Attributes') ?? {});
+    const label = (prop('Label') as string | undefined) ?? '';
+    const attributes = (prop('Attributes') as Record<string, string> | undefined) ?? {};
     const { secret, contentType } = readSecret(ctx, sender, secretArg);
     const now = Math.floor(Date.now() / 1000);
     if (collection === SESSION) {
@@ -540,9 +553,23 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     const b = msg.body as unknown[];
     const iface = msg.interface ?? '';
     const member = msg.member!;
-    const is = (i: string, m: string) => (iface === i || iface === '') && member === m;
+    /** Whether the call is i.m (a call naming no interface: of any interface); InvalidArgs unless its arguments are of i.m's signature. */
+    const is = (i: string, m: string) => {
+      if ((iface !== i && iface !== '') || member !== m) return false;
+      const expected = IN_SIGNATURES.get(`${i}.${m}`);
+      if ((msg.signature ?? '') !== expected) throw new BusError(E_ARGS, `${i}.${m} takes (${expected ?? ''}), not (${msg.signature ?? ''})`);
+      return true;
+    };
+    if (is(I_INTROSPECT, 'Introspect')) return { signature: 's', body: [introspection(ctx, path)] };
+    // A path under collection/ or aliases/ that names no collection, nor an item of one, is no object: NoSuchObject, as
+    // gnome-keyring answers (secretstorage reads it as ItemNotFoundException).
+    if ((path.startsWith(COLLECTION_PREFIX) || path.startsWith(ALIAS_PREFIX)) && collectionOf(path) === undefined && !parseItemPath(path)) {
+      throw new BusError(E_NO_OBJECT, `no such object ${path}`);
+    }
 
     if (is(I_PROPS, 'Get')) {
+      // A login item of a locked keychain is Locked (its other properties, even whether it exists, are sealed: IsLocked).
+      if (String(b[0]) === I_ITEM && b[1] === 'Locked' && parseItemPath(path)?.collection === LOGIN && locked()) return { signature: 'v', body: [new Variant('b', true)] };
       const props = properties(ctx, path, String(b[0]));
       const v = props[String(b[1])];
       if (v === undefined) throw new BusError(E_ARGS, `no property ${String(b[1])}`);
@@ -550,10 +577,9 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     }
     if (is(I_PROPS, 'GetAll')) return { signature: 'a{sv}', body: [properties(ctx, path, String(b[0]))] };
     if (is(I_PROPS, 'Set')) {
-      const value = (b[2] as InstanceType<typeof Variant>).value as unknown;
       if (String(b[0]) === I_ITEM && parseItemPath(path)) {
-        if (b[1] === 'Label') updateItem(ctx, path, { label: String(value) });
-        else if (b[1] === 'Attributes') updateItem(ctx, path, { attributes: stringMap(value) });
+        if (b[1] === 'Label') updateItem(ctx, path, { label: propertyValue(I_ITEM, 'Label', b[2]) as string });
+        else if (b[1] === 'Attributes') updateItem(ctx, path, { attributes: propertyValue(I_ITEM, 'Attributes', b[2]) as Record<string, string> });
         else throw new BusError(E_ARGS, `property ${String(b[1])} is read-only`);
         return { signature: '', body: [] };
       }
@@ -563,7 +589,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
 
     if (path === ROOT) {
       if (is(I_SERVICE, 'OpenSession')) {
-        const input = b[1] instanceof Variant ? (b[1] as InstanceType<typeof Variant>).value : undefined;
+        const input = (b[1] as InstanceType<typeof Variant>).value as unknown;
         let opened: ReturnType<typeof openTransferSession>;
         try {
           opened = openTransferSession(String(b[0]), input);
@@ -577,26 +603,33 @@ export async function startSecretService(options: SecretServiceOptions): Promise
         return { signature: 'vo', body: [output, sp] };
       }
       if (is(I_SERVICE, 'SearchItems')) {
-        const q = stringMap(b[0]);
+        const q = b[0] as Record<string, string>;
         return { signature: 'aoao', body: [[...search(ctx, LOGIN, q), ...search(ctx, SESSION, q)], []] };
       }
       if (is(I_SERVICE, 'Unlock')) {
-        const objects = (b[0] as string[]) ?? [];
+        const objects = b[0] as string[];
         if (!locked()) return { signature: 'aoo', body: [objects, '/'] };
         // Only the session collection's objects are unlocked; the keychain wants its passcode, which no bus prompt carries.
         const unlocked = objects.filter((o) => (collectionOf(o) ?? parseItemPath(o)?.collection) === SESSION);
         return { signature: 'aoo', body: [unlocked, unlocked.length === objects.length ? '/' : newPrompt(sender)] };
       }
       if (is(I_SERVICE, 'Lock')) {
-        const objects = (b[0] as string[]) ?? [];
-        if (keychain.hasPasscode) keychain.lock();
-        const isLocked = locked();
-        return { signature: 'aoo', body: [objects.filter((o) => isLocked && (collectionOf(o) ?? parseItemPath(o)?.collection) === LOGIN), '/'] };
+        // Only a login object (the collection or one of its items) locks the keychain; the session collection never locks.
+        const login = (b[0] as string[]).filter((o) => (collectionOf(o) ?? parseItemPath(o)?.collection) === LOGIN);
+        if (login.length > 0 && keychain.hasPasscode && !locked()) {
+          keychain.lock();
+          if (locked()) {
+            // As gnome-keyring announces a collection it locked: CollectionChanged, and its properties that changed.
+            signal(ROOT, I_SERVICE, 'CollectionChanged', 'o', [`${COLLECTION_PREFIX}${LOGIN}`]);
+            propertiesInvalidated(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, ['Locked', 'Items']);
+          }
+        }
+        return { signature: 'aoo', body: [locked() ? login : [], '/'] };
       }
       if (is(I_SERVICE, 'GetSecrets')) {
         const t = sessionFor(ctx, sender, String(b[1]));
         const out: Record<string, unknown[]> = {};
-        for (const p of (b[0] as string[]) ?? []) {
+        for (const p of b[0] as string[]) {
           const parsed = parseItemPath(p);
           const item = parsed && findItem(ctx, parsed.collection, parsed.id, true);
           if (item) out[p] = secretStruct(String(b[1]), t, item);
@@ -624,10 +657,10 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     const collection = collectionOf(path);
     if (collection !== undefined) {
       if (is(I_COLLECTION, 'CreateItem')) {
-        const item = createItem(ctx, sender, collection, (b[0] ?? {}) as Record<string, unknown>, b[1], Boolean(b[2]));
+        const item = createItem(ctx, sender, collection, b[0] as Record<string, unknown>, b[1], Boolean(b[2]));
         return { signature: 'oo', body: [item, '/'] };
       }
-      if (is(I_COLLECTION, 'SearchItems')) return { signature: 'ao', body: [search(ctx, collection, stringMap(b[0]))] };
+      if (is(I_COLLECTION, 'SearchItems')) return { signature: 'ao', body: [search(ctx, collection, b[0] as Record<string, string>)] };
       if (is(I_COLLECTION, 'Delete')) {
         if (collection === LOGIN) throw new BusError(E_NOT_SUPPORTED, 'the login collection is the keychain and cannot be deleted');
         for (const id of [...groupSession(ctx).keys()]) deleteItem(ctx, itemPath(SESSION, id));
@@ -668,14 +701,16 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     throw new BusError('org.freedesktop.DBus.Error.UnknownMethod', `no method ${iface}.${member} at ${path}`);
   }
 
-  function introspection(path: string): string {
+  /** The introspection data of a path: its interfaces, and its children (a collection's: the items the caller sees in it). */
+  function introspection(ctx: Ctx, path: string): string {
     if (path === '/') return introspect([], ['org']);
     if (path === '/org') return introspect([], ['freedesktop']);
     if (path === '/org/freedesktop') return introspect([], ['secrets']);
     if (path === ROOT) return introspect([I_SERVICE], ['collection', 'aliases']);
     if (path === `${ROOT}/collection`) return introspect([], [LOGIN, SESSION]);
     if (path === `${ROOT}/aliases`) return introspect([], ['default', SESSION]);
-    if (collectionOf(path)) return introspect([I_COLLECTION], []);
+    const collection = collectionOf(path);
+    if (collection !== undefined) return introspect([I_COLLECTION], search(ctx, collection, {}).map((p) => p.slice(p.lastIndexOf('/') + 1)));
     if (parseItemPath(path)) return introspect([I_ITEM], []);
     if (path.startsWith(SESSION_PREFIX)) return introspect([I_SESSION], []);
     if (path.startsWith(PROMPT_PREFIX)) return introspect([I_PROMPT], []);
@@ -712,10 +747,6 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   bus.addMethodHandler((msg: Msg) => {
     const path = msg.path ?? '';
     if (path !== '/' && path !== '/org' && path !== '/org/freedesktop' && !path.startsWith(ROOT)) return false;
-    if (msg.interface === I_INTROSPECT && msg.member === 'Introspect') {
-      reply(msg, { signature: 's', body: [introspection(path)] });
-      return true;
-    }
     const sender = msg.sender;
     if (!sender) {
       reply(msg, new BusError(E_ACCESS, 'a call without a sender'));
