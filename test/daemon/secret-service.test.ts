@@ -91,6 +91,14 @@ describe('Secret Service provider (secitemd --secret-service)', () => {
     assert.match(search.stdout, /label = Test item 2/);
     assert.match(search.stdout, /secret = second/);
     assert.match(search.stderr, /attribute\.user = alice/); // secret-tool prints the attributes on stderr
+    // replace matches as SearchItems does (gnome-keyring, KeePassXC): an item holding every given pair, extra ones too;
+    // the item then has the new label, attributes and secret, as a new one would
+    assert.equal((await run('secret-tool', ['store', '--label=Test item 3', 'service', 'svc1'], env, 'third')).code, 0);
+    const replaced = await run('secret-tool', ['search', '--all', 'service', 'svc1'], env);
+    assert.equal(replaced.stdout.match(/^label = /gm)?.length, 1, replaced.stdout);
+    assert.match(replaced.stdout, /secret = third/);
+    assert.doesNotMatch(replaced.stderr, /attribute\.user/);
+    assert.equal((await run('secret-tool', ['store', '--label=Test item 2', 'service', 'svc1', 'user', 'alice'], env, 'second')).code, 0);
     assert.equal((await run('secret-tool', ['lookup', 'service', 'svc1', 'user', 'bob'], env)).code, 1);
     const clear = await run('secret-tool', ['clear', 'service', 'svc1'], env);
     assert.equal(clear.code, 0, clear.stderr);

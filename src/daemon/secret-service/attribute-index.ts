@@ -1,8 +1,7 @@
 /**
  * SearchItems through blind indexes: the Secret Service attributes of the
  * login collection's items, held in memory as keyed HMACs of each
- * (name, value) pair and of each item's whole attribute set, never as the
- * values themselves (they are sealed in the keychain; the key is random,
+ * (name, value) pair, never as the values themselves (they are sealed in the keychain; the key is random,
  * made when the provider starts, and never leaves the process).
  *
  * One view per access-group list (the items a client sees), each built by
@@ -17,7 +16,6 @@
  * @module
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { encodeAttributes } from './attributes.js';
 import type { ChangeCounter } from './keychain-changes.js';
 
 /** An item as the index needs it: its id and its attributes. */
@@ -31,8 +29,6 @@ interface View {
   readonly version: number;
   /** Ids of the items holding a (name, value) pair, by the pair's HMAC, in keychain order. */
   readonly byPair: Map<string, Set<string>>;
-  /** Ids by the HMAC of their whole attribute set. */
-  readonly bySet: Map<string, Set<string>>;
   /** Every item id, in keychain order. */
   readonly ids: readonly string[];
 }
@@ -56,11 +52,6 @@ export class AttributeIndex {
     return createHmac('sha256', this.#key).update('pair\0').update(length).update(n).update(value, 'utf8').digest().subarray(0, TAG_BYTES).toString('base64');
   }
 
-  /** HMAC of a whole attribute set (its canonical encoding). */
-  #setTag(attributes: Readonly<Record<string, string>>): string {
-    return createHmac('sha256', this.#key).update('set\0').update(encodeAttributes(attributes)).digest().subarray(0, TAG_BYTES).toString('base64');
-  }
-
   #version(): number | undefined {
     try {
       return this.#changes?.version();
@@ -76,14 +67,12 @@ export class AttributeIndex {
     const cached = this.#views.get(scope);
     if (cached !== undefined && version !== undefined && cached.version === version) return cached;
     const byPair = new Map<string, Set<string>>();
-    const bySet = new Map<string, Set<string>>();
     const ids: string[] = [];
     for (const item of load()) {
       ids.push(item.id);
       for (const [name, value] of Object.entries(item.attributes)) add(byPair, this.#pairTag(name, value), item.id);
-      add(bySet, this.#setTag(item.attributes), item.id);
     }
-    const view: View = { version: version ?? NaN, byPair, bySet, ids };
+    const view: View = { version: version ?? NaN, byPair, ids };
     if (version === undefined) this.#views.delete(scope);
     else this.#views.set(scope, view);
     return view;
@@ -103,11 +92,6 @@ export class AttributeIndex {
     sets.sort((a, b) => a.size - b.size);
     const [smallest, ...others] = sets as [Set<string>, ...Set<string>[]];
     return [...smallest].filter((id) => others.every((s) => s.has(id)));
-  }
-
-  /** Ids of the items of `scope` whose attributes are exactly `attributes` (CreateItem with replace). */
-  withAttributes(scope: string, attributes: Readonly<Record<string, string>>, load: () => readonly IndexedItem[]): string[] {
-    return [...(this.#view(scope, load).bySet.get(this.#setTag(attributes)) ?? [])];
   }
 
   /** Forgets every view (the keychain locked: its attributes are sealed again). */

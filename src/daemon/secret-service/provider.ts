@@ -446,9 +446,9 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     const now = Math.floor(Date.now() / 1000);
     if (collection === SESSION) {
       const items = groupSession(ctx);
-      const existing = replace ? [...items.values()].find((i) => encodeAttributes(i.attributes).equals(encodeAttributes(attributes))) : undefined;
+      const existing = replace ? [...items.values()].find((i) => matches(i.attributes, attributes)) : undefined;
       if (existing) {
-        Object.assign(existing, { label, secret, contentType, modified: now });
+        Object.assign(existing, { label, attributes, secret, contentType, modified: now });
         signal(`${COLLECTION_PREFIX}${SESSION}`, I_COLLECTION, 'ItemChanged', 'o', [itemPath(SESSION, existing.id)]);
         return itemPath(SESSION, existing.id);
       }
@@ -461,9 +461,9 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     if (locked()) throw new BusError(E_LOCKED, 'the keychain is locked');
     const encoded = encodeAttributes(attributes);
     if (replace) {
-      const [same] = index.withAttributes(ctx.scope, attributes, () => indexedItems(ctx));
+      const [same] = index.search(ctx.scope, attributes, () => indexedItems(ctx));
       if (same !== undefined) {
-        const status = ctx.client.SecItemUpdate({ ...base(), [kSecAttrAccount]: same }, { [kSecAttrLabel]: label, [kSecValueData]: secret, [kSecAttrDescription]: contentType });
+        const status = ctx.client.SecItemUpdate({ ...base(), [kSecAttrAccount]: same }, { [kSecAttrLabel]: label, [kSecAttrGeneric]: encoded, [kSecValueData]: secret, [kSecAttrDescription]: contentType });
         if (status !== 0) throw new BusError(E_FAILED, `the item could not be updated (OSStatus ${status})`);
         signal(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, 'ItemChanged', 'o', [itemPath(LOGIN, same)]);
         return itemPath(LOGIN, same);
