@@ -86,6 +86,8 @@ const I_PEER = 'org.freedesktop.DBus.Peer';
 const E_NO_OBJECT = 'org.freedesktop.Secret.Error.NoSuchObject';
 const E_NO_SESSION = 'org.freedesktop.Secret.Error.NoSession';
 const E_LOCKED = 'org.freedesktop.Secret.Error.IsLocked';
+/** How often a lock state changed outside the bus is looked for (ms). */
+const LOCK_CHECK_MS = 1_000;
 const E_NOT_SUPPORTED = 'org.freedesktop.DBus.Error.NotSupported';
 const E_ACCESS = 'org.freedesktop.DBus.Error.AccessDenied';
 const E_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs';
@@ -270,6 +272,24 @@ export async function startSecretService(options: SecretServiceOptions): Promise
   const newId = () => randomBytes(8).toString('hex');
 
   // ── Signals ──
+  /**
+   * Announces a change of the keychain's lock state as gnome-keyring
+   * announces a collection it locked or unlocked: CollectionChanged, and the
+   * properties that changed. The Lock method calls it at once; a lock or
+   * unlock made elsewhere (`secitem lock-keychain`, the idle lock, an
+   * unlock through the socket) is found by a check each second.
+   */
+  let announcedLocked = locked();
+  function announceLockState(): void {
+    const now = locked();
+    if (now === announcedLocked) return;
+    announcedLocked = now;
+    signal(ROOT, I_SERVICE, 'CollectionChanged', 'o', [`${COLLECTION_PREFIX}${LOGIN}`]);
+    propertiesInvalidated(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, ['Locked', 'Items']);
+  }
+  const lockWatch = setInterval(announceLockState, LOCK_CHECK_MS);
+  lockWatch.unref();
+
   function signal(path: string, iface: string, name: string, sig: string, body: unknown[]): void {
     if (closing) return;
     bus.send(Message.newSignal(path, iface, name, sig, body));
@@ -617,12 +637,9 @@ export async function startSecretService(options: SecretServiceOptions): Promise
         // Only a login object (the collection or one of its items) locks the keychain; the session collection never locks.
         const login = (b[0] as string[]).filter((o) => (collectionOf(o) ?? parseItemPath(o)?.collection) === LOGIN);
         if (login.length > 0 && keychain.hasPasscode && !locked()) {
+          announceLockState(); // an unlock made elsewhere, not yet announced, comes first
           keychain.lock();
-          if (locked()) {
-            // As gnome-keyring announces a collection it locked: CollectionChanged, and its properties that changed.
-            signal(ROOT, I_SERVICE, 'CollectionChanged', 'o', [`${COLLECTION_PREFIX}${LOGIN}`]);
-            propertiesInvalidated(`${COLLECTION_PREFIX}${LOGIN}`, I_COLLECTION, ['Locked', 'Items']);
-          }
+          announceLockState();
         }
         return { signature: 'aoo', body: [locked() ? login : [], '/'] };
       }
@@ -795,6 +812,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
       throw new Error(`${BUS_NAME} is already owned on the bus ${address} (gnome-keyring?)`);
     }
   } catch (e) {
+    clearInterval(lockWatch);
     bus.disconnect();
     index.close();
     await privateBus?.stop();
@@ -808,6 +826,7 @@ export async function startSecretService(options: SecretServiceOptions): Promise
     close() {
       closed ??= (async () => {
         closing = true;
+        clearInterval(lockWatch);
         try {
           await bus.releaseName(BUS_NAME);
         } catch {
