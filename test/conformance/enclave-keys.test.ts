@@ -6,7 +6,7 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
@@ -42,11 +42,13 @@ import {
   kSecReturnRef,
   kSecReturnAttributes,
   kSecReturnData,
+  kSecMatchLimit,
+  kSecMatchLimitAll,
   errSecSuccess,
   errSecItemNotFound,
   errSecInteractionNotAllowed,
 } from '../../src/index.js';
-import { TempKeychain, type Client, type Dict, APP_ID, ok, expectStatus, dict, genp, genpWithData, tempDir, utf8, text } from '../helpers.js';
+import { TempKeychain, type Client, type Dict, APP_ID, ok, expectStatus, array, dict, genp, genpWithData, tempDir, utf8, text } from '../helpers.js';
 import { hex } from './identity-material.js';
 
 const cleanups: (() => void)[] = [];
@@ -149,6 +151,41 @@ describe('seed 000 "Keys Aren\'t Stored in the Secure Enclave"', () => {
     }
   });
 
+  it('"How much space does the SE have available to store keys?" is "complete nonsense": the enclave file keeps its size however many keys it protects, and every key is an item of the keychain database', () => {
+    const tk = fresh();
+    const app = tk.client();
+    createEnclaveKey(app, 'se-space-0');
+    const size = statSync(`${tk.path}.enclave`).size;
+    for (let i = 1; i <= 12; i += 1) createEnclaveKey(app, `se-space-${i}`);
+    assert.equal(statSync(`${tk.path}.enclave`).size, size, 'the enclave file did not grow');
+    const all = app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrTokenID]: kSecAttrTokenIDSecureEnclave, [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnRef]: true });
+    assert.equal(array(ok(all)).length, 13);
+  });
+
+  it('"If you erase the device then the key material needed to use the key is erased and so the key becomes permanently useless": without its enclave file a keychain\'s enclave keys are not found or cannot sign, also once a new enclave has made a key; its password items still read', () => {
+    const tk = fresh();
+    const app = tk.client();
+    ok(app.SecItemAdd(genpWithData('erased-svc', 'acct', 'still-readable')));
+    createEnclaveKey(app, 'se-erased');
+    tk.kc.close();
+    rmSync(`${tk.path}.enclave`);
+    const unusable = (c: Client, when: string) => {
+      const r = c.SecItemCopyMatching(keyQuery('se-erased', { [kSecReturnRef]: true }));
+      if (r.status === errSecSuccess) {
+        assert.ok(r.result instanceof SecKey);
+        assert.equal(signs(r.result), false, `${when}: a key of the erased enclave signed`);
+      } else {
+        expectStatus(r.status, errSecItemNotFound, when);
+      }
+    };
+    tk.reopen();
+    const again = tk.client();
+    unusable(again, 'after the erase');
+    assert.equal(text(ok(again.SecItemCopyMatching(genp('erased-svc', 'acct', { [kSecReturnData]: true })))), 'still-readable');
+    assert.ok(signs(createEnclaveKey(again, 'se-new')), 'a new enclave makes new keys');
+    unusable(again, 'with a new enclave');
+  });
+
   it('SecKeyCreateRandomKey with kSecAttrTokenIDSecureEnclave makes only P-256 keys (RSA is refused, nothing stored)', () => {
     const tk = fresh();
     const app = tk.client();
@@ -224,6 +261,17 @@ describe('seed 003: CryptoKit SecureEnclave.P256 keys', () => {
     const se = tk.kc.secureEnclave;
     throwsStatus(() => new se.P256.Signing.PrivateKey(), errSecInteractionNotAllowed, 'Signing');
     throwsStatus(() => new se.P256.KeyAgreement.PrivateKey(), errSecInteractionNotAllowed, 'KeyAgreement');
+  });
+
+  it('a CryptoKit key is no keychain item (the daemon of seed 003 avoids the keychain): making one adds no item; the app keeps its dataRepresentation', () => {
+    const tk = fresh();
+    const app = tk.client();
+    const key = new tk.kc.secureEnclave.P256.Signing.PrivateKey();
+    const agreement = new tk.kc.secureEnclave.P256.KeyAgreement.PrivateKey();
+    assert.equal(agreement.publicKey.x963Representation.length, 65);
+    expectStatus(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey }).status, errSecItemNotFound, 'no key item');
+    const restored = new tk.kc.secureEnclave.P256.Signing.PrivateKey({ dataRepresentation: key.dataRepresentation });
+    assert.equal(hex(restored.publicKey.x963Representation), hex(key.publicKey.x963Representation));
   });
 
   it('the explicit default (AfterFirstUnlockThisDeviceOnly, no flags) fails the same way before first unlock, and works after the first unlock even when locked again', () => {
