@@ -33,6 +33,7 @@ import {
   kSecAttrLabel,
   kSecAttrApplicationTag,
   kSecAttrAccessControl,
+  kSecValueData,
   kSecAttrAccessible,
   kSecAttrAccessibleAlways,
   kSecAttrAccessibleAlwaysThisDeviceOnly,
@@ -48,7 +49,7 @@ import {
   errSecItemNotFound,
   errSecInteractionNotAllowed,
 } from '../../src/index.js';
-import { TempKeychain, type Client, type Dict, APP_ID, ok, expectStatus, array, dict, genp, genpWithData, tempDir, utf8, text } from '../helpers.js';
+import { TempKeychain, type Client, type Dict, APP_ID, ok, expectStatus, array, bytes, dict, genp, genpWithData, tempDir, utf8, text } from '../helpers.js';
 import { hex } from './identity-material.js';
 
 const cleanups: (() => void)[] = [];
@@ -230,6 +231,37 @@ describe('seed 000 "Add-only Attributes"', () => {
     } else {
       expectStatus(r.status, errSecInteractionNotAllowed, 'reading the key while locked');
     }
+  });
+
+  it('the access control bound into an enclave key rules its use, not its item\'s attributes: a detour through kSecAttrTokenID (removed, kSecAttrAccessible loosened, restored) does not make a WhenUnlocked key sign while locked', () => {
+    const tk = fresh('1234');
+    const app = tk.client();
+    createEnclaveKey(app, 'se-detour');
+    const q = keyQuery('se-detour');
+    for (const change of [{ [kSecAttrTokenID]: '' }, { [kSecAttrAccessible]: kSecAttrAccessibleAlways }, { [kSecAttrTokenID]: kSecAttrTokenIDSecureEnclave }]) {
+      app.SecItemUpdate(q, change);
+    }
+    expectStatus(tk.kc.lock(), errSecSuccess, 'lock');
+    const r = app.SecItemCopyMatching(keyQuery('se-detour', { [kSecReturnRef]: true }));
+    if (r.status === errSecSuccess) {
+      assert.ok(r.result instanceof SecKey);
+      assert.equal(signs(r.result), false, 'the WhenUnlocked enclave key signed while the keychain is locked');
+    } else {
+      assert.notEqual(r.status, errSecSuccess);
+    }
+  });
+
+  it('an enclave key item added again from its stored data (kSecReturnData) with a looser protection still answers to the protection bound into the key', () => {
+    const tk = fresh('1234');
+    const app = tk.client();
+    createEnclaveKey(app, 'se-copy');
+    const wrapped = bytes(ok(app.SecItemCopyMatching(keyQuery('se-copy', { [kSecReturnData]: true }))));
+    ok(app.SecItemAdd({ [kSecClass]: kSecClassKey, [kSecAttrTokenID]: kSecAttrTokenIDSecureEnclave, [kSecAttrApplicationTag]: tag('se-copy-2'), [kSecAttrAccessible]: kSecAttrAccessibleAlways, [kSecValueData]: wrapped }));
+    expectStatus(tk.kc.lock(), errSecSuccess, 'lock');
+    const r = app.SecItemCopyMatching(keyQuery('se-copy-2', { [kSecReturnRef]: true }));
+    expectStatus(r.status, errSecSuccess, 'an Always item is found while locked');
+    assert.ok(r.result instanceof SecKey);
+    assert.equal(signs(r.result), false, 'the copy of a WhenUnlocked enclave key signed while the keychain is locked');
   });
 
   it('a label (not add-only) of an enclave key can be updated', () => {
