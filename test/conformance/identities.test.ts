@@ -364,6 +364,21 @@ describe('seed 002 "Outputs": kSecReturnRef gives SecCertificate / SecKey / SecI
     assert.ok(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnRef]: true })) instanceof SecIdentity);
   });
 
+  it('"If you supply multiple return type properties or kSecReturnAttributes, you get back a dictionary" also with an identity as kSecValueRef, on add and in a query; a single return key gives its value', () => {
+    const { app } = fresh();
+    const added = dict(ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecReturnAttributes]: true })), 'add r_Attributes');
+    assert.equal(added[kSecAttrLabel], 'ec identity');
+    sameBytes(added['certdata'], ec.der);
+    const both = dict(ok(app.SecItemCopyMatching({ [kSecValueRef]: ec.identity, [kSecReturnAttributes]: true, [kSecReturnRef]: true })), 'r_Attributes + r_Ref');
+    assert.deepEqual(identityParts(both[kSecValueRef]), { cert: hex(ec.der), key: publicBytesOf(ec.privateKey) });
+    assert.equal(hex(bytes(both[kSecAttrApplicationLabel])), hex(ec.publicKeyHash));
+    const refs = dict(ok(app.SecItemCopyMatching({ [kSecValueRef]: ec.identity, [kSecReturnRef]: true, [kSecReturnPersistentRef]: true })), 'r_Ref + r_PersistentRef');
+    assert.ok(refs[kSecValueRef] instanceof SecIdentity);
+    assert.equal(Buffer.from(bytes(refs[kSecValuePersistentRef]).subarray(0, 4)).toString('latin1'), 'idnt');
+    assert.ok(ok(app.SecItemCopyMatching({ [kSecValueRef]: ec.identity, [kSecReturnRef]: true })) instanceof SecIdentity, 'r_Ref alone');
+    assert.equal(hex(bytes(ok(app.SecItemCopyMatching({ [kSecValueRef]: ec.identity, [kSecReturnData]: true })))), externalOf(ec.privateKey), 'r_Data alone: the key\'s data');
+  });
+
   it('"For kSecReturnData you get back the keychain item\'s data": of a key item, the bytes SecKeyCopyExternalRepresentation gives ("If you want to export a key, call SecKeyCopyExternalRepresentation")', () => {
     for (const m of [ec, rsa]) {
       const { app } = fresh();
