@@ -318,7 +318,17 @@ describe('seed 003: CryptoKit SecureEnclave.P256 keys', () => {
     assert.ok(verifiesWith(key.publicKey.derRepresentation, data, key.signature(data).derRepresentation));
   });
 
-  it('with an Always (kSecAttrAccessibleAlwaysThisDeviceOnly) access control the key is created and signs before first unlock (the daemon of seed 003)', () => {
+  it('"changing kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly to kSecAttrAccessibleAlways": the key is created and signs before first unlock (the daemon of seed 003); so with kSecAttrAccessibleAlwaysThisDeviceOnly', () => {
+    for (const protection of [kSecAttrAccessibleAlways, kSecAttrAccessibleAlwaysThisDeviceOnly]) {
+      const { accessControl } = SecAccessControlCreateWithFlags(protection, 0);
+      const se = beforeFirstUnlock().kc.secureEnclave;
+      const key = new se.P256.Signing.PrivateKey({ accessControl });
+      const data = utf8('pre-login machine identity');
+      assert.ok(verifiesWith(key.publicKey.derRepresentation, data, key.signature(data).derRepresentation), protection);
+    }
+  });
+
+  it('an AlwaysThisDeviceOnly key signs, and comes back from its dataRepresentation, before first unlock', () => {
     const tk = beforeFirstUnlock();
     const se = tk.kc.secureEnclave;
     const { accessControl } = SecAccessControlCreateWithFlags(kSecAttrAccessibleAlwaysThisDeviceOnly, 0);
