@@ -355,6 +355,18 @@ describe('seed 002 "Value Type Subtleties": kSecValueRef', () => {
   });
 });
 
+describe('seed 002 "Value Type Subtleties": kSecValueRef "is not supported in an update dictionary", whatever the object', () => {
+  it('a SecKey or a SecIdentity in attributesToUpdate is errSecNoSuchAttr and nothing changes', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecAttrLabel]: 'before' }));
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassKey }, { [kSecValueRef]: rsa.privateKey }), errSecNoSuchAttr, 'a key');
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassIdentity }, { [kSecValueRef]: rsa.identity }), errSecNoSuchAttr, 'an identity');
+    const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnAttributes]: true, [kSecReturnRef]: true })));
+    assert.equal(d[kSecAttrLabel], 'before');
+    assert.deepEqual(identityParts(d[kSecValueRef]), { cert: hex(ec.der), key: publicBytesOf(ec.privateKey) });
+  });
+});
+
 describe('seed 002 "Outputs": kSecReturnRef gives SecCertificate / SecKey / SecIdentity', () => {
   it('r_Ref of cert is a SecCertificate, of keys a SecKey, of idnt a SecIdentity', () => {
     const { app } = fresh();
