@@ -47,6 +47,7 @@ import {
   kSecAttrKeyClassPrivate,
   kSecAttrKeyType,
   kSecAttrKeyTypeECSECPrimeRandom,
+  kSecAttrKeyTypeRSA,
   kSecPrivateKeyAttrs,
   kSecPublicKeyAttrs,
   kSecAttrKeySizeInBits,
@@ -940,6 +941,22 @@ describe('seed 000 "Import, Then Add"', () => {
     assert.ok(cert instanceof SecCertificate, 'the import step succeeds');
     ok(app.SecItemAdd({ [kSecValueRef]: cert }));
     expectOutcome(app.SecItemAdd({ [kSecValueRef]: cert }), errSecDuplicateItem, 'the add step fails');
+  });
+
+  it('"it ensures that the resulting keychain item has the correct attributes. This is especially important for keys": SecKeyCreateWithData, then SecItemAdd of the key, infers its class, type, size and klbl (= its certificate\'s pkhh: the identity forms)', () => {
+    for (const m of [ec, rsa]) {
+      const { app } = fresh();
+      const imported = SecKeyCreateWithData(Buffer.from(externalOf(m.privateKey), 'hex'), {
+        [kSecAttrKeyType]: m.kind === 'ec' ? kSecAttrKeyTypeECSECPrimeRandom : kSecAttrKeyTypeRSA,
+        [kSecAttrKeyClass]: kSecAttrKeyClassPrivate,
+      });
+      assert.ok(imported.value instanceof SecKey, `${m.name}: ${imported.error?.message}`);
+      const d = dict(ok(app.SecItemAdd({ [kSecValueRef]: imported.value, [kSecReturnAttributes]: true })));
+      assert.deepEqual([d[kSecAttrKeyClass], d[kSecAttrKeyType], d[kSecAttrKeySizeInBits]], [1, m.kind === 'ec' ? 73 : 42, m.bits], m.name);
+      assert.equal(hex(bytes(d[kSecAttrApplicationLabel])), hex(m.publicKeyHash), m.name);
+      ok(app.SecItemAdd({ [kSecValueRef]: SecCertificateCreateWithData(m.der)! }));
+      expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecSuccess, `${m.name}: the identity forms`);
+    }
   });
 
   it('the identity\'s attributes are the certificate\'s for labl, issr, slnr (§4.13)', () => {
