@@ -15,6 +15,7 @@ import { kSecAccessControlApplicationPassword } from '../constants.js';
 import { LAContext, requestApplicationPassword } from '../access/la-context.js';
 import { applicationPasswordVerifier, authorize, protectionAvailable, requiresAuthentication, type AccessOperation } from '../access/evaluate.js';
 import { wipe } from '../crypto/wipe.js';
+import type { EnclaveKeyBinding } from '../enclave/enclave.js';
 import { SecKey } from '../objects/key.js';
 import { isAccessControl, type AttrValue, type Item } from '../schema/values.js';
 import type { ProtectionClass } from '../schema/protection.js';
@@ -81,12 +82,17 @@ export function applicationPasswordFor(acl: SecAccessControl | undefined, authCo
  * A key made from an item, whose private half's every use first checks the
  * item's protection class against the lock state and its access control
  * against the context the query gave (a key's use is where Apple asks).
+ * An enclave key is checked against the access control bound into it
+ * (`bound`) instead: the item's attributes only describe it and can be
+ * changed (kSecAttrTokenID removed, kSecAttrAccessible loosened, restored)
+ * or copied into another item, as Apple's Secure Enclave enforces its own
+ * key's ACL whatever the keychain row says.
  */
-export function guardKey(key: SecKey, item: Item, options: RefOptions | undefined, lockState: () => LockState, operation: AccessOperation = 'sign'): SecKey {
+export function guardKey(key: SecKey, item: Item, options: RefOptions | undefined, lockState: () => LockState, bound?: EnclaveKeyBinding, operation: AccessOperation = 'sign'): SecKey {
   const inner = key.privateAccess;
   if (inner === undefined) return key;
-  const acl = accessControlOf(item.attrs);
-  const protection = item.attrs.get('pdmn') as ProtectionClass | undefined;
+  const acl = bound === undefined ? accessControlOf(item.attrs) : { kind: 'SecAccessControl' as const, protection: bound.protection, flags: bound.flags };
+  const protection = bound === undefined ? (item.attrs.get('pdmn') as ProtectionClass | undefined) : bound.protection;
   // The item is wiped once the lookup has shaped its result: the key keeps a copy of what it checks with.
   const stored = verifierOf(item);
   const verifier = stored === undefined ? undefined : new Uint8Array(stored);

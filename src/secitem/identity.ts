@@ -83,8 +83,6 @@ function identityRef(certRef: Uint8Array): Uint8Array {
 export function addIdentity(engine: Engine, client: ClientContext, dict: SecDictionary): unknown {
   const identity = dict['v_Ref'] as SecIdentity;
   const rest = withoutClassAndRef(dict);
-  const wantsRef = rest['r_Ref'] === true;
-  const wantsPref = rest['r_PersistentRef'] === true;
   return engine.db.write(() => {
     let certRef: Uint8Array | undefined;
     let duplicateCert = false;
@@ -100,9 +98,7 @@ export function addIdentity(engine: Engine, client: ClientContext, dict: SecDict
       if (!isStatus(e, errSecDuplicateItem) || duplicateCert) throw e;
     }
     if (certRef === undefined) return undefined; // as Apple: a certificate already present gives no reference back
-    if (wantsPref && !wantsRef) return identityRef(certRef);
-    if (wantsRef && !wantsPref) return identity;
-    return undefined;
+    return resultOf(engine, client, rest, certRef);
   });
 }
 
@@ -110,6 +106,20 @@ function stripReturns(dict: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(dict)) if (!key.startsWith('r_')) out[key] = dict[key];
   return out;
+}
+
+/**
+ * What an add or a query by an identity reference returns: that identity's
+ * result, shaped by the return keys as any identity query's (seed 002
+ * "Outputs": one return key gives its value; several, or
+ * kSecReturnAttributes, a dictionary). Apple's client answers only a lone
+ * kSecReturnPersistentRef here (explode_identity) and nothing for the rest.
+ */
+function resultOf(engine: Engine, client: ClientContext, rest: Record<string, unknown>, certRef: Uint8Array): unknown {
+  const shaping: Record<string, unknown> = {};
+  for (const key of Object.keys(rest)) if (key.startsWith('r_') || key.startsWith('u_') || key === 'm_Limit') shaping[key] = rest[key];
+  if (!Object.keys(shaping).some((key) => key.startsWith('r_') && shaping[key] === true)) return undefined;
+  return copyMatchingIdentity(engine, client, { ...shaping, v_PersistentRef: identityRef(certRef) });
 }
 
 // ── Copy matching ────────────────────────────────────────────────────────────
@@ -297,9 +307,7 @@ export function copyMatchingIdentityRef(engine: Engine, client: ClientContext, q
   const rest = withoutClassAndRef(query);
   const certRef = copyMatching(engine, client, { ...stripReturns(rest), v_Ref: identity.certificate, r_PersistentRef: true }) as Uint8Array;
   copyMatching(engine, client, { ...stripReturns(rest), v_Ref: identity.privateKey });
-  if (rest['r_PersistentRef'] === true && rest['r_Ref'] !== true) return identityRef(certRef);
-  if (rest['r_Ref'] === true && rest['r_PersistentRef'] !== true) return identity;
-  return undefined;
+  return resultOf(engine, client, rest, certRef);
 }
 
 // ── Delete ───────────────────────────────────────────────────────────────────

@@ -115,8 +115,9 @@ export class Keychain {
       storedDataOf: (key) => this.#wrapped.get(key),
       tokenKeyFromItem: (item) => this.#enclaveKeyOf(item),
       guard: (key, item, options) => {
-        const guarded = guardKey(key, item, options, () => this.#keybag.state);
         const wrapped = this.#wrapped.get(key);
+        const bound = wrapped === undefined ? undefined : this.#enclave.inspect(wrapped);
+        const guarded = guardKey(key, item, options, () => this.#keybag.state, bound);
         if (wrapped !== undefined) this.#wrapped.set(guarded, wrapped);
         return guarded;
       },

@@ -1,9 +1,7 @@
 /**
  * The certificate, key and identity commands against
  * ../shared/reference/security-cli.md §2.5 and Apple's SecurityTool texts.
- * Material is made with openssl in the run. Tests of flows the engine does
- * not offer yet (SecCertificateCreateWithData, SecPKCS12Import, the
- * client's SecKeyCreateRandomKey) are skipped until it does.
+ * Material is made with openssl in the run.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,16 +10,11 @@ import { createPrivateKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as engine from '../../src/index.js';
 import { pemBlocks, pemEncode } from '../../src/cli/certs/pem.js';
 import { writePkcs12 } from '../../src/cli/certs/pkcs12-write.js';
 import { certificateFacts, digestHex } from '../../src/cli/certs/x509.js';
 import { makeHome, run } from './helpers.js';
 import type { Home } from './helpers.js';
-
-const has = (name: string): boolean => typeof (engine as unknown as Record<string, unknown>)[name] === 'function';
-const engineReady = has('SecCertificateCreateWithData') && has('SecPKCS12Import') && has('SecIdentityCopyCertificate');
-const waitingForEngine = engineReady ? false : 'the engine does not offer certificate objects and SecPKCS12Import yet';
 
 function openssl(cwd: string, ...args: string[]): string {
   return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -138,9 +131,9 @@ describe('certificate material', () => {
     assert.match(v.stderr, /^export "-t" "bogus" "-P" "\*\*\*\*\*\*\*\*"\n/);
   });
 
-  // ── flows that need the engine's certificate objects ──────────────────────
+  // ── flows through the engine's certificate objects ────────────────────────
 
-  test('add-certificates then find-certificate -a -Z -p: hashes are openssl\'s fingerprints, PEM is the input', { skip: waitingForEngine }, async () => {
+  test('add-certificates then find-certificate -a -Z -p: hashes are openssl\'s fingerprints, PEM is the input', async () => {
     assert.deepEqual(await run(home, 'add-certificates', join(dir, 'ca.pem'), join(dir, 'leaf.pem')).then((r) => [r.code, r.stderr]), [0, '']);
     const r = await run(home, 'find-certificate', '-a', '-Z', '-p', '-c', 'root');
     assert.equal(r.code, 0);
@@ -154,7 +147,7 @@ describe('certificate material', () => {
     assert.match(block.stdout, /^email addresses: leaf@example.com\nkeychain: ".*"\nversion: 512\nclass: 0x80001000 \nattributes:\n {4}"alis"<blob>=/);
   });
 
-  test('import of a PKCS#12 file reports the identity and the rest of its chain; find-identity lists it', { skip: waitingForEngine }, async () => {
+  test('import of a PKCS#12 file reports the identity and the rest of its chain; find-identity lists it', async () => {
     const r = await run(home, 'import', join(dir, 'leaf.p12'), '-P', 's3cret');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^1 identity imported\.\n/);
@@ -164,7 +157,7 @@ describe('certificate material', () => {
     assert.deepEqual([wrong.code, wrong.stderr], [1, 'secitem: SecKeychainItemImport: MAC verification failed during PKCS12 import (wrong password?)\n']);
   });
 
-  test('-v hides the passphrase of import, whose options follow its input file (issue 14, hole 6)', { skip: waitingForEngine }, async () => {
+  test('-v hides the passphrase of import, whose options follow its input file (issue 14, hole 6)', async () => {
     const file = join(dir, 'legacy.p12');
     for (const words of [['-P', 'topsecret'], ['-Ptopsecret'], ['-a', 'name', 'value', '-P', 'topsecret'], ['-f', 'pkcs12', '-P', 'topsecret']]) {
       const r = await run(home, '-v', 'import', file, ...words);
@@ -173,7 +166,7 @@ describe('certificate material', () => {
     }
   });
 
-  test('export -t identities -f pkcs12 is reopened by openssl with the same certificate', { skip: waitingForEngine }, async () => {
+  test('export -t identities -f pkcs12 is reopened by openssl with the same certificate', async () => {
     const out = join(dir, 'exported.p12');
     const r = await run(home, 'export', '-t', 'identities', '-f', 'pkcs12', '-P', 'pw', '-o', out);
     assert.equal(r.code, 0, r.stderr);
@@ -182,7 +175,7 @@ describe('certificate material', () => {
     assert.ok(pem.includes(readFileSync(join(dir, 'leaf.pem'), 'latin1').trim()));
   });
 
-  test('a certificate\'s block: the attributes in ascending tag order, cenc 0x00000003 and ctyp 0x00000001 as macOS prints them (§2.2)', { skip: waitingForEngine }, async () => {
+  test('a certificate\'s block: the attributes in ascending tag order, cenc 0x00000003 and ctyp 0x00000001 as macOS prints them (§2.2)', async () => {
     const own = makeHome();
     try {
       assert.equal((await run(own, 'add-certificates', join(dir, 'ca.der'))).code, 0);
@@ -201,7 +194,7 @@ describe('certificate material', () => {
     }
   });
 
-  test('delete-identity removes the certificate and its private key', { skip: waitingForEngine }, async () => {
+  test('delete-identity removes the certificate and its private key', async () => {
     const r = await run(home, 'delete-identity', '-c', 'Leaf Signer');
     assert.deepEqual([r.code, r.stderr], [0, '']);
     assert.equal((await run(home, 'find-identity', '-v')).stdout, '     0 valid identities found\n');

@@ -184,8 +184,9 @@ describe('signed apps through a daemon started by the CLI', () => {
       { fn: 'copy', q: genp('Forgotten') },
       { fn: 'copy', q: genp('Forgotten', { agrp: `${OLD_PREFIX}.groupA` }) },
     ]), ['opendoor', -25300, -34018]);
-    // The app transferred to another team, with the app group transferred too, finds it as well.
-    assert.deepEqual(await app('waffle-transferred', [{ fn: 'copy', q: genp('MyService') }]), ['opendoor']);
+    // The app transferred to another team, with the app group transferred too, finds it as well; the item left in a
+    // normal keychain access group is what App Store Connect's "potential loss of keychain access" warning is about.
+    assert.deepEqual(await app('waffle-transferred', [{ fn: 'copy', q: genp('MyService') }, { fn: 'copy', q: genp('Forgotten') }]), ['opendoor', -25300]);
 
     // 16 MiB of data crosses the wire both ways; one byte more is errSecParam, answered (never a rejected Promise).
     assert.deepEqual(await app('alpha', [

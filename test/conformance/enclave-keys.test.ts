@@ -6,7 +6,7 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
@@ -33,6 +33,7 @@ import {
   kSecAttrLabel,
   kSecAttrApplicationTag,
   kSecAttrAccessControl,
+  kSecValueData,
   kSecAttrAccessible,
   kSecAttrAccessibleAlways,
   kSecAttrAccessibleAlwaysThisDeviceOnly,
@@ -42,11 +43,13 @@ import {
   kSecReturnRef,
   kSecReturnAttributes,
   kSecReturnData,
+  kSecMatchLimit,
+  kSecMatchLimitAll,
   errSecSuccess,
   errSecItemNotFound,
   errSecInteractionNotAllowed,
 } from '../../src/index.js';
-import { TempKeychain, type Client, type Dict, APP_ID, ok, expectStatus, dict, genp, genpWithData, tempDir, utf8, text } from '../helpers.js';
+import { TempKeychain, type Client, type Dict, APP_ID, ok, expectStatus, array, bytes, dict, genp, genpWithData, tempDir, utf8, text } from '../helpers.js';
 import { hex } from './identity-material.js';
 
 const cleanups: (() => void)[] = [];
@@ -149,6 +152,41 @@ describe('seed 000 "Keys Aren\'t Stored in the Secure Enclave"', () => {
     }
   });
 
+  it('"How much space does the SE have available to store keys?" is "complete nonsense": the enclave file keeps its size however many keys it protects, and every key is an item of the keychain database', () => {
+    const tk = fresh();
+    const app = tk.client();
+    createEnclaveKey(app, 'se-space-0');
+    const size = statSync(`${tk.path}.enclave`).size;
+    for (let i = 1; i <= 12; i += 1) createEnclaveKey(app, `se-space-${i}`);
+    assert.equal(statSync(`${tk.path}.enclave`).size, size, 'the enclave file did not grow');
+    const all = app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrTokenID]: kSecAttrTokenIDSecureEnclave, [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnRef]: true });
+    assert.equal(array(ok(all)).length, 13);
+  });
+
+  it('"If you erase the device then the key material needed to use the key is erased and so the key becomes permanently useless": without its enclave file a keychain\'s enclave keys are not found or cannot sign, also once a new enclave has made a key; its password items still read', () => {
+    const tk = fresh();
+    const app = tk.client();
+    ok(app.SecItemAdd(genpWithData('erased-svc', 'acct', 'still-readable')));
+    createEnclaveKey(app, 'se-erased');
+    tk.kc.close();
+    rmSync(`${tk.path}.enclave`);
+    const unusable = (c: Client, when: string) => {
+      const r = c.SecItemCopyMatching(keyQuery('se-erased', { [kSecReturnRef]: true }));
+      if (r.status === errSecSuccess) {
+        assert.ok(r.result instanceof SecKey);
+        assert.equal(signs(r.result), false, `${when}: a key of the erased enclave signed`);
+      } else {
+        expectStatus(r.status, errSecItemNotFound, when);
+      }
+    };
+    tk.reopen();
+    const again = tk.client();
+    unusable(again, 'after the erase');
+    assert.equal(text(ok(again.SecItemCopyMatching(genp('erased-svc', 'acct', { [kSecReturnData]: true })))), 'still-readable');
+    assert.ok(signs(createEnclaveKey(again, 'se-new')), 'a new enclave makes new keys');
+    unusable(again, 'with a new enclave');
+  });
+
   it('SecKeyCreateRandomKey with kSecAttrTokenIDSecureEnclave makes only P-256 keys (RSA is refused, nothing stored)', () => {
     const tk = fresh();
     const app = tk.client();
@@ -195,6 +233,37 @@ describe('seed 000 "Add-only Attributes"', () => {
     }
   });
 
+  it('the access control bound into an enclave key rules its use, not its item\'s attributes: a detour through kSecAttrTokenID (removed, kSecAttrAccessible loosened, restored) does not make a WhenUnlocked key sign while locked', () => {
+    const tk = fresh('1234');
+    const app = tk.client();
+    createEnclaveKey(app, 'se-detour');
+    const q = keyQuery('se-detour');
+    for (const change of [{ [kSecAttrTokenID]: '' }, { [kSecAttrAccessible]: kSecAttrAccessibleAlways }, { [kSecAttrTokenID]: kSecAttrTokenIDSecureEnclave }]) {
+      app.SecItemUpdate(q, change);
+    }
+    expectStatus(tk.kc.lock(), errSecSuccess, 'lock');
+    const r = app.SecItemCopyMatching(keyQuery('se-detour', { [kSecReturnRef]: true }));
+    if (r.status === errSecSuccess) {
+      assert.ok(r.result instanceof SecKey);
+      assert.equal(signs(r.result), false, 'the WhenUnlocked enclave key signed while the keychain is locked');
+    } else {
+      assert.notEqual(r.status, errSecSuccess);
+    }
+  });
+
+  it('an enclave key item added again from its stored data (kSecReturnData) with a looser protection still answers to the protection bound into the key', () => {
+    const tk = fresh('1234');
+    const app = tk.client();
+    createEnclaveKey(app, 'se-copy');
+    const wrapped = bytes(ok(app.SecItemCopyMatching(keyQuery('se-copy', { [kSecReturnData]: true }))));
+    ok(app.SecItemAdd({ [kSecClass]: kSecClassKey, [kSecAttrTokenID]: kSecAttrTokenIDSecureEnclave, [kSecAttrApplicationTag]: tag('se-copy-2'), [kSecAttrAccessible]: kSecAttrAccessibleAlways, [kSecValueData]: wrapped }));
+    expectStatus(tk.kc.lock(), errSecSuccess, 'lock');
+    const r = app.SecItemCopyMatching(keyQuery('se-copy-2', { [kSecReturnRef]: true }));
+    expectStatus(r.status, errSecSuccess, 'an Always item is found while locked');
+    assert.ok(r.result instanceof SecKey);
+    assert.equal(signs(r.result), false, 'the copy of a WhenUnlocked enclave key signed while the keychain is locked');
+  });
+
   it('a label (not add-only) of an enclave key can be updated', () => {
     const tk = fresh();
     const app = tk.client();
@@ -226,6 +295,17 @@ describe('seed 003: CryptoKit SecureEnclave.P256 keys', () => {
     throwsStatus(() => new se.P256.KeyAgreement.PrivateKey(), errSecInteractionNotAllowed, 'KeyAgreement');
   });
 
+  it('a CryptoKit key is no keychain item (the daemon of seed 003 avoids the keychain): making one adds no item; the app keeps its dataRepresentation', () => {
+    const tk = fresh();
+    const app = tk.client();
+    const key = new tk.kc.secureEnclave.P256.Signing.PrivateKey();
+    const agreement = new tk.kc.secureEnclave.P256.KeyAgreement.PrivateKey();
+    assert.equal(agreement.publicKey.x963Representation.length, 65);
+    expectStatus(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey }).status, errSecItemNotFound, 'no key item');
+    const restored = new tk.kc.secureEnclave.P256.Signing.PrivateKey({ dataRepresentation: key.dataRepresentation });
+    assert.equal(hex(restored.publicKey.x963Representation), hex(key.publicKey.x963Representation));
+  });
+
   it('the explicit default (AfterFirstUnlockThisDeviceOnly, no flags) fails the same way before first unlock, and works after the first unlock even when locked again', () => {
     const tk = beforeFirstUnlock();
     const se = tk.kc.secureEnclave;
@@ -238,7 +318,17 @@ describe('seed 003: CryptoKit SecureEnclave.P256 keys', () => {
     assert.ok(verifiesWith(key.publicKey.derRepresentation, data, key.signature(data).derRepresentation));
   });
 
-  it('with an Always (kSecAttrAccessibleAlwaysThisDeviceOnly) access control the key is created and signs before first unlock (the daemon of seed 003)', () => {
+  it('"changing kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly to kSecAttrAccessibleAlways": the key is created and signs before first unlock (the daemon of seed 003); so with kSecAttrAccessibleAlwaysThisDeviceOnly', () => {
+    for (const protection of [kSecAttrAccessibleAlways, kSecAttrAccessibleAlwaysThisDeviceOnly]) {
+      const { accessControl } = SecAccessControlCreateWithFlags(protection, 0);
+      const se = beforeFirstUnlock().kc.secureEnclave;
+      const key = new se.P256.Signing.PrivateKey({ accessControl });
+      const data = utf8('pre-login machine identity');
+      assert.ok(verifiesWith(key.publicKey.derRepresentation, data, key.signature(data).derRepresentation), protection);
+    }
+  });
+
+  it('an AlwaysThisDeviceOnly key signs, and comes back from its dataRepresentation, before first unlock', () => {
     const tk = beforeFirstUnlock();
     const se = tk.kc.secureEnclave;
     const { accessControl } = SecAccessControlCreateWithFlags(kSecAttrAccessibleAlwaysThisDeviceOnly, 0);

@@ -12,8 +12,11 @@ import {
   SecIdentity,
   SecCertificate,
   SecKey,
+  SecError,
+  SecCertificateCreateWithData,
   SecCertificateCopyData,
   SecCertificateCopySubjectSummary,
+  SecKeyCreateWithData,
   SecIdentityCopyCertificate,
   SecIdentityCopyPrivateKey,
   SecPKCS12Import,
@@ -41,8 +44,10 @@ import {
   kSecAttrAccessGroup,
   kSecAttrKeyCreator,
   kSecAttrKeyClass,
+  kSecAttrKeyClassPrivate,
   kSecAttrKeyType,
   kSecAttrKeyTypeECSECPrimeRandom,
+  kSecAttrKeyTypeRSA,
   kSecPrivateKeyAttrs,
   kSecPublicKeyAttrs,
   kSecAttrKeySizeInBits,
@@ -252,6 +257,20 @@ describe('§5.1: the attributes inferred from a certificate reference', () => {
     assert.equal(hex(mouse.issuerContents), '3110300e06035504030c074d6f7573654341310b3009060355040613024742', 'openssl wrote the seed\'s Name');
   });
 
+  it('seed 000 "Investigating Complex Attributes": "to search the keychain for all certificates issued by a specific certificate authority", the issr read back from one of its certificates finds every one of them and no other', () => {
+    const { app } = fresh();
+    const issr = bytes(dict(ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(ec.der), [kSecReturnAttributes]: true })))[kSecAttrIssuer]);
+    ok(app.SecItemAdd({ [kSecValueRef]: certificateOf(rsa.der) }), 'another leaf of the same CA');
+    ok(app.SecItemAdd({ [kSecValueRef]: mouse.certificate }), 'a certificate of another issuer');
+    const byIssuer = (issuer: Uint8Array) =>
+      array(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassCertificate, [kSecAttrIssuer]: issuer, [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnData]: true })))
+        .map((d) => hex(bytes(d)))
+        .sort();
+    assert.deepEqual(byIssuer(issr), [hex(ec.der), hex(rsa.der)].sort());
+    // The full Name the file-based keychain shows (with the outer SEQUENCE) finds the same certificates.
+    assert.deepEqual(byIssuer(derSequence(issr)), [hex(ec.der), hex(rsa.der)].sort());
+  });
+
   it('ctyp 3 (v3), cenc 3 (DER), subj/issr = Name contents, slnr = serial INTEGER content (leading 00 kept), skid = SKI, pkhh = SHA-1 of the subjectPublicKey bits, labl = subject summary', () => {
     const { app } = fresh();
     const cert = certificateOf(leafWithSki.der);
@@ -337,6 +356,18 @@ describe('seed 002 "Value Type Subtleties": kSecValueRef', () => {
   });
 });
 
+describe('seed 002 "Value Type Subtleties": kSecValueRef "is not supported in an update dictionary", whatever the object', () => {
+  it('a SecKey or a SecIdentity in attributesToUpdate is errSecNoSuchAttr and nothing changes', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecAttrLabel]: 'before' }));
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassKey }, { [kSecValueRef]: rsa.privateKey }), errSecNoSuchAttr, 'a key');
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassIdentity }, { [kSecValueRef]: rsa.identity }), errSecNoSuchAttr, 'an identity');
+    const d = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnAttributes]: true, [kSecReturnRef]: true })));
+    assert.equal(d[kSecAttrLabel], 'before');
+    assert.deepEqual(identityParts(d[kSecValueRef]), { cert: hex(ec.der), key: publicBytesOf(ec.privateKey) });
+  });
+});
+
 describe('seed 002 "Outputs": kSecReturnRef gives SecCertificate / SecKey / SecIdentity', () => {
   it('r_Ref of cert is a SecCertificate, of keys a SecKey, of idnt a SecIdentity', () => {
     const { app } = fresh();
@@ -344,6 +375,33 @@ describe('seed 002 "Outputs": kSecReturnRef gives SecCertificate / SecKey / SecI
     assert.ok(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassCertificate, [kSecReturnRef]: true })) instanceof SecCertificate);
     assert.ok(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecReturnRef]: true })) instanceof SecKey);
     assert.ok(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnRef]: true })) instanceof SecIdentity);
+  });
+
+  it('"If you supply multiple return type properties or kSecReturnAttributes, you get back a dictionary" also with an identity as kSecValueRef, on add and in a query; a single return key gives its value', () => {
+    const { app } = fresh();
+    const added = dict(ok(app.SecItemAdd({ [kSecValueRef]: ec.identity, [kSecReturnAttributes]: true })), 'add r_Attributes');
+    assert.equal(added[kSecAttrLabel], 'ec identity');
+    sameBytes(added['certdata'], ec.der);
+    const both = dict(ok(app.SecItemCopyMatching({ [kSecValueRef]: ec.identity, [kSecReturnAttributes]: true, [kSecReturnRef]: true })), 'r_Attributes + r_Ref');
+    assert.deepEqual(identityParts(both[kSecValueRef]), { cert: hex(ec.der), key: publicBytesOf(ec.privateKey) });
+    assert.equal(hex(bytes(both[kSecAttrApplicationLabel])), hex(ec.publicKeyHash));
+    const refs = dict(ok(app.SecItemCopyMatching({ [kSecValueRef]: ec.identity, [kSecReturnRef]: true, [kSecReturnPersistentRef]: true })), 'r_Ref + r_PersistentRef');
+    assert.ok(refs[kSecValueRef] instanceof SecIdentity);
+    assert.equal(Buffer.from(bytes(refs[kSecValuePersistentRef]).subarray(0, 4)).toString('latin1'), 'idnt');
+    assert.ok(ok(app.SecItemCopyMatching({ [kSecValueRef]: ec.identity, [kSecReturnRef]: true })) instanceof SecIdentity, 'r_Ref alone');
+    assert.equal(hex(bytes(ok(app.SecItemCopyMatching({ [kSecValueRef]: ec.identity, [kSecReturnData]: true })))), externalOf(ec.privateKey), 'r_Data alone: the key\'s data');
+  });
+
+  it('"For kSecReturnData you get back the keychain item\'s data": of a key item, the bytes SecKeyCopyExternalRepresentation gives ("If you want to export a key, call SecKeyCopyExternalRepresentation")', () => {
+    for (const m of [ec, rsa]) {
+      const { app } = fresh();
+      ok(app.SecItemAdd({ [kSecValueRef]: m.privateKey }));
+      ok(app.SecItemAdd({ [kSecValueRef]: m.publicKey }));
+      for (const [kcls, key] of [[1, m.privateKey], [0, m.publicKey]] as const) {
+        const data = bytes(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrKeyClass]: kcls, [kSecReturnData]: true })));
+        assert.equal(hex(data), externalOf(key), `${m.name} kcls ${kcls}`);
+      }
+    }
   });
 });
 
@@ -413,6 +471,24 @@ describe('§5.2 / seed 000 "Understand These Key Attributes": attributes inferre
     assert.ok(both.value, `SecKeyCreateRandomKey: ${both.error?.message}`);
     const halves = array(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrApplicationTag]: 'com.example.pair', [kSecMatchLimit]: kSecMatchLimitAll, [kSecReturnAttributes]: true })));
     assert.deepEqual(halves.map((h) => dict(h)[kSecAttrKeyClass]).sort(), [0, 1], 'a top-level kSecAttrIsPermanent stores both halves');
+  });
+
+  it('"SecItem attributes for keys": klbl and atag are components of key uniqueness, labl is not', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrLabel]: 'one' }));
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrLabel]: 'two' }), errSecDuplicateItem, 'labl');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrApplicationLabel]: Uint8Array.of(1, 2, 3) }), 'klbl');
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrApplicationTag]: Uint8Array.of(4, 5, 6) }), 'atag');
+    assert.equal(count(app, kSecClassKey), 3);
+  });
+
+  it('"SecItem attributes for keys": klbl is data "but may be a CFString containing a UUID": such a string is stored and returned as its UTF-8 bytes, and found by either form', () => {
+    const { app } = fresh();
+    const uuid = 'E621E1F8-C36C-495A-93FC-0C247A3E6E5F';
+    const d = dict(ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrApplicationLabel]: uuid, [kSecReturnAttributes]: true })));
+    sameBytes(d[kSecAttrApplicationLabel], uuid);
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrApplicationLabel]: uuid }), errSecSuccess, 'by the string');
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrApplicationLabel]: Buffer.from(uuid) }), errSecSuccess, 'by its bytes');
   });
 
   it('the private key\'s klbl equals its certificate\'s pkhh (EC and RSA)', () => {
@@ -687,6 +763,17 @@ describe('§1.4 / §1.5: certificate and key uniqueness', () => {
 // ── seed 000 "Digital Identities Aren't Real" ────────────────────────────────
 
 describe('seed 000 "Digital Identities Aren\'t Real"', () => {
+  it('"the keychain does not store digital identities": adding one to an empty keychain stores its certificate as a kSecClassCertificate item and its private key as a kSecClassKey item', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity }));
+    sameBytes(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassCertificate, [kSecReturnData]: true })), ec.der, 'the certificate');
+    const key = ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecReturnRef]: true }));
+    assert.ok(key instanceof SecKey);
+    assert.equal(externalOf(key), externalOf(ec.privateKey), 'the private key');
+    assert.equal(count(app, kSecClassCertificate), 1);
+    assert.equal(count(app, kSecClassKey), 1);
+  });
+
   it('adding a certificate whose private key is already present makes an identity appear', () => {
     const { app } = fresh();
     ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey }));
@@ -780,6 +867,24 @@ describe('seed 000 "Digital Identities Aren\'t Real"', () => {
     }
   });
 
+  it('removing the private key "removes" the identity while the certificate stays', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.identity }));
+    expectStatus(app.SecItemDelete({ [kSecValueRef]: ec.privateKey }), errSecSuccess);
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound);
+    assert.equal(count(app, kSecClassCertificate), 1);
+  });
+
+  it('"The system forms a digital identity by matching the kSecAttrApplicationLabel (klbl) attribute of the private key with the kSecAttrPublicKeyHash (pkhh) attribute of the certificate": a key added with another klbl forms none until its klbl is the certificate\'s pkhh', () => {
+    const { app } = fresh();
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.certificate }));
+    ok(app.SecItemAdd({ [kSecValueRef]: ec.privateKey, [kSecAttrApplicationLabel]: Buffer.from('not the public key hash') }));
+    expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecItemNotFound, 'klbl ≠ pkhh');
+    const pkhh = bytes(dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassCertificate, [kSecReturnAttributes]: true })))[kSecAttrPublicKeyHash]);
+    expectStatus(app.SecItemUpdate({ [kSecClass]: kSecClassKey }, { [kSecAttrApplicationLabel]: pkhh }), errSecSuccess);
+    assert.deepEqual(identityParts(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity, [kSecReturnRef]: true }))), { cert: hex(ec.der), key: publicBytesOf(ec.privateKey) });
+  });
+
   it('deleting the certificate "removes" the identity while the key stays', () => {
     const { app } = fresh();
     ok(app.SecItemAdd({ [kSecValueRef]: ec.identity }));
@@ -821,6 +926,37 @@ describe('seed 000 "Import, Then Add"', () => {
     const k = dict(ok(app.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecReturnAttributes]: true })));
     assert.equal(hex(bytes(k[kSecAttrApplicationLabel])), hex(ec.publicKeyHash));
     assert.equal(k[kSecAttrKeyClass], 1);
+  });
+
+  it('"If you get an error, you know whether the problem was with the import step or the add step": data in a wrong format fails the import and nothing is added; a good import fails only at the add, with the add\'s OSStatus', () => {
+    const { app } = fresh();
+    assert.equal(SecCertificateCreateWithData(Buffer.from(o.read('ecleaf.pem'))), undefined, 'a PEM text is not the DER SecCertificateCreateWithData takes');
+    // "it's vital to know whether you're interpreting the key data correctly": PKCS#8 and SEC1 are not Apple's EC format (04‖X‖Y‖K).
+    for (const wrong of ec.secrets.filter((x) => x.name !== 'EC private scalar')) {
+      const r = SecKeyCreateWithData(wrong.bytes, { [kSecAttrKeyType]: kSecAttrKeyTypeECSECPrimeRandom, [kSecAttrKeyClass]: kSecAttrKeyClassPrivate });
+      assert.ok(r.value === undefined && r.error instanceof SecError, `${wrong.name}: the import fails`);
+    }
+    assert.equal(count(app, kSecClassCertificate) + count(app, kSecClassKey), 0, 'nothing reached the keychain');
+    const cert = SecCertificateCreateWithData(ec.der);
+    assert.ok(cert instanceof SecCertificate, 'the import step succeeds');
+    ok(app.SecItemAdd({ [kSecValueRef]: cert }));
+    expectOutcome(app.SecItemAdd({ [kSecValueRef]: cert }), errSecDuplicateItem, 'the add step fails');
+  });
+
+  it('"it ensures that the resulting keychain item has the correct attributes. This is especially important for keys": SecKeyCreateWithData, then SecItemAdd of the key, infers its class, type, size and klbl (= its certificate\'s pkhh: the identity forms)', () => {
+    for (const m of [ec, rsa]) {
+      const { app } = fresh();
+      const imported = SecKeyCreateWithData(Buffer.from(externalOf(m.privateKey), 'hex'), {
+        [kSecAttrKeyType]: m.kind === 'ec' ? kSecAttrKeyTypeECSECPrimeRandom : kSecAttrKeyTypeRSA,
+        [kSecAttrKeyClass]: kSecAttrKeyClassPrivate,
+      });
+      assert.ok(imported.value instanceof SecKey, `${m.name}: ${imported.error?.message}`);
+      const d = dict(ok(app.SecItemAdd({ [kSecValueRef]: imported.value, [kSecReturnAttributes]: true })));
+      assert.deepEqual([d[kSecAttrKeyClass], d[kSecAttrKeyType], d[kSecAttrKeySizeInBits]], [1, m.kind === 'ec' ? 73 : 42, m.bits], m.name);
+      assert.equal(hex(bytes(d[kSecAttrApplicationLabel])), hex(m.publicKeyHash), m.name);
+      ok(app.SecItemAdd({ [kSecValueRef]: SecCertificateCreateWithData(m.der)! }));
+      expectOutcome(app.SecItemCopyMatching({ [kSecClass]: kSecClassIdentity }), errSecSuccess, `${m.name}: the identity forms`);
+    }
   });
 
   it('the identity\'s attributes are the certificate\'s for labl, issr, slnr (§4.13)', () => {

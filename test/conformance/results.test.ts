@@ -325,6 +325,17 @@ describe('SecItemAdd results (reference §4.5.6, §7 #5–#10)', () => {
     assert.equal(copied.result ?? undefined, undefined);
     expectStatus(app.SecItemDelete(genp(s, 'a')), errSecSuccess);
   });
+
+  it('"For kSecReturnRef ... This only works for keychain item classes that have an object representation": inet "Add with r_Ref; CopyMatching with r_Ref" → "ok + nil" (§7 #55, testInetReturnRef)', () => {
+    const srvr = `${unique('rref')}.example.com`;
+    const added = app.SecItemAdd(inet(srvr, 'a', { [kSecValueData]: utf8('p'), [kSecReturnRef]: true }));
+    expectStatus(added.status, errSecSuccess);
+    assert.equal(added.result ?? undefined, undefined);
+    const copied = app.SecItemCopyMatching(inet(srvr, 'a', { [kSecReturnRef]: true }));
+    expectStatus(copied.status, errSecSuccess);
+    assert.equal(copied.result ?? undefined, undefined);
+    expectStatus(app.SecItemDelete(inet(srvr, 'a')), errSecSuccess);
+  });
 });
 
 describe('kSecMatchCaseInsensitive (reference §4.6, §4.15)', () => {

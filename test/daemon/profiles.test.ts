@@ -123,6 +123,29 @@ describe('profiles', () => {
     assert.deepEqual(reg.identify(nodeCaller(s)), { refused: 'the script changed since its profile was signed' });
   });
 
+  it('seed 004, identity is a code requirement over a signed executable: a native executable\'s profile (path and SHA-256) identifies it while unchanged and refuses it once its bytes change', () => {
+    const tool = join(dir, 'tool');
+    writeFileSync(tool, Buffer.from('\x7fELF stand-in for a native daemon\n'), { mode: 0o755 });
+    const reg = ProfileRegistry.open(state);
+    reg.trust(readFileSync(signer.pubFile));
+    reg.register(signed(createProfile({ applicationIdentifier: OLD, keychainAccessGroups: ['SKMME9E2Y8.groupA'], executable: tool })));
+    const caller = (): CallerCredentials => ({ pid: 4343, uid: process.getuid?.() ?? 0, executable: tool, executableSha256: sha256File(tool), startTime: 1 });
+    const id = reg.identify(caller());
+    assert.ok('entitlements' in id && id.entitlements.applicationIdentifier === OLD, JSON.stringify(id));
+    assert.ok('refused' in reg.identify({ ...caller(), executable: join(dir, 'elsewhere') }), 'another path');
+    writeFileSync(tool, Buffer.from('\x7fELF replaced\n'));
+    assert.deepEqual(reg.identify(caller()), { refused: 'the executable changed since its profile was signed' });
+  });
+
+  it('a profile naming both the interpreter and the script requires both: the same script run by another node binary is refused', () => {
+    const s = script('app.js');
+    const reg = ProfileRegistry.open(state);
+    reg.trust(readFileSync(signer.pubFile));
+    reg.register(signed(createProfile({ applicationIdentifier: OLD, executable: process.execPath, script: s })));
+    assert.ok('entitlements' in reg.identify(nodeCaller(s)));
+    assert.deepEqual(reg.identify(nodeCaller(s, { executableSha256: 'f'.repeat(64) })), { refused: 'the executable changed since its profile was signed' });
+  });
+
   it('refuses a caller that matches no profile, and node itself for a profile of a script', () => {
     const s = script('app.js');
     const other = script('other.js');

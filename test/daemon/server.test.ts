@@ -24,6 +24,7 @@ import {
   kSecAccessControlUserPresence, kSecAttrAccessControl, kSecUseAuthenticationContext, errSecAuthFailed, errSecInteractionNotAllowed, kSecUseOperationPrompt,
   kSecPrivateKeyAttrs, kSecAttrIsPermanent, kSecAttrApplicationTag, kSecClassKey, kSecAttrKeyClass, kSecAttrKeyClassPrivate, kSecAttrKeyClassPublic,
   SecKeyCreateWithData, SecKeyCreateSignature, errSecUserCanceled, type SecKey,
+  kSecAttrTokenID, kSecAttrTokenIDSecureEnclave, kSecAttrAccessibleAlwaysThisDeviceOnly, kSecAccessControlPrivateKeyUsage,
 } from '../../src/index.js';
 import { OpenSSLDir } from '../objects/openssl-material.js';
 import { RemoteIdentity, RemoteKey } from '../../src/daemon/client.js';
@@ -414,6 +415,39 @@ describe('secitemd, in process', () => {
     assert.equal(still.status, errSecSuccess);
     await good.close();
     profiles.byPid.delete(process.pid);
+  });
+});
+
+describe('seed 003 through secitemd: a daemon that must sign before any user logs in', () => {
+  it('a daemon start is a boot: before the first unlock a client\'s enclave key with an Always access control is made and signs; with the default protection it is errSecInteractionNotAllowed', async () => {
+    const run = tempRun();
+    openKeychain({ path: run.keychain, passcode: '1234' }).close();
+    const profiles = new PidProfiles();
+    profiles.byPid.set(process.pid, { entitlements: { applicationIdentifier: 'TEAM.com.example.machine-identity' }, owner: false });
+    const daemon = await startDaemon({ keychainPath: run.keychain, socketPath: run.socket, stateDir: join(run.dir, 'state'), profiles, audit: { record() {} }, log: () => {} });
+    const kc = await connectKeychain({ socket: run.socket });
+    try {
+      assert.equal(daemon.keychain.lockState, 'beforeFirstUnlock');
+      const enclaveKey = (extra: Record<string, unknown>) => kc.SecKeyCreateRandomKey({
+        [kSecAttrKeyType]: kSecAttrKeyTypeECSECPrimeRandom, [kSecAttrKeySizeInBits]: 256, [kSecAttrTokenID]: kSecAttrTokenIDSecureEnclave,
+        [kSecPrivateKeyAttrs]: { [kSecAttrIsPermanent]: true, ...extra },
+      });
+      const always = SecAccessControlCreateWithFlags(kSecAttrAccessibleAlwaysThisDeviceOnly, kSecAccessControlPrivateKeyUsage).accessControl!;
+      const made = await enclaveKey({ [kSecAttrApplicationTag]: utf8('machine'), [kSecAttrAccessControl]: always });
+      assert.ok(made.value instanceof RemoteKey, `the Always key: ${made.error?.message}`);
+      const signed = await kc.SecKeyCreateSignature(made.value, kSecKeyAlgorithmECDSASignatureMessageX962SHA256, utf8('machine identity'));
+      assert.ok(signed.value, `signing: ${signed.error?.message}`);
+      const pub = await kc.SecKeyCopyPublicKey(made.value);
+      assert.equal((await kc.SecKeyVerifySignature(pub!, kSecKeyAlgorithmECDSASignatureMessageX962SHA256, utf8('machine identity'), signed.value)).value, true);
+      assert.ok((await kc.SecKeyCopyExternalRepresentation(made.value)).error, 'the private key never leaves the enclave');
+      const found = await kc.SecItemCopyMatching({ [kSecClass]: kSecClassKey, [kSecAttrApplicationTag]: utf8('machine'), [kSecReturnRef]: true });
+      assert.ok(found.result instanceof RemoteKey, 'stored in the daemon\'s keychain');
+      assert.equal((await enclaveKey({ [kSecAttrApplicationTag]: utf8('default') })).error?.status, errSecInteractionNotAllowed);
+    } finally {
+      await kc.close();
+      await daemon.close();
+      rmSync(run.dir, { recursive: true, force: true });
+    }
   });
 });
 
