@@ -9,7 +9,9 @@
  * Value: a tag byte, then its body:
  *   0x00 undefined  0x01 null  0x02 false  0x03 true
  *   0x04 number     f64 big-endian (NaN, ±Infinity and -0 included)
- *   0x05 string     u32 byte length, UTF-8 (ill-formed UTF-8 is an error)
+ *   0x05 string     u32 byte length, UTF-8; a lone surrogate (which UTF-8 cannot hold, and the
+ *                   engine stores) as its own three bytes ED A0–BF 80–BF, as generalized
+ *                   UTF-8 (WTF-8) writes it; anything else ill-formed is an error
  *   0x06 bytes      u32 length, the bytes (persistent references are bytes)
  *   0x07 date       f64 milliseconds since 1970 (an invalid Date is NaN)
  *   0x08 array      u32 count, the values
@@ -197,11 +199,41 @@ class Writer {
         return;
       }
     }
+    if (!isWellFormed(s)) return this.#wtf8(s);
     const n = Buffer.byteLength(s, 'utf8');
     this.u32(n);
     this.#ensure(n);
     this.#buf.write(s, this.#len, n, 'utf8');
     this.#len += n;
+  }
+  /** A string with lone surrogates: its well-formed runs as UTF-8, each lone surrogate as its three bytes (UTF-8 would write U+FFFD). */
+  #wtf8(s: string): void {
+    const lengthAt = this.reserve(4);
+    const start = this.#len;
+    let from = 0;
+    const run = (to: number) => {
+      if (to === from) return;
+      const part = s.slice(from, to);
+      const n = Buffer.byteLength(part, 'utf8');
+      this.#ensure(n);
+      this.#len += this.#buf.write(part, this.#len, n, 'utf8');
+    };
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0xd800 || c > 0xdfff) continue;
+      if (c < 0xdc00 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        i++; // a pair: part of the run
+        continue;
+      }
+      run(i);
+      this.#ensure(3);
+      this.#buf[this.#len++] = 0xed;
+      this.#buf[this.#len++] = 0x80 | ((c >> 6) & 0x3f);
+      this.#buf[this.#len++] = 0x80 | (c & 0x3f);
+      from = i + 1;
+    }
+    run(s.length);
+    this.patchU32(lengthAt, this.#len - start);
   }
   reserve(n: number): number {
     this.#ensure(n);
@@ -218,6 +250,11 @@ class Writer {
   result(): Buffer {
     return this.#buf.subarray(0, this.#len);
   }
+}
+
+function isWellFormed(s: string): boolean {
+  // (String.prototype.isWellFormed is in Node 20, not yet in the ES2022 lib types.)
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 function isPlainDictionary(v: object): boolean {
@@ -423,8 +460,41 @@ class Reader {
     try {
       return utf8.decode(this.buf.subarray(start, end));
     } catch {
-      throw new WireError('utf8', `${what} is not UTF-8`);
+      return this.#wtf8(start, end, what);
     }
+  }
+  /**
+   * A string that is not UTF-8: UTF-8 runs and lone surrogates, each as its
+   * three bytes ED A0–BF 80–BF (Writer.#wtf8). A lead surrogate's bytes
+   * followed by a trail's are no lone surrogates (a pair is sent as its four
+   * bytes), so each string has one encoding: that, and any other ill-formed
+   * byte, is an error.
+   */
+  #wtf8(start: number, end: number, what: string): string {
+    const b = this.buf;
+    const illFormed = () => new WireError('utf8', `${what} is not UTF-8`);
+    const run = (from: number, to: number) => {
+      try {
+        return utf8.decode(b.subarray(from, to));
+      } catch {
+        throw illFormed();
+      }
+    };
+    let out = '';
+    let from = start;
+    let leadEnd = -1;
+    for (let i = start; i + 2 < end; i++) {
+      // ED is never a continuation byte, and in UTF-8 it is followed by 80–9F only: ED A0–BF is a surrogate's.
+      if (b[i] !== 0xed || b[i + 1]! < 0xa0 || b[i + 1]! > 0xbf) continue;
+      if ((b[i + 2]! & 0xc0) !== 0x80) throw illFormed();
+      const unit = 0xd000 | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f);
+      if (unit >= 0xdc00 && leadEnd === i) throw illFormed();
+      out += run(from, i) + String.fromCharCode(unit);
+      from = i + 3;
+      if (unit < 0xdc00) leadEnd = from;
+      i += 2;
+    }
+    return out + run(from, end);
   }
   count(what: string, minBytesEach: number): number {
     const n = this.u32(what);

@@ -88,6 +88,20 @@ describe('wire format', () => {
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
   });
 
+  it('lone surrogates survive exactly, in values and in keys (the differential test: they arrived as U+FFFD, and two such keys as a duplicate)', () => {
+    const lone = ['\uD800', '\uDC00', 'x\uDBFF', '\uDFFFy', '\uD800\uD800', '\uDC00\uD800', '😀\uDC00', '\uD83D😀', 'a\u0000\uDFFF\uFEFF'];
+    for (const s of lone) same(s, decodeValue(encodeValue(s)));
+    const keys = decodeValue(encodeValue({ '\uD800': 1, '\uDC00': 2, '\uFFFD': 3 })) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(keys), ['\uD800', '\uDC00', '\uFFFD']);
+    assert.deepEqual([...encodeValue('\uD800')], [0x05, 0, 0, 0, 3, 0xed, 0xa0, 0x80]);
+    // A pair is its four bytes: a lead's three bytes followed by a trail's is no string, nor is a cut surrogate.
+    assert.deepEqual([...encodeValue('\uD83D\uDE00')], [0x05, 0, 0, 0, 4, 0xf0, 0x9f, 0x98, 0x80]);
+    assert.equal(codeOf(() => decodeValue(Buffer.from([0x05, 0, 0, 0, 6, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80]))), 'utf8');
+    assert.equal(codeOf(() => decodeValue(Buffer.from([0x05, 0, 0, 0, 3, 0xed, 0xa0, 0x41]))), 'utf8');
+    assert.equal(codeOf(() => decodeValue(Buffer.from([0x05, 0, 0, 0, 4, 0xed, 0xa0, 0x80, 0xc3]))), 'utf8');
+    fc.assert(fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)))).map((p) => p.join('')), (s) => same(s, decodeValue(encodeValue(s)))), { numRuns: 500 });
+  });
+
   it('what has no wire form travels as Unrepresentable', () => {
     const v = decodeValue(encodeValue({ a: () => 1, b: new Map(), c: 10n, d: Symbol('x') })) as Record<string, unknown>;
     for (const k of ['a', 'b', 'c', 'd']) assert.ok(v[k] instanceof Unrepresentable, k);
