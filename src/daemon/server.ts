@@ -329,6 +329,18 @@ class Connection {
 
 const MAX_HANDLES = 100_000;
 
+/**
+ * What a call answers when its answer is larger than a frame can carry
+ * (MAX_FRAME): errSecParam in the call's shape with the reason, as
+ * arguments too large to send get (client.ts unsendable); the caller asks
+ * for fewer items or less data. An add has stored its item all the same:
+ * it answers its status, without the result.
+ */
+function oversizedAnswer(fn: string, answer: unknown, why: string): unknown {
+  if (fn === 'SecItemAdd' && statusOfAnswer(fn, answer) === 0) return { status: 0 };
+  return failureAnswer(isCallName(fn) ? fn : 'SecItemCopyMatching', new SecError(errSecParam, `the answer is too large to send (${why}): ask for fewer items or less data`));
+}
+
 /** The public data of a key sent with its handle: never a private byte. */
 function keyInfo(key: SecKey): Record<string, unknown> {
   const pub = K.SecKeyCopyPublicKey(key)!;
@@ -458,17 +470,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const encodeHooks = (conn: Connection): EncodeHooks => (conn.encodeHooks ??= makeEncodeHooks(conn));
   const decodeHooks = (conn: Connection): DecodeHooks => (conn.decodeHooks ??= makeDecodeHooks(conn));
 
+  /** Sends a message of the daemon's own (a protocol error, a failed commit's answers): small, always encodable. */
   function send(conn: Connection, message: unknown): void {
-    if (conn.socket.destroyed) return;
-    let frame: Buffer;
+    if (!conn.socket.destroyed) conn.socket.write(encodeFrame(message, encodeHooks(conn)));
+  }
+
+  /**
+   * The frame of a call's answer. An answer larger than a frame (a lookup of
+   * more than 16 MiB of data in all) is replaced by oversizedAnswer's, in
+   * `reply`, so that the audit line has the status the caller gets.
+   */
+  function answerFrame(reply: [Connection, Request, unknown]): Buffer {
+    const [conn, req, answer] = reply;
     try {
-      frame = encodeFrame(message, encodeHooks(conn));
+      return encodeFrame({ i: req.id, r: answer }, encodeHooks(conn));
     } catch (e) {
-      const id = (message as { i?: number }).i ?? -1;
-      const why = e instanceof WireError ? e.message : 'the answer could not be encoded';
-      frame = encodeFrame({ i: id, r: { status: errSecInternalComponent, error: new WireSecError(errSecInternalComponent, why) } });
+      reply[2] = oversizedAnswer(req.fn, answer, e instanceof WireError ? e.message : 'it cannot be encoded');
+      return encodeFrame({ i: req.id, r: reply[2] }, encodeHooks(conn));
     }
-    conn.socket.write(frame);
   }
 
   function protocolError(conn: Connection, id: number, code: string, message: string): void {
@@ -693,6 +712,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
     }
     for (const [conn, req] of alone) answers.push([conn, req, call(conn, req)]);
+    const frames = answers.map(answerFrame);
     // The round's audit lines go out in one write: before any answer when the round changed something (the line of
     // an acknowledged change is in the file before its acknowledgement), else right after the answers, in the same turn.
     let changed = false;
@@ -709,8 +729,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         corked.push(conn.socket);
       }
     }
-    for (const [conn, req, answer] of answers) {
-      send(conn, { i: req.id, r: answer });
+    for (const [n, [conn]] of answers.entries()) {
+      if (!conn.socket.destroyed) conn.socket.write(frames[n]!);
       if (conn.socket.writableLength > limits.maxUnreadReplies) {
         conn.paused = true;
         conn.socket.once('drain', () => {
