@@ -17,7 +17,7 @@ import { errSecNotAvailable, SecError, type OSStatus } from '../status.js';
 import type { SecDictionary, SecItemResult } from '../types.js';
 import type { KeychainClient } from '../secitem/keychain.js';
 import type { SecKey } from '../objects/key.js';
-import { clientAnswer, clientHooks, unsendable, type DaemonStatus } from '../daemon/client.js';
+import { clientAnswer, clientHooks, requestArguments, unsendable, type DaemonStatus } from '../daemon/client.js';
 import type { CallName } from '../daemon/protocol.js';
 import { decodeFrameBody, encodeFrame, WireError, type DecodeHooks, type EncodeHooks } from '../daemon/wire.js';
 
@@ -51,7 +51,7 @@ export class DaemonBridge {
     const id = this.#nextId++;
     let frame: Buffer;
     try {
-      frame = encodeFrame({ i: id, f: fn, a: args }, this.#encode);
+      frame = encodeFrame({ i: id, f: fn, a: requestArguments(fn, args) }, this.#encode);
     } catch (e) {
       return unsendable(fn, e);
     }

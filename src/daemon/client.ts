@@ -17,6 +17,7 @@ import { SecKeyCopyExternalRepresentation } from '../objects/key-functions.js';
 import { kSecAttrKeyTypeEC, kSecAttrKeyTypeRSA, kSecUseAuthenticationContext } from '../constants.js';
 import { kSecPrivateKeyAttrs } from '../objects/key-algorithms.js';
 import { shapeOf } from '../objects/key-encoding.js';
+import { ownDictionary } from '../dictionary/parse.js';
 import { CALLS, KEY_USES, type CallName } from './protocol.js';
 import { defaultSocketPath } from './paths.js';
 import {
@@ -194,9 +195,29 @@ export function clientAnswer(fn: CallName, answer: unknown): unknown {
   return answer;
 }
 
-/** The answer to arguments too large or too deep to send: the status the engine gives a value it cannot take. */
+/** The SecItem functions: each of their arguments is a dictionary. */
+const DICTIONARY_CALLS: ReadonlySet<CallName> = new Set(['SecItemAdd', 'SecItemCopyMatching', 'SecItemUpdate', 'SecItemDelete']);
+
+/**
+ * A call's arguments as the engine reads them: each SecItem dictionary read
+ * once into a plain copy of its own enumerable keys, whatever its prototype
+ * (ownDictionary, the engine's first step), so that an object that is not a
+ * plain one (a class's instance, one whose "__proto__" was assigned) carries
+ * the keys the engine would read in process instead of travelling as
+ * unrepresentable. Throws the SecError the engine answers for a dictionary
+ * it cannot read.
+ */
+export function requestArguments(fn: CallName, args: unknown[]): unknown[] {
+  return DICTIONARY_CALLS.has(fn) ? args.map(ownDictionary) : args;
+}
+
+/**
+ * The answer to arguments that cannot be sent: a dictionary the engine
+ * cannot read (its SecError), or arguments too large or too deep (the
+ * status the engine gives a value it cannot take).
+ */
 export function unsendable(fn: CallName, e: unknown): unknown {
-  const error = new SecError(errSecParam, e instanceof WireError ? e.message : 'the arguments cannot be sent');
+  const error = e instanceof SecError ? e : new SecError(errSecParam, e instanceof WireError ? e.message : 'the arguments cannot be sent');
   const shape = CALLS[fn];
   recordLastError(error);
   return shape === 'status' ? error.status : shape === 'secResult' ? { error } : shape === 'verify' ? { value: false, error } : { status: error.status, error };
@@ -252,13 +273,20 @@ class Connection {
 
   /**
    * Sends a call; resolves its answer (errors recorded for SecCopyLastError).
-   * A SecItem call whose dictionary holds an LAContext, or the use of a key
+   * Its SecItem dictionaries are read first, as the engine reads them
+   * (requestArguments). A SecItem call whose dictionary holds an LAContext, or the use of a key
    * found or made with one, may be answered with `interaction` (the daemon
    * asks for user presence): the context's own check runs here, in the
    * caller's process, and the call is sent again with its answer (in the
    * context, or for a key's use in the request's `p`).
    */
-  call(fn: CallName, args: unknown[]): Promise<unknown> {
+  call(fn: CallName, given: unknown[]): Promise<unknown> {
+    let args: unknown[];
+    try {
+      args = requestArguments(fn, given);
+    } catch (e) {
+      return Promise.resolve(unsendable(fn, e));
+    }
     if (KEY_USES.has(fn)) {
       const keyContext = args[0] instanceof RemoteKey ? keyContexts.get(args[0]) : undefined;
       return keyContext === undefined ? this.#send(fn, args, false) : this.#callAsking(fn, args, keyContext, true);
