@@ -12,7 +12,7 @@
  * The update dictionary (attributes to change) is parseUpdateAttributes.
  * @module
  */
-import { isProxy } from 'node:util/types';
+import { isDate, isProxy, isUint8Array } from 'node:util/types';
 import {
   SecError,
   errSecNoSuchAttr,
@@ -157,6 +157,9 @@ export function ownDictionary(dict: unknown): SecDictionary {
       const value = (dict as Record<string, unknown>)[key];
       // A Proxy value would answer each later read differently, or throw deep inside.
       if (isProxy(value)) return fail(errSecParam, `the value of ${keyName(key)} is a Proxy; pass the value itself`);
+      // So would an object that only passes for data or a Date (its prototype is one): it has neither's contents.
+      const passesFor = value instanceof Uint8Array && !isUint8Array(value) ? 'data' : value instanceof Date && !isDate(value) ? 'a Date' : undefined;
+      if (passesFor !== undefined) return fail(errSecParam, `the value of ${keyName(key)} is an object whose prototype is ${passesFor}, not ${passesFor} itself`);
       if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
       else out[key] = value;
     }

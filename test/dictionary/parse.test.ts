@@ -119,4 +119,23 @@ describe('a caller\'s dictionary is read once, before anything looks at it', () 
       tk.cleanup();
     }
   });
+
+  it('an object that only passes for data or a Date (its prototype is one) is errSecParam naming the key, in every function (was errSecInternalComponent: found by the daemon\'s differential test)', async () => {
+    const { TempKeychain } = await import('../helpers.js');
+    const tk = new TempKeychain();
+    try {
+      const app = tk.kc.client({ applicationIdentifier: 'TEAM.app' });
+      for (const [key, value] of [['v_Data', Object.create(new Uint8Array(2))], ['svce', Object.create(new Uint8Array(2))], ['cdat', Object.create(new Date(0))], ['acct', Object.create(new Date(0))]] as const) {
+        const dict = { class: 'genp', acct: 'a', [key]: value };
+        const added = app.SecItemAdd(dict);
+        assert.equal(added.status, errSecParam, key);
+        assert.match(added.error!.message, /prototype is (data|a Date), not/);
+        assert.equal(app.SecItemCopyMatching(dict).status, errSecParam);
+        assert.equal(app.SecItemDelete(dict), errSecParam);
+        assert.equal(app.SecItemUpdate({ class: 'genp' }, dict), errSecParam);
+      }
+    } finally {
+      tk.cleanup();
+    }
+  });
 });
