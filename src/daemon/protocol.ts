@@ -48,11 +48,12 @@ export function isCallName(f: unknown): f is CallName {
 }
 
 /**
- * Calls that use a key's private half (their first argument): its access
- * control may ask the context the key was found with for user presence,
- * which the client answers (docs/daemon.md).
+ * Calls that use a key's private half (their first argument; copying its
+ * attributes exports it as v_Data): its access control may ask the context
+ * the key was found with for user presence, which the client answers
+ * (docs/daemon.md).
  */
-export const KEY_USES: ReadonlySet<CallName> = new Set(['SecKeyCreateSignature', 'SecKeyCreateDecryptedData', 'SecKeyCopyKeyExchangeResult', 'SecKeyCopyExternalRepresentation']);
+export const KEY_USES: ReadonlySet<CallName> = new Set(['SecKeyCreateSignature', 'SecKeyCreateDecryptedData', 'SecKeyCopyKeyExchangeResult', 'SecKeyCopyExternalRepresentation', 'SecKeyCopyAttributes']);
 
 /** Functions only the owner may call (device-wide state). */
 export const OWNER_CALLS: ReadonlySet<CallName> = new Set(['lock', 'unlock', 'setPasscode', 'setIdleLock', 'status']);

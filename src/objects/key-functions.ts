@@ -325,11 +325,16 @@ export function keyItemData(key: SecKey): Uint8Array | undefined {
   return access.extractable ? access.use((k) => privateBytes(k)) : undefined;
 }
 
-/** SecKeyCopyAttributes: the key's attribute dictionary, v_Data included where the key is exportable. */
+/**
+ * SecKeyCopyAttributes: the key's attribute dictionary, v_Data included
+ * where the key is exportable. Exporting a private key is a use of it: one
+ * whose use is refused (behind a check its context does not pass, or its
+ * protection class locked) gives its attributes without v_Data.
+ */
 export function SecKeyCopyAttributes(key: SecKey): Record<string, unknown> | undefined {
   if (!isKey(key)) return undefined;
   const m = keyAttributes(key);
-  const data = keyItemData(key);
+  const data = guard(() => ({ value: keyItemData(key) })).value;
   if (data !== undefined) m.set(kSecValueData, data);
   return Object.fromEntries(m);
 }
