@@ -17,6 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDate, isUint8Array } from 'node:util/types';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import * as constants from '../../../src/constants.js';
@@ -101,12 +102,14 @@ const oddStrings = [
   'constructor',
 ];
 
-function describe(value: unknown, depth = 0): string {
-  if (value instanceof Uint8Array) {
+/** A generated value as a counterexample shows it. */
+export function describe(value: unknown, depth = 0): string {
+  // An object whose prototype is data or a Date (a dictionary whose "__proto__" key was assigned one) is neither.
+  if (isUint8Array(value)) {
     return value.length > 48 ? `bytes(${value.length}:${Buffer.from(value.subarray(0, 8)).toString('hex')}…)` : `bytes(${Buffer.from(value).toString('hex')})`;
   }
   if (typeof value === 'string') return value.length > 80 ? `string(${value.length}:${JSON.stringify(value.slice(0, 20))}…)` : JSON.stringify(value);
-  if (value instanceof Date) return `Date(${value.getTime()})`;
+  if (isDate(value)) return `Date(${value.getTime()})`;
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'symbol' || typeof value === 'function') return String(value);
   if (Array.isArray(value)) return depth > 2 ? '[…]' : `[${value.map((v) => describe(v, depth + 1)).join(', ')}]`;
@@ -119,7 +122,8 @@ function describe(value: unknown, depth = 0): string {
   return String(value);
 }
 
-interface Call {
+/** One generated call: the function, through which client, its dictionary and (for update) the attributes to change. */
+export interface Call {
   fn: 'add' | 'copy' | 'update' | 'delete';
   wildcard: boolean;
   query: Dict;
@@ -133,7 +137,8 @@ const anyUnit = fc.oneof(
 );
 const asciiUnit = fc.integer({ min: 0, max: 127 }).map((c) => String.fromCharCode(c));
 
-function arbitraries(prefs: () => Uint8Array[], hugeMax: number): fc.Arbitrary<Call> {
+/** The generator of calls; `prefs` gives the persistent references of stored items that the calls name. */
+export function arbitraries(prefs: () => Uint8Array[], hugeMax: number): fc.Arbitrary<Call> {
   const smallString = fc.oneof(
     { weight: 4, arbitrary: fc.string({ maxLength: 24 }) },
     { weight: 2, arbitrary: fc.string({ unit: anyUnit, maxLength: 24 }) },
