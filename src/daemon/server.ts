@@ -530,8 +530,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   /** A call's answer; a key's use goes through usingKey (its context may ask for user presence). */
+  /**
+   * One call's answer. Every function answers its own failures; one that
+   * throws all the same (a bug) fails alone, as errSecInternalComponent in
+   * the call's shape: it must neither stop the daemon for every client nor
+   * take its write group's other calls with it (a write that threw was
+   * rolled back to its own savepoint by the engine).
+   */
   function call(conn: Connection, req: Request): unknown {
-    return KEY_USES.has(req.fn as CallName) ? usingKey(req, () => dispatch(conn, req)) : dispatch(conn, req);
+    try {
+      return KEY_USES.has(req.fn as CallName) ? usingKey(req, () => dispatch(conn, req)) : dispatch(conn, req);
+    } catch (e) {
+      const fn = isCallName(req.fn) ? req.fn : undefined;
+      log(`${fn ?? 'a call'} failed unexpectedly (${e instanceof Error ? e.name : typeof e}); answered errSecInternalComponent`);
+      return failureAnswer(fn ?? 'SecItemCopyMatching', new SecError(errSecInternalComponent, `${fn ?? 'the call'} failed unexpectedly in secitemd`));
+    }
   }
 
   function dispatch(conn: Connection, req: Request): unknown {

@@ -17,7 +17,7 @@ import {
   kSecClass, kSecClassGenericPassword, kSecAttrService, kSecAttrAccount, kSecValueData, kSecReturnData, kSecReturnAttributes,
   kSecReturnPersistentRef, kSecValuePersistentRef, kSecMatchLimit, kSecMatchLimitAll, kSecAttrKeyType, kSecAttrKeyTypeECSECPrimeRandom,
   kSecAttrKeySizeInBits, kSecKeyAlgorithmECDSASignatureMessageX962SHA256, kSecAttrCreationDate, kSecAttrGeneric, SecCopyLastError,
-  errSecSuccess, errSecMissingEntitlement, errSecParam, errSecItemNotFound, errSecDuplicateItem, errSecNoSuchClass,
+  errSecSuccess, errSecMissingEntitlement, errSecParam, errSecItemNotFound, errSecDuplicateItem, errSecNoSuchClass, errSecInternalComponent,
   SecPKCS12Import, kSecImportItemIdentity, kSecValueRef, kSecClassIdentity, kSecAttrLabel, SecIdentityCopyPrivateKey, SecKeyCopyExternalRepresentation,
   SecKeyVerifySignature, SecKeyCopyPublicKey, kSecReturnRef, type SecIdentity,
   LAContext, LACredentialType, type LAContextOptions, SecAccessControlCreateWithFlags, kSecAttrAccessibleWhenUnlocked, kSecAccessControlApplicationPassword,
@@ -126,6 +126,35 @@ describe('secitemd, in process', () => {
     assert.ok(logs.some((l) => l.includes(`refused pid ${process.pid}`)));
     assert.ok(!logs.join('\n').includes('s3cret'));
     assert.ok(audit.some((e) => e.pid === process.pid && e.status === errSecMissingEntitlement));
+  });
+
+  it('a call that throws inside (a bug) answers errSecInternalComponent alone: the daemon keeps serving, the log names no value', async () => {
+    profiles.byPid.set(process.pid, { entitlements: { applicationIdentifier: 'TEAM.com.example.self' }, owner: false });
+    const keychain = daemon.keychain as unknown as { client: (e: Entitlements) => Record<string, unknown> };
+    const real = keychain.client;
+    // A stand-in bug: the engine's client throws for one service.
+    keychain.client = function (this: unknown, e: Entitlements) {
+      const c = real.call(this, e);
+      const copy = c['SecItemCopyMatching'] as (q: Record<string, unknown>) => unknown;
+      return { ...c, SecItemCopyMatching: (q: Record<string, unknown>) => {
+        if (q[kSecAttrService] === 'throws-inside') throw new TypeError('a bug');
+        return copy(q);
+      } };
+    };
+    const kc = await connectKeychain({ socket: run.socket });
+    try {
+      assert.equal((await kc.SecItemAdd(genp('still-served', { [kSecAttrAccount]: 'a', [kSecValueData]: utf8('hidden-value') }))).status, errSecSuccess);
+      const broken = await kc.SecItemCopyMatching(genp('throws-inside', { [kSecAttrAccount]: 'hidden-value', [kSecReturnData]: true }));
+      assert.equal(broken.status, errSecInternalComponent);
+      assert.match(broken.error!.message, /failed unexpectedly in secitemd/);
+      const served = await kc.SecItemCopyMatching(genp('still-served', { [kSecReturnData]: true }));
+      assert.equal(served.status, errSecSuccess);
+      assert.ok(logs.some((l) => /SecItemCopyMatching failed unexpectedly \(TypeError\)/.test(l)));
+      assert.ok(!logs.some((l) => l.includes('hidden-value')));
+    } finally {
+      keychain.client = real;
+      await kc.close();
+    }
   });
 
   it('values survive the wire; bad input gets the in-process status; owner operations need the owner', async () => {
