@@ -510,19 +510,25 @@ for path in ("/org/freedesktop/secrets/collection/nope", "/org/freedesktop/secre
     assert.equal(r.stdout, 'not found\nnot found\n');
   });
 
+  /** A bus connection that records the provider's CollectionChanged and PropertiesChanged signals in `seen`. */
+  async function lockSignals(seen: string[]) {
+    const listener = dbus.sessionBus({ busAddress: bus.address });
+    await listener.call(new dbus.Message({
+      destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
+      body: ["type='signal',sender='org.freedesktop.secrets'"],
+    }));
+    listener.on('message', (m: InstanceType<typeof dbus.Message>) => {
+      if (m.member === 'CollectionChanged') seen.push(`CollectionChanged ${m.path} ${String(m.body[0])}`);
+      if (m.member === 'PropertiesChanged') seen.push(`PropertiesChanged ${m.path} ${String(m.body[0])} ${(m.body[2] as string[]).join(',')}`);
+    });
+    return listener;
+  }
+
   it('Lock locks the keychain only for a login object, and announces it with CollectionChanged and PropertiesChanged', async () => {
     const LOGIN = `${R}/collection/login`;
     const seen: string[] = [];
-    const listener = dbus.sessionBus({ busAddress: bus.address });
+    const listener = await lockSignals(seen);
     try {
-      await listener.call(new dbus.Message({
-        destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
-        body: ["type='signal',sender='org.freedesktop.secrets'"],
-      }));
-      listener.on('message', (m: InstanceType<typeof dbus.Message>) => {
-        if (m.member === 'CollectionChanged') seen.push(`CollectionChanged ${m.path} ${String(m.body[0])}`);
-        if (m.member === 'PropertiesChanged') seen.push(`PropertiesChanged ${m.path} ${String(m.body[0])} ${(m.body[2] as string[]).join(',')}`);
-      });
       assert.deepEqual(await call(R, SERVICE, 'Lock', 'ao', [[]]), [[], '/']);
       assert.deepEqual(await call(R, SERVICE, 'Lock', 'ao', [[`${R}/collection/session`]]), [[], '/']);
       assert.equal(keychain.lockState, 'unlocked');
@@ -542,19 +548,11 @@ for path in ("/org/freedesktop/secrets/collection/nope", "/org/freedesktop/secre
   it('a lock or unlock made outside the bus (secitem lock-keychain, the idle lock) is announced too, within seconds', async () => {
     const LOGIN = `${R}/collection/login`;
     const seen: string[] = [];
-    const listener = dbus.sessionBus({ busAddress: bus.address });
+    const listener = await lockSignals(seen);
     const settle = async (n: number) => {
       for (let i = 0; i < 150 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 20));
     };
     try {
-      await listener.call(new dbus.Message({
-        destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
-        body: ["type='signal',sender='org.freedesktop.secrets'"],
-      }));
-      listener.on('message', (m: InstanceType<typeof dbus.Message>) => {
-        if (m.member === 'CollectionChanged') seen.push(`CollectionChanged ${m.path} ${String(m.body[0])}`);
-        if (m.member === 'PropertiesChanged') seen.push(`PropertiesChanged ${m.path} ${String(m.body[0])} ${(m.body[2] as string[]).join(',')}`);
-      });
       await new Promise((r) => setTimeout(r, 1_200)); // any earlier change announced first
       seen.length = 0;
       assert.equal(keychain.lock(), 0);
