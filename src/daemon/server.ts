@@ -529,9 +529,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return reason === undefined ? answer : { ...answer, interaction: { userPresence: reason } };
   }
 
-  /** A call's answer; a key's use goes through usingKey (its context may ask for user presence). */
   /**
-   * One call's answer. Every function answers its own failures; one that
+   * One call's answer; a key's use goes through usingKey (its context may
+   * ask for user presence). Every function answers its own failures; one that
    * throws all the same (a bug) fails alone, as errSecInternalComponent in
    * the call's shape: it must neither stop the daemon for every client nor
    * take its write group's other calls with it (a write that threw was

@@ -1,8 +1,9 @@
 /**
  * SearchItems through blind indexes: the Secret Service attributes of the
  * login collection's items, held in memory as keyed HMACs of each
- * (name, value) pair, never as the values themselves (they are sealed in the keychain; the key is random,
- * made when the provider starts, and never leaves the process).
+ * (name, value) pair, never as the values themselves (they are sealed in
+ * the keychain; the key is random, made when the provider starts, and never
+ * leaves the process).
  *
  * One view per access-group list (the items a client sees), each built by
  * one pass over those items (decoding their `gena`) and stamped with the

@@ -86,12 +86,12 @@ const I_PEER = 'org.freedesktop.DBus.Peer';
 const E_NO_OBJECT = 'org.freedesktop.Secret.Error.NoSuchObject';
 const E_NO_SESSION = 'org.freedesktop.Secret.Error.NoSession';
 const E_LOCKED = 'org.freedesktop.Secret.Error.IsLocked';
-/** How often a lock state changed outside the bus is looked for (ms). */
-const LOCK_CHECK_MS = 1_000;
 const E_NOT_SUPPORTED = 'org.freedesktop.DBus.Error.NotSupported';
 const E_ACCESS = 'org.freedesktop.DBus.Error.AccessDenied';
 const E_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs';
 const E_FAILED = 'org.freedesktop.DBus.Error.Failed';
+/** How often a lock state changed outside the bus is looked for (ms). */
+const LOCK_CHECK_MS = 1_000;
 
 class BusError extends Error {
   constructor(readonly errorName: string, message: string) {
